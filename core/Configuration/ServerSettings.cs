@@ -1,0 +1,79 @@
+namespace DurableWorkflow.Core.Configuration;
+
+/// <summary>Every <c>DW_*</c> setting the server reads, parsed and validated once at start.</summary>
+public sealed record ServerSettings
+{
+    public required string DatabaseConnection { get; init; }
+
+    public string? RedisConnection { get; init; }
+
+    public required AuthSettings Auth { get; init; }
+
+    public string DefaultNamespace { get; init; } = "default";
+
+    public required string ServerId { get; init; }
+
+    public required string ServerBuildId { get; init; }
+
+    public bool MultiNode { get; init; }
+
+    public ReadyCachePolicy ReadyCachePolicy { get; init; } = ReadyCachePolicy.Fatal;
+
+    public int MaxPayloadBytes { get; init; } = 2_097_152;
+
+    public string WorkerProtocolVersion { get; init; } = "1.1";
+
+    public int WorkerPollTimeoutSeconds { get; init; } = 30;
+
+    public int HistoryRetentionDays { get; init; } = 30;
+
+    public bool CompressionEnabled { get; init; } = true;
+
+    public bool QueueWakeEnabled { get; init; } = true;
+
+    public int WorkflowTaskLeaseSeconds { get; init; } = 300;
+
+    public bool SchedulerEnabled { get; init; } = true;
+
+    public int SchedulerIntervalSeconds { get; init; } = 10;
+
+    public string TopologyShape { get; init; } = "standalone_server";
+
+    public string ProcessClass { get; init; } = "server_http_node";
+}
+
+public sealed record AuthSettings
+{
+    public AuthDriver Driver { get; init; } = AuthDriver.Token;
+
+    public string? LegacyToken { get; init; }
+
+    public string? WorkerToken { get; init; }
+
+    public string? OperatorToken { get; init; }
+
+    public string? AdminToken { get; init; }
+
+    public bool BackwardCompatible { get; init; } = true;
+
+    public bool HasRoleTokens => WorkerToken is not null || OperatorToken is not null || AdminToken is not null;
+
+    /// <summary>True when the token driver has at least one credential it would accept.</summary>
+    public bool HasUsableCredential => HasRoleTokens || (BackwardCompatible && LegacyToken is not null);
+}
+
+public enum AuthDriver
+{
+    None,
+    Token,
+}
+
+/// <summary>How <c>/api/ready</c> treats a failed round trip through the configured cache.</summary>
+public enum ReadyCachePolicy
+{
+    /// <summary>A failed cache probe makes the node unready (503).</summary>
+    Fatal,
+
+    /// <summary>A failed Redis probe is reported as <c>warning</c>; the database stays the correctness substrate.</summary>
+    Warning,
+}

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace DurableWorkflow.Core.Configuration;
+
+/// <summary>Reads <c>DW_*</c> values from configuration (environment variables in production) and rejects bad ones by name.</summary>
+public static class ServerSettingsLoader
+{
+    public static ServerSettings Load(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var reader = new SettingReader(configuration);
+
+        var database = reader.Required("DW_DB_CONNECTION");
+        ValidateDatabaseConnection(database);
+
+        var redis = reader.Optional("DW_REDIS_CONNECTION");
+        if (redis is not null)
+        {
+            ValidateRedisConnection(redis);
+        }
+
+        var settings = new ServerSettings
+        {
+            DatabaseConnection = database,
+            RedisConnection = redis,
+            Auth = LoadAuth(reader),
+            DefaultNamespace = LoadDefaultNamespace(reader),
+            ServerId = reader.Optional("DW_SERVER_ID") ?? Environment.MachineName,
+            ServerBuildId = reader.Optional("DW_SERVER_BUILD_ID") ?? ServerVersion.Current,
+            MultiNode = reader.Boolean("DW_V2_MULTI_NODE", false),
+            ReadyCachePolicy = reader.Enum("DW_READY_CACHE_POLICY", ReadyCachePolicy.Fatal),
+            MaxPayloadBytes = reader.Integer("DW_MAX_PAYLOAD_BYTES", 2_097_152, min: 1024, max: 104_857_600),
+            WorkerProtocolVersion = LoadWorkerProtocolVersion(reader),
+            WorkerPollTimeoutSeconds = reader.Integer("DW_WORKER_POLL_TIMEOUT", 30, min: 0, max: 60),
+            HistoryRetentionDays = reader.Integer("DW_HISTORY_RETENTION_DAYS", 30, min: 1, max: 365),
+            CompressionEnabled = reader.Boolean("DW_COMPRESSION_ENABLED", true),
+            QueueWakeEnabled = reader.Boolean("DW_V2_MATCHING_ROLE_QUEUE_WAKE", true),
+            WorkflowTaskLeaseSeconds = reader.Integer("DW_V2_WORKFLOW_TASK_LEASE_SECONDS", 300, min: 1, max: 86_400),
+            SchedulerEnabled = reader.Boolean("DW_SCHEDULER_ENABLED", true),
+            SchedulerIntervalSeconds = reader.Integer("DW_SCHEDULER_INTERVAL_SECONDS", 10, min: 1, max: 3600),
+            TopologyShape = reader.OneOf("DW_SERVER_TOPOLOGY_SHAPE", "standalone_server", TopologyCatalog.Shapes),
+        };
+
+        var processClass = reader.Optional("DW_SERVER_PROCESS_CLASS") ?? TopologyCatalog.DefaultProcessClass(settings.TopologyShape);
+        if (!TopologyCatalog.HasProcessClass(settings.TopologyShape, processClass))
+        {
+            throw new ConfigurationException(
+                $"DW_SERVER_PROCESS_CLASS '{processClass}' is not a process class of shape '{settings.TopologyShape}'.");
+        }
+
+        return settings with { ProcessClass = processClass };
+    }
+
+    private static AuthSettings LoadAuth(SettingReader reader)
+    {
+        var driverText = reader.Optional("DW_AUTH_DRIVER") ?? "token";
+        var driver = driverText.Trim().ToLowerInvariant() switch
+        {
+            "token" => AuthDriver.Token,
+            "none" => AuthDriver.None,
+            _ => throw new ConfigurationException(
+                $"DW_AUTH_DRIVER must be 'token' or 'none' (got '{driverText}')."),
+        };
+
+        return new AuthSettings
+        {
+            Driver = driver,
+            LegacyToken = reader.Optional("DW_AUTH_TOKEN"),
+            WorkerToken = reader.Optional("DW_WORKER_TOKEN"),
+            OperatorToken = reader.Optional("DW_OPERATOR_TOKEN"),
+            AdminToken = reader.Optional("DW_ADMIN_TOKEN"),
+            BackwardCompatible = reader.Boolean("DW_AUTH_BACKWARD_COMPATIBLE", true),
+        };
+    }
+
+    private static string LoadDefaultNamespace(SettingReader reader)
+    {
+        var name = (reader.Optional("DW_DEFAULT_NAMESPACE") ?? "default").Trim().ToLowerInvariant();
+        if (!Namespaces.NamespaceName.IsValid(name))
+        {
+            throw new ConfigurationException(
+                $"DW_DEFAULT_NAMESPACE '{name}' is not a valid namespace name (letters, digits, '.', '_', '-'; at most 128 characters).");
+        }
+
+        return name;
+    }
+
+    private static string LoadWorkerProtocolVersion(SettingReader reader)
+    {
+        var text = reader.Optional("DW_WORKER_PROTOCOL_VERSION") ?? "1.1";
+        if (!Http.ProtocolVersion.TryParse(text, out var version) || version.Major != 1)
+        {
+            throw new ConfigurationException(
+                $"DW_WORKER_PROTOCOL_VERSION must be MAJOR.MINOR with major 1, e.g. '1.1' (got '{text}').");
+        }
+
+        return version.ToString();
+    }
+
+    private static void ValidateDatabaseConnection(string value)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(value);
+            if (string.IsNullOrWhiteSpace(builder.Host))
+            {
+                throw new ConfigurationException("DW_DB_CONNECTION has no Host.");
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigurationException($"DW_DB_CONNECTION is not a valid Npgsql connection string: {ex.Message}");
+        }
+    }
+
+    private static void ValidateRedisConnection(string value)
+    {
+        try
+        {
+            var options = StackExchange.Redis.ConfigurationOptions.Parse(value);
+            if (options.EndPoints.Count == 0)
+            {
+                throw new ConfigurationException("DW_REDIS_CONNECTION names no endpoint.");
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigurationException($"DW_REDIS_CONNECTION is not a valid StackExchange.Redis configuration: {ex.Message}");
+        }
+    }
+
+    private sealed class SettingReader(IConfiguration configuration)
+    {
+        public string? Optional(string name)
+        {
+            var value = configuration[name];
+            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        }
+
+        public string Required(string name) =>
+            Optional(name) ?? throw new ConfigurationException($"{name} is required but not set.");
+
+        public bool Boolean(string name, bool fallback)
+        {
+            var value = Optional(name);
+            if (value is null)
+            {
+                return fallback;
+            }
+
+            return value.ToLowerInvariant() switch
+            {
+                "true" or "1" or "yes" or "on" => true,
+                "false" or "0" or "no" or "off" => false,
+                _ => throw new ConfigurationException($"{name} must be a boolean (true/false/1/0/yes/no/on/off), got '{value}'."),
+            };
+        }
+
+        public int Integer(string name, int fallback, int min, int max)
+        {
+            var value = Optional(name);
+            if (value is null)
+            {
+                return fallback;
+            }
+
+            if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) || parsed < min || parsed > max)
+            {
+                throw new ConfigurationException($"{name} must be an integer from {min} to {max}, got '{value}'.");
+            }
+
+            return parsed;
+        }
+
+        public TEnum Enum<TEnum>(string name, TEnum fallback)
+            where TEnum : struct, System.Enum
+        {
+            var value = Optional(name);
+            if (value is null)
+            {
+                return fallback;
+            }
+
+            if (!System.Enum.TryParse<TEnum>(value, ignoreCase: true, out var parsed) || !System.Enum.IsDefined(parsed))
+            {
+                var allowed = string.Join(", ", System.Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()));
+                throw new ConfigurationException($"{name} must be one of {allowed}, got '{value}'.");
+            }
+
+            return parsed;
+        }
+
+        public string OneOf(string name, string fallback, IReadOnlyCollection<string> allowed)
+        {
+            var value = Optional(name) ?? fallback;
+            if (!allowed.Contains(value))
+            {
+                throw new ConfigurationException($"{name} must be one of {string.Join(", ", allowed)}, got '{value}'.");
+            }
+
+            return value;
+        }
+    }
+}
+
+/// <summary>The build version of this server, taken from the assembly so a release needs no code change.</summary>
+public static class ServerVersion
+{
+    public static string Current { get; } =
+        typeof(ServerVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? "0.0.0";
+}
