@@ -1,0 +1,46 @@
+using DurableWorkflow.Core.Configuration;
+using DurableWorkflow.Core.Coordination;
+using DurableWorkflow.Core.Discovery;
+using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Namespaces;
+using DurableWorkflow.Core.Readiness;
+using DurableWorkflow.Core.Scheduling;
+using DurableWorkflow.Functions.Pipeline;
+using Npgsql;
+
+namespace DurableWorkflow.Functions.Hosting;
+
+public static class ServerServices
+{
+    public static IServiceCollection AddDurableWorkflowServer(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => ServerSettingsLoader.Load(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<ServerSettings>().DatabaseConnection)
+            .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+            .Build());
+        services.AddSingleton<ICoordinationCache>(sp =>
+        {
+            var settings = sp.GetRequiredService<ServerSettings>();
+            return settings.RedisConnection is { } redis
+                ? new RedisCoordinationCache(redis, sp.GetRequiredService<ILogger<RedisCoordinationCache>>())
+                : new InProcessCoordinationCache(sp.GetRequiredService<TimeProvider>());
+        });
+
+        services.AddSingleton<TokenAuthenticator>();
+        services.AddSingleton<VersionGate>();
+        services.AddSingleton<ClusterInfoBuilder>();
+        services.AddSingleton(sp =>
+        {
+            var builder = sp.GetRequiredService<ClusterInfoBuilder>();
+            return new WorkerEnvelope(sp.GetRequiredService<VersionGate>(), builder.ServerCapabilitiesJson);
+        });
+        services.AddSingleton<ApiResponses>();
+        services.AddSingleton<ReadinessProbe>();
+        services.AddSingleton<NamespaceRepository>();
+        services.AddSingleton<NamespaceService>();
+        services.AddSingleton<SchedulerTickRunner>();
+        services.AddHostedService<StandaloneScheduler>();
+        return services;
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Quick start #2: runs the whole test suite against a freshly started PostgreSQL and Redis in a throwaway folder.
+# Extra arguments go to `dotnet test` (e.g. --filter Namespace).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here="$root/infra/local"
+
+"$here/deps.sh"
+
+free_port() {
+  local port=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port"
+}
+
+state=$(mktemp -d /tmp/dw-test.XXXXXX)
+chmod 755 "$state"
+pg_port=$(free_port "${DW_TEST_PG_PORT:-55433}")
+redis_port=$(free_port "${DW_TEST_REDIS_PORT:-56380}")
+
+cleanup() {
+  redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  "$here/pg.sh" stop "$state/postgres" "$pg_port"
+  rm -rf "$state"
+}
+trap cleanup EXIT INT TERM
+
+"$here/pg.sh" init "$state/postgres" "$pg_port"
+"$here/pg.sh" start "$state/postgres" "$pg_port"
+redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --save '' --appendonly no \
+  --pidfile "$state/redis.pid" --logfile "$state/redis.log" >/dev/null
+
+export DW_TEST_PG="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+export DW_TEST_REDIS="127.0.0.1:$redis_port"
+export DW_TEST_PG_TOOL="$here/pg.sh"
+
+log="$state/dotnet-test.log"
+status=0
+dotnet test "$root/DurableWorkflow.sln" "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line in the plain 'N passed, N failed' form, summed over every test assembly.
+awk '/(Passed|Failed)! +- +Failed:/ {
+       for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     }
+     END { gsub(",", "", p); printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"

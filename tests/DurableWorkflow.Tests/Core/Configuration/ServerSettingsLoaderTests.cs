@@ -1,0 +1,80 @@
+using DurableWorkflow.Core.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace DurableWorkflow.Tests.Core.Configuration;
+
+public class ServerSettingsLoaderTests
+{
+    private static ServerSettings Load(params (string Key, string? Value)[] values)
+    {
+        var data = new Dictionary<string, string?> { ["DW_DB_CONNECTION"] = "Host=127.0.0.1;Database=dw" };
+        foreach (var (key, value) in values)
+        {
+            data[key] = value;
+        }
+
+        return ServerSettingsLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(data).Build());
+    }
+
+    [Fact]
+    public void defaults_match_the_documented_table()
+    {
+        var settings = Load();
+
+        Assert.Equal(AuthDriver.Token, settings.Auth.Driver);
+        Assert.Equal("default", settings.DefaultNamespace);
+        Assert.Null(settings.RedisConnection);
+        Assert.False(settings.MultiNode);
+        Assert.Equal(2_097_152, settings.MaxPayloadBytes);
+        Assert.Equal("1.1", settings.WorkerProtocolVersion);
+        Assert.Equal(30, settings.WorkerPollTimeoutSeconds);
+        Assert.Equal(ReadyCachePolicy.Fatal, settings.ReadyCachePolicy);
+        Assert.True(settings.SchedulerEnabled);
+        Assert.Equal("standalone_server", settings.TopologyShape);
+        Assert.Equal("server_http_node", settings.ProcessClass);
+        Assert.Equal(ServerVersion.Current, settings.ServerBuildId);
+    }
+
+    [Theory]
+    [InlineData("DW_DB_CONNECTION", "")]
+    [InlineData("DW_DB_CONNECTION", "not a connection string")]
+    [InlineData("DW_AUTH_DRIVER", "signature-ish")]
+    [InlineData("DW_V2_MULTI_NODE", "maybe")]
+    [InlineData("DW_MAX_PAYLOAD_BYTES", "lots")]
+    [InlineData("DW_WORKER_PROTOCOL_VERSION", "2.0")]
+    [InlineData("DW_WORKER_PROTOCOL_VERSION", "1")]
+    [InlineData("DW_WORKER_POLL_TIMEOUT", "61")]
+    [InlineData("DW_DEFAULT_NAMESPACE", "no spaces allowed")]
+    [InlineData("DW_READY_CACHE_POLICY", "sometimes")]
+    [InlineData("DW_REDIS_CONNECTION", "abortConnect=false")]
+    [InlineData("DW_SERVER_TOPOLOGY_SHAPE", "mesh")]
+    [InlineData("DW_SERVER_PROCESS_CLASS", "matching_node")]
+    public void invalid_settings_fail_with_a_message_naming_the_setting(string key, string value)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load((key, value)));
+
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void values_are_parsed_and_normalised()
+    {
+        var settings = Load(
+            ("DW_AUTH_DRIVER", "NONE"),
+            ("DW_DEFAULT_NAMESPACE", "Billing"),
+            ("DW_V2_MULTI_NODE", "yes"),
+            ("DW_REDIS_CONNECTION", "127.0.0.1:6379"),
+            ("DW_WORKER_PROTOCOL_VERSION", "1.10"),
+            ("DW_READY_CACHE_POLICY", "warning"),
+            ("DW_SERVER_BUILD_ID", "build-42"),
+            ("DW_ADMIN_TOKEN", "   "));
+
+        Assert.Equal(AuthDriver.None, settings.Auth.Driver);
+        Assert.Equal("billing", settings.DefaultNamespace);
+        Assert.True(settings.MultiNode);
+        Assert.Equal("1.10", settings.WorkerProtocolVersion);
+        Assert.Equal(ReadyCachePolicy.Warning, settings.ReadyCachePolicy);
+        Assert.Equal("build-42", settings.ServerBuildId);
+        Assert.Null(settings.Auth.AdminToken);
+    }
+}
