@@ -19,6 +19,7 @@ public sealed record ReadinessChecks(
     [property: JsonPropertyName("cache")] CheckResult Cache,
     [property: JsonPropertyName("auth")] CheckResult Auth)
 {
+    [JsonIgnore]
     public IEnumerable<CheckResult> All => [Database, Migrations, DefaultNamespace, Cache, Auth];
 }
 

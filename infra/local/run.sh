@@ -15,12 +15,18 @@ chmod 755 "$root/.dw" "$state"
 
 api_pid=""
 azurite_pid=""
+# Children started with & in a script ignore SIGINT, and `dotnet run` does not pass signals on: stop whole trees.
+kill_tree() {
+  local pid=$1 child
+  for child in $(pgrep -P "$pid" 2>/dev/null); do kill_tree "$child"; done
+  kill "$pid" 2>/dev/null || true
+}
 stop_all() {
   trap - EXIT INT TERM
   echo
   echo "Stopping the local stack ..."
-  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
-  [ -n "$azurite_pid" ] && kill "$azurite_pid" 2>/dev/null && wait "$azurite_pid" 2>/dev/null
+  [ -n "$api_pid" ] && kill_tree "$api_pid" && wait "$api_pid" 2>/dev/null
+  [ -n "$azurite_pid" ] && kill_tree "$azurite_pid" && wait "$azurite_pid" 2>/dev/null
   redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   "$here/pg.sh" stop "$state/postgres" "$pg_port"
   echo "Stopped."

@@ -9,7 +9,7 @@ namespace DurableWorkflow.Tests.Infra;
 [SupportedOSPlatform("linux")]
 public sealed partial class DeploymentManifestTests
 {
-    /// <summary>Knobs read only by the infra scripts (not by the server); each must be documented in infra/README-deploy.md.</summary>
+    /// <summary>Knobs read only by the infra scripts (not by the server); each must be documented in README.md.</summary>
     private static readonly string[] ScriptOnlyPrefixes = ["DW_ROLLOUT_", "DW_BOOTSTRAP_", "DW_PACKAGE_", "DW_BUILD_ID", "DW_ALLOW_AZD_DEPLOY"];
 
     private static string FunctionsAssemblyName()
@@ -110,7 +110,7 @@ public sealed partial class DeploymentManifestTests
         var loader = await File.ReadAllTextAsync(InfraPaths.InRepo("core", "Configuration", "ServerSettingsLoader.cs"), InfraTest.Token);
         var serverSettings = QuotedSettingName().Matches(loader).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
         Assert.Contains("DW_DB_CONNECTION", serverSettings);
-        var readme = await File.ReadAllTextAsync(Path.Combine(InfraPaths.InfraDirectory, "README-deploy.md"), InfraTest.Token);
+        var readme = await File.ReadAllTextAsync(Path.Combine(InfraPaths.InfraDirectory, "..", "README.md"), InfraTest.Token);
 
         var bicepNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(InfraPaths.InfraDirectory, "*.bicep", SearchOption.TopDirectoryOnly))
@@ -136,7 +136,7 @@ public sealed partial class DeploymentManifestTests
                 }
 
                 Assert.True(ScriptOnlyPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)), $"{name} in {file} is neither a server setting nor a script knob");
-                Assert.True(readme.Contains(name, StringComparison.Ordinal), $"{name} (used in {file}) is not documented in infra/README-deploy.md");
+                Assert.True(readme.Contains(name, StringComparison.Ordinal), $"{name} (used in {file}) is not documented in README.md");
             }
         }
     }

@@ -42,6 +42,8 @@ public sealed class ReadinessBeforeBootstrapTests(FreshDatabase database) : ICla
         Assert.EndsWith("+00:00", (string?)body["timestamp"], StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, after);
         Assert.Equal("ready", (string?)afterBody["status"]);
+        Assert.Equal(["status", "timestamp", "checks"], afterBody.Select(p => p.Key));
+        Assert.Equal(["database", "migrations", "default_namespace", "cache", "auth"], afterBody["checks"]!.AsObject().Select(p => p.Key));
         Assert.Equal("default", (string?)afterBody["checks"]!["default_namespace"]!["namespace"]);
         Assert.Equal("memory", (string?)afterBody["checks"]!["cache"]!["store"]);
         Assert.Equal("token", (string?)afterBody["checks"]!["auth"]!["driver"]);
