@@ -42,6 +42,12 @@ public sealed class ApiResponses(VersionGate versions, WorkerEnvelope workerEnve
                 break;
             case ApiPlane.WorkerPlane:
                 context.Response.Headers[HeaderNames.WorkerProtocolVersion] = versions.AdvertisedWorkerProtocol;
+                // Worker SDKs read business errors from "error" and middleware errors from "message"; give both.
+                if (body.ContainsKey("reason") && !body.ContainsKey("error") && body["message"] is { } message)
+                {
+                    body["error"] = message.DeepClone();
+                }
+
                 workerEnvelope.Apply(body);
                 break;
             case ApiPlane.Discovery:
