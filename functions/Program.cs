@@ -24,6 +24,7 @@ app.UseMiddleware<FrameworkErrorMiddleware>();
 app.UseMiddleware<ApiPipelineMiddleware>();
 app.MapSystemEndpoints();
 app.MapNamespaceEndpoints();
+app.MapWorkerEndpoints();
 app.MapSchedulerTick();
 
 await app.RunAsync();

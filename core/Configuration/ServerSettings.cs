@@ -25,6 +25,12 @@ public sealed record ServerSettings
 
     public int WorkerPollTimeoutSeconds { get; init; } = 30;
 
+    /// <summary>Heartbeat cadence advertised to worker SDKs on register and heartbeat (rollout contract §6.2).</summary>
+    public int WorkerHeartbeatIntervalSeconds { get; init; } = 10;
+
+    /// <summary>Registration staleness window W; default max(3 × heartbeat interval, 30) (rollout contract §6.2).</summary>
+    public int WorkerStaleAfterSeconds { get; init; } = 30;
+
     public int HistoryRetentionDays { get; init; } = 30;
 
     public bool CompressionEnabled { get; init; } = true;

@@ -22,6 +22,8 @@ public static class ServerSettingsLoader
             ValidateRedisConnection(redis);
         }
 
+        // The stale window defaults from the heartbeat interval, so the interval is read first.
+        var heartbeatInterval = reader.Integer("DW_WORKER_HEARTBEAT_INTERVAL_SECONDS", 10, min: 1, max: 3600);
         var settings = new ServerSettings
         {
             DatabaseConnection = database,
@@ -35,6 +37,8 @@ public static class ServerSettingsLoader
             MaxPayloadBytes = reader.Integer("DW_MAX_PAYLOAD_BYTES", 2_097_152, min: 1024, max: 104_857_600),
             WorkerProtocolVersion = LoadWorkerProtocolVersion(reader),
             WorkerPollTimeoutSeconds = reader.Integer("DW_WORKER_POLL_TIMEOUT", 30, min: 0, max: 60),
+            WorkerHeartbeatIntervalSeconds = heartbeatInterval,
+            WorkerStaleAfterSeconds = reader.Integer("DW_WORKER_STALE_AFTER_SECONDS", Math.Max(3 * heartbeatInterval, 30), min: 1, max: 86_400),
             HistoryRetentionDays = reader.Integer("DW_HISTORY_RETENTION_DAYS", 30, min: 1, max: 365),
             CompressionEnabled = reader.Boolean("DW_COMPRESSION_ENABLED", true),
             QueueWakeEnabled = reader.Boolean("DW_V2_MATCHING_ROLE_QUEUE_WAKE", true),

@@ -5,6 +5,7 @@ using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Namespaces;
 using DurableWorkflow.Core.Readiness;
 using DurableWorkflow.Core.Scheduling;
+using DurableWorkflow.Core.Workers;
 using DurableWorkflow.Functions.Pipeline;
 using Npgsql;
 
@@ -39,6 +40,8 @@ public static class ServerServices
         services.AddSingleton<ReadinessProbe>();
         services.AddSingleton<NamespaceRepository>();
         services.AddSingleton<NamespaceService>();
+        services.AddSingleton<WorkerRegistrationRepository>();
+        services.AddSingleton<WorkerRegistry>();
         services.AddSingleton<SchedulerTickRunner>();
         services.AddHostedService<StandaloneScheduler>();
         return services;

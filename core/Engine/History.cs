@@ -1,0 +1,169 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using DurableWorkflow.Core.Http;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DurableWorkflow.Core.Engine;
+
+/// <summary>An event about to be appended; its sequence is assigned under the run lock.</summary>
+public sealed record NewHistoryEvent(string EventType, JsonObject Payload);
+
+/// <summary>A stored history event.</summary>
+public sealed record HistoryEventRecord(
+    long Sequence,
+    string Id,
+    string EventType,
+    JsonElement Payload,
+    string? WorkflowTaskId,
+    string? WorkflowCommandId,
+    DateTimeOffset RecordedAt);
+
+/// <summary>The event as the worker plane serves it (worker-protocol spec §6.1).</summary>
+public sealed record WorkerHistoryEvent(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("sequence")] long Sequence,
+    [property: JsonPropertyName("event_type")] string EventType,
+    [property: JsonPropertyName("payload")] JsonElement Payload,
+    [property: JsonPropertyName("workflow_task_id")] string? WorkflowTaskId,
+    [property: JsonPropertyName("workflow_command_id")] string? WorkflowCommandId,
+    [property: JsonPropertyName("recorded_at")] string RecordedAt)
+{
+    public static WorkerHistoryEvent From(HistoryEventRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new(record.Id, record.Sequence, record.EventType, record.Payload, record.WorkflowTaskId,
+            record.WorkflowCommandId, WireTime.Micro(record.RecordedAt));
+    }
+}
+
+/// <summary>All SQL for run history: append under the run lock, and keyset pages by sequence.</summary>
+public static class HistoryStore
+{
+    /// <summary>
+    /// Appends events in order. The caller holds the run lock (<c>FOR NO KEY UPDATE</c>), so the counter update and
+    /// the inserts cannot interleave with another writer; a duplicate sequence would fail the whole transaction.
+    /// </summary>
+    public static async Task<IReadOnlyList<long>> AppendAsync(
+        EngineTransaction tx,
+        string runId,
+        IReadOnlyList<NewHistoryEvent> events,
+        string? workflowTaskId,
+        string? workflowCommandId,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return [];
+        }
+
+        var payloads = events.Select(e => e.Payload.ToJsonString()).ToArray();
+        var bytes = payloads.Sum(p => (long)p.Length);
+        long last;
+        await using (var counter = tx.Command(
+            """
+            UPDATE workflow_runs
+               SET last_history_sequence = last_history_sequence + $2,
+                   history_size_bytes = history_size_bytes + $3,
+                   last_progress_at = now(), updated_at = now()
+             WHERE id = $1
+            RETURNING last_history_sequence
+            """,
+            runId, events.Count, bytes))
+        {
+            last = (long)(await counter.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        var first = last - events.Count + 1;
+        var sequences = Enumerable.Range(0, events.Count).Select(i => first + i).ToArray();
+        await using (var insert = tx.Command(
+            """
+            INSERT INTO workflow_history_events (run_id, sequence, id, event_type, payload, workflow_task_id, workflow_command_id)
+            SELECT $1, s, i, t, p::jsonb, $6, $7
+              FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS e(s, i, t, p)
+            """,
+            runId,
+            sequences,
+            events.Select(_ => Ulid.NewId()).ToArray(),
+            events.Select(e => e.EventType).ToArray(),
+            payloads,
+            new NpgsqlParameter { Value = (object?)workflowTaskId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar },
+            new NpgsqlParameter { Value = (object?)workflowCommandId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar }))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        tx.Wake(WakeChannels.History(runId));
+        return sequences;
+    }
+
+    /// <summary>Events with a sequence after <paramref name="after"/> and at most <paramref name="upTo"/>, oldest first.</summary>
+    public static async Task<IReadOnlyList<HistoryEventRecord>> ReadPageAsync(
+        NpgsqlDataSource dataSource,
+        string runId,
+        long after,
+        long? upTo,
+        int limit,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT sequence, id, event_type, payload::text, workflow_task_id, workflow_command_id, recorded_at
+              FROM workflow_history_events
+             WHERE run_id = $1 AND sequence > $2 AND ($3::bigint IS NULL OR sequence <= $3)
+             ORDER BY sequence
+             LIMIT $4
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = runId });
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)upTo ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<HistoryEventRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            using var payload = JsonDocument.Parse(reader.GetString(3));
+            events.Add(new HistoryEventRecord(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                payload.RootElement.Clone(),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return events;
+    }
+}
+
+/// <summary>History page tokens: base64 of the decimal sequence of the last event already delivered.</summary>
+public static class HistoryPageToken
+{
+    public static string Encode(long lastSequence) =>
+        Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(lastSequence.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    public static bool TryDecode(string? token, out long lastSequence)
+    {
+        lastSequence = 0;
+        if (string.IsNullOrEmpty(token))
+        {
+            return false;
+        }
+
+        try
+        {
+            var text = System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(token));
+            return text.Length is > 0 and <= 18 && text.All(char.IsAsciiDigit)
+                && long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out lastSequence);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

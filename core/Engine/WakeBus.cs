@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using DurableWorkflow.Core.Coordination;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace DurableWorkflow.Core.Engine;
+
+/// <summary>
+/// Wakes long-polls when work appears. Signals reach waiters on this node directly and other nodes through one
+/// Redis pub/sub channel. They are hints only: a waiter always re-probes the database on its own interval, so a
+/// lost or late signal costs latency, never a task.
+/// </summary>
+public sealed class WakeBus : IAsyncDisposable
+{
+    private static readonly RedisChannel WakeRedisChannel = RedisChannel.Literal("dw:wake");
+
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<WakeSubscription, byte>> waiters = new(StringComparer.Ordinal);
+    private readonly RedisCoordinationCache? redis;
+    private readonly ILogger<WakeBus> logger;
+    private readonly Lazy<Task<ISubscriber?>> subscriber;
+
+    public WakeBus(ICoordinationCache cache, ILogger<WakeBus> logger)
+    {
+        redis = cache as RedisCoordinationCache;
+        this.logger = logger;
+        subscriber = new Lazy<Task<ISubscriber?>>(ConnectAsync);
+    }
+
+    /// <summary>Registers interest before the caller probes the database, so a signal between probe and wait is kept.</summary>
+    public WakeSubscription Subscribe(IReadOnlyList<string> channels)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        _ = subscriber.Value;
+        var subscription = new WakeSubscription(this, channels);
+        foreach (var channel in channels)
+        {
+            waiters.GetOrAdd(channel, _ => new ConcurrentDictionary<WakeSubscription, byte>())[subscription] = 0;
+        }
+
+        return subscription;
+    }
+
+    /// <summary>Signals after the writing transaction committed; never throws, never blocks the writer.</summary>
+    public void Publish(IReadOnlyCollection<string> channels)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        foreach (var channel in channels)
+        {
+            SignalLocal(channel);
+        }
+
+        if (redis is not null && channels.Count > 0)
+        {
+            _ = PublishRemoteAsync(channels);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (subscriber.IsValueCreated && await subscriber.Value is { } sub)
+        {
+            await sub.UnsubscribeAsync(WakeRedisChannel);
+        }
+    }
+
+    internal void Remove(WakeSubscription subscription)
+    {
+        foreach (var channel in subscription.Channels)
+        {
+            if (waiters.TryGetValue(channel, out var set))
+            {
+                set.TryRemove(subscription, out _);
+            }
+        }
+    }
+
+    private void SignalLocal(string channel)
+    {
+        if (waiters.TryGetValue(channel, out var set))
+        {
+            foreach (var subscription in set.Keys)
+            {
+                subscription.Signal();
+            }
+        }
+    }
+
+    private async Task PublishRemoteAsync(IReadOnlyCollection<string> channels)
+    {
+        try
+        {
+            if (await subscriber.Value is { } sub)
+            {
+                foreach (var channel in channels)
+                {
+                    await sub.PublishAsync(WakeRedisChannel, channel, CommandFlags.FireAndForget);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            logger.LogDebug(ex, "Wake signal not published to Redis; other nodes fall back to their re-probe interval");
+        }
+    }
+
+    private async Task<ISubscriber?> ConnectAsync()
+    {
+        if (redis is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var multiplexer = await redis.GetConnectionAsync();
+            var sub = multiplexer.GetSubscriber();
+            await sub.SubscribeAsync(WakeRedisChannel, (_, message) =>
+            {
+                if (message.HasValue)
+                {
+                    SignalLocal(message.ToString());
+                }
+            });
+            return sub;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogWarning(ex, "Redis wake subscription unavailable; long-polls rely on their re-probe interval");
+            return null;
+        }
+    }
+}
+
+/// <summary>One waiter's interest in a set of channels; dispose it when the long-poll ends.</summary>
+public sealed class WakeSubscription : IDisposable
+{
+    private readonly WakeBus bus;
+    private TaskCompletionSource signalled = NewSource();
+
+    internal WakeSubscription(WakeBus bus, IReadOnlyList<string> channels)
+    {
+        this.bus = bus;
+        Channels = channels;
+    }
+
+    public IReadOnlyList<string> Channels { get; }
+
+    /// <summary>Waits until a signal arrives or the timeout passes; returns true when signalled.</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var current = Volatile.Read(ref signalled);
+        if (!current.Task.IsCompleted && timeout > TimeSpan.Zero)
+        {
+            try
+            {
+                await current.Task.WaitAsync(timeout, clock, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }
+
+        var woke = current.Task.IsCompleted;
+        if (woke)
+        {
+            Interlocked.CompareExchange(ref signalled, NewSource(), current);
+        }
+
+        return woke;
+    }
+
+    public void Dispose() => bus.Remove(this);
+
+    internal void Signal() => Volatile.Read(ref signalled).TrySetResult();
+
+    private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,15 @@
+namespace DurableWorkflow.Core.Engine;
+
+/// <summary>Names of the wake channels a write signals and a long-poll waits on (rollout contract §10.2).</summary>
+public static class WakeChannels
+{
+    public static string WorkflowTasks(string ns, string queue) => $"workflow-tasks:{ns}:{queue}";
+
+    public static string ActivityTasks(string ns, string queue) => $"activity-tasks:{ns}:{queue}";
+
+    public static string QueryTasks(string ns, string queue) => $"query-tasks:{ns}:{queue}";
+
+    public static string History(string runId) => $"history:{runId}";
+
+    public static string QueryResult(string queryTaskId) => $"query-result:{queryTaskId}";
+}

@@ -1,0 +1,303 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using DurableWorkflow.Core.Engine;
+using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Payloads;
+using Npgsql;
+
+namespace DurableWorkflow.Core.Workflows;
+
+/// <summary>The start command (control-plane spec §4.2): validation, duplicate policy and the start transaction.</summary>
+public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, WakeBus wakeBus)
+{
+    public const string DefaultTaskQueue = "default";
+    public const int MaxMemoBytes = 262_144;
+    public const int MaxSearchAttributeKeyLength = 128;
+    public const int MaxSearchAttributeValueBytes = 2048;
+
+    private static readonly string[] DuplicatePolicies = ["fail", "use-existing"];
+
+    private static readonly (string Field, string Message)[] UnsupportedFields =
+    [
+        ("workflow_execution_timeout", "Use execution_timeout_seconds instead of workflow_execution_timeout."),
+        ("workflow_run_timeout", "Use run_timeout_seconds instead of workflow_run_timeout."),
+        ("workflow_task_timeout", "The workflow_task_timeout field is not supported by the v2 workflow start API."),
+        ("retry_policy", "The retry_policy field is not supported by the v2 workflow start API."),
+        ("idempotency_key", "The idempotency_key field is not supported by the v2 workflow start API."),
+        ("request_id", "The request_id field is not supported by the v2 workflow start API."),
+    ];
+
+    public async Task<ApiResult<WorkflowStartResponse>> StartAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
+    {
+        var request = Validate(body, out var input);
+        if (request.Error is { } error)
+        {
+            return error;
+        }
+
+        var start = request.Value!;
+        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        var commandId = Ulid.NewId();
+        var runId = Ulid.NewId();
+        await using (var claimId = tx.Command(
+            """
+            INSERT INTO workflow_instances (id, namespace, workflow_type, business_key, current_run_id, run_count,
+                                            last_command_sequence, execution_timeout_seconds)
+            VALUES ($1, $2, $3, $4, $5, 1, 1, $6)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+            """,
+            start.WorkflowId, ns, start.WorkflowType, RunWriter.Text(start.BusinessKey), runId, RunWriter.Int(start.ExecutionTimeoutSeconds)))
+        {
+            if (await claimId.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                return await ResolveDuplicateAsync(tx, ns, start, cancellationToken);
+            }
+        }
+
+        var created = await RunWriter.InsertAsync(tx, new NewRun
+        {
+            Namespace = ns,
+            InstanceId = start.WorkflowId,
+            RunId = runId,
+            WorkflowType = start.WorkflowType,
+            BusinessKey = start.BusinessKey,
+            TaskQueue = start.TaskQueue,
+            Compatibility = start.BuildId,
+            Priority = start.Priority,
+            PayloadCodec = input?["codec"]?.GetValue<string>() ?? PayloadEnvelope.DefaultCodec,
+            Arguments = input,
+            Memo = start.Memo,
+            SearchAttributes = start.SearchAttributes,
+            ExecutionTimeoutSeconds = start.ExecutionTimeoutSeconds,
+            RunTimeoutSeconds = start.RunTimeoutSeconds,
+            CommandId = commandId,
+        }, cancellationToken);
+
+        await using (var deadline = tx.Command(
+            "UPDATE workflow_instances SET execution_deadline_at = $2 WHERE id = $1",
+            start.WorkflowId, new NpgsqlParameter { Value = (object?)created.ExecutionDeadlineAt ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz }))
+        {
+            await deadline.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var response = new WorkflowStartResponse(start.WorkflowId, runId, start.WorkflowType, ns, "pending", start.BusinessKey,
+            PayloadEnvelope.DefaultCodec, "started_new");
+        await RecordCommandAsync(tx, ns, start.WorkflowId, runId, commandId, 1, "accepted", "started_new", null, response, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return ApiResult<WorkflowStartResponse>.Ok(response, 201);
+    }
+
+    private static async Task<ApiResult<WorkflowStartResponse>> ResolveDuplicateAsync(
+        EngineTransaction tx, string ns, StartRequest start, CancellationToken cancellationToken)
+    {
+        string existingNamespace;
+        string? currentRunId;
+        await using (var read = tx.Command(
+            "SELECT namespace, current_run_id FROM workflow_instances WHERE id = $1 FOR NO KEY UPDATE", start.WorkflowId))
+        {
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            existingNamespace = reader.GetString(0);
+            currentRunId = reader.IsDBNull(1) ? null : reader.GetString(1);
+        }
+
+        if (existingNamespace != ns)
+        {
+            return new ApiError(409, "workflow_id_reserved_in_namespace", $"Workflow [{start.WorkflowId}] is already reserved in another namespace.")
+                .With("workflow_id", start.WorkflowId);
+        }
+
+        var run = await ReadRunSummaryAsync(tx, currentRunId!, cancellationToken);
+        var open = run.Status is "pending" or "running" or "waiting";
+        if (start.DuplicatePolicy == "use-existing" && open)
+        {
+            await tx.CommitAsync(cancellationToken);
+            return ApiResult<WorkflowStartResponse>.Ok(
+                new WorkflowStartResponse(start.WorkflowId, run.RunId, run.WorkflowType, ns, run.Status, run.BusinessKey, run.PayloadCodec, "returned_existing_active"),
+                200);
+        }
+
+        var response = new WorkflowStartResponse(start.WorkflowId, run.RunId, run.WorkflowType, ns, run.Status, run.BusinessKey, run.PayloadCodec, "rejected_duplicate")
+        {
+            Reason = "duplicate_not_allowed",
+            Message = $"Workflow [{start.WorkflowId}] has already been started.",
+        };
+        await RecordCommandAsync(tx, ns, start.WorkflowId, run.RunId, Ulid.NewId(), null, "rejected", "rejected_duplicate", "instance_already_started", response, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return ApiResult<WorkflowStartResponse>.Ok(response, 409);
+    }
+
+    private static async Task<RunSummary> ReadRunSummaryAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        await using var read = tx.Command(
+            "SELECT id, workflow_type, status, business_key, payload_codec FROM workflow_runs WHERE id = $1", runId);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new RunSummary(reader.GetString(0), reader.GetString(1), reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4));
+    }
+
+    private static async Task RecordCommandAsync(
+        EngineTransaction tx, string ns, string workflowId, string runId, string commandId, long? sequence, string status,
+        string outcome, string? rejectionReason, WorkflowStartResponse response, CancellationToken cancellationToken)
+    {
+        await using var insert = tx.Command(
+            """
+            INSERT INTO workflow_commands (id, namespace, workflow_instance_id, run_id, command_sequence, command_type, status,
+                                           outcome, rejection_reason, response, applied_at)
+            VALUES ($1, $2, $3, $4, $5, 'start', $6, $7, $8, $9::jsonb, now())
+            """,
+            commandId, ns, workflowId, runId, new NpgsqlParameter { Value = (object?)sequence ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
+            status, outcome, RunWriter.Text(rejectionReason), JsonSerializer.Serialize(response));
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static ApiResult<StartRequest> Validate(JsonElement? body, out JsonObject? input)
+    {
+        input = null;
+        var v = new RequestValidator(body);
+        foreach (var (field, message) in UnsupportedFields)
+        {
+            if (v.Has(field))
+            {
+                v.AddError(field, message);
+            }
+        }
+
+        var workflowType = v.String("workflow_type", required: true, maxLength: 255);
+        var workflowId = v.String("workflow_id", maxLength: 128, pattern: WorkflowIdPattern());
+        var taskQueue = v.String("task_queue", maxLength: 255);
+        var businessKey = v.String("business_key", maxLength: 255);
+        var duplicatePolicy = v.String("duplicate_policy");
+        if (duplicatePolicy is not null && !DuplicatePolicies.Contains(duplicatePolicy))
+        {
+            v.AddError("duplicate_policy", "The duplicate_policy field only supports fail or use-existing.");
+        }
+
+        var executionTimeout = v.Integer("execution_timeout_seconds", min: 1, max: int.MaxValue);
+        var runTimeout = v.Integer("run_timeout_seconds", min: 1, max: int.MaxValue);
+        var priority = v.Integer("priority", min: 0, max: 9);
+        var buildId = v.String("build_id", maxLength: 255) ?? v.String("compatibility", maxLength: 255);
+        var memo = ValidateMemo(v);
+        var searchAttributes = ValidateSearchAttributes(v);
+
+        var inputNode = body is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty("input", out var raw)
+            ? JsonNode.Parse(raw.GetRawText())
+            : null;
+        var parsed = PayloadInput.ParseArguments(inputNode, "input");
+        if (parsed.Error is { } inputError)
+        {
+            v.AddError(parsed.ErrorField ?? "input", inputError);
+        }
+
+        if (!v.IsValid)
+        {
+            return v.ToError();
+        }
+
+        input = parsed.Envelope?.ToJson();
+        return ApiResult<StartRequest>.Ok(new StartRequest(
+            workflowId ?? Ulid.NewId(),
+            workflowType!,
+            string.IsNullOrWhiteSpace(taskQueue) ? DefaultTaskQueue : taskQueue,
+            businessKey,
+            duplicatePolicy ?? "fail",
+            executionTimeout,
+            runTimeout,
+            priority ?? 5,
+            string.IsNullOrWhiteSpace(buildId) ? null : buildId.Trim(),
+            memo,
+            searchAttributes));
+    }
+
+    private static JsonObject ValidateMemo(RequestValidator v)
+    {
+        var memo = v.Object("memo");
+        if (memo is not { } value)
+        {
+            return [];
+        }
+
+        var text = value.GetRawText();
+        if (System.Text.Encoding.UTF8.GetByteCount(text) > MaxMemoBytes)
+        {
+            v.AddError("memo", $"The memo field must not be greater than {MaxMemoBytes} bytes when JSON encoded.");
+        }
+
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    private static JsonObject ValidateSearchAttributes(RequestValidator v)
+    {
+        var attributes = v.Object("search_attributes");
+        if (attributes is not { } value)
+        {
+            return [];
+        }
+
+        foreach (var property in value.EnumerateObject())
+        {
+            if (property.Name.Length == 0 || property.Name.Length > MaxSearchAttributeKeyLength || !SearchAttributeKeyPattern().IsMatch(property.Name))
+            {
+                v.AddError("search_attributes", $"The search attribute key [{property.Name}] is invalid.");
+                continue;
+            }
+
+            var strings = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => [property.Value.GetString()!],
+                JsonValueKind.Array => property.Value.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!),
+                _ => [],
+            };
+            if (strings.Any(s => System.Text.Encoding.UTF8.GetByteCount(s) > MaxSearchAttributeValueBytes))
+            {
+                v.AddError("search_attributes", $"The search attribute [{property.Name}] value must not be greater than {MaxSearchAttributeValueBytes} bytes.");
+            }
+        }
+
+        return JsonNode.Parse(value.GetRawText())!.AsObject();
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9._:-]+$")]
+    private static partial Regex WorkflowIdPattern();
+
+    [GeneratedRegex("^[a-zA-Z][a-zA-Z0-9_]*$")]
+    private static partial Regex SearchAttributeKeyPattern();
+
+    private sealed record StartRequest(
+        string WorkflowId,
+        string WorkflowType,
+        string TaskQueue,
+        string? BusinessKey,
+        string DuplicatePolicy,
+        int? ExecutionTimeoutSeconds,
+        int? RunTimeoutSeconds,
+        int Priority,
+        string? BuildId,
+        JsonObject Memo,
+        JsonObject SearchAttributes);
+
+    private sealed record RunSummary(string RunId, string WorkflowType, string Status, string? BusinessKey, string PayloadCodec);
+}
+
+public sealed record WorkflowStartResponse(
+    [property: JsonPropertyName("workflow_id")] string WorkflowId,
+    [property: JsonPropertyName("run_id")] string RunId,
+    [property: JsonPropertyName("workflow_type")] string WorkflowType,
+    [property: JsonPropertyName("namespace")] string Namespace,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("business_key")] string? BusinessKey,
+    [property: JsonPropertyName("payload_codec")] string PayloadCodec,
+    [property: JsonPropertyName("outcome")] string Outcome)
+{
+    [JsonPropertyName("reason")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reason { get; init; }
+
+    [JsonPropertyName("message")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Message { get; init; }
+}
