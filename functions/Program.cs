@@ -25,6 +25,8 @@ app.UseMiddleware<ApiPipelineMiddleware>();
 app.MapSystemEndpoints();
 app.MapNamespaceEndpoints();
 app.MapWorkerEndpoints();
+app.MapWorkflowEndpoints();
+app.MapWorkflowTaskEndpoints();
 app.MapSchedulerTick();
 
 await app.RunAsync();

@@ -12,4 +12,9 @@ public static class WakeChannels
     public static string History(string runId) => $"history:{runId}";
 
     public static string QueryResult(string queryTaskId) => $"query-result:{queryTaskId}";
+
+    public static string Update(string updateId) => $"update:{updateId}";
+
+    /// <summary>Signalled when a timer is scheduled, so the timer pump can shorten its sleep.</summary>
+    public const string Timers = "timers";
 }

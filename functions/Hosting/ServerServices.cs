@@ -1,6 +1,10 @@
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Coordination;
 using DurableWorkflow.Core.Discovery;
+using DurableWorkflow.Core.Engine;
+using DurableWorkflow.Core.Engine.Timers;
+using DurableWorkflow.Core.Engine.WorkflowTasks;
+using DurableWorkflow.Core.Workflows;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Namespaces;
 using DurableWorkflow.Core.Readiness;
@@ -42,6 +46,12 @@ public static class ServerServices
         services.AddSingleton<NamespaceService>();
         services.AddSingleton<WorkerRegistrationRepository>();
         services.AddSingleton<WorkerRegistry>();
+        services.AddSingleton<WakeBus>();
+        services.AddSingleton<WorkflowStartService>();
+        services.AddSingleton<WorkflowQueryService>();
+        services.AddSingleton<WorkflowTaskService>();
+        services.AddSingleton<TimerPump>();
+        services.AddHostedService<TimerPumpService>();
         services.AddSingleton<SchedulerTickRunner>();
         services.AddHostedService<StandaloneScheduler>();
         return services;

@@ -1,0 +1,189 @@
+using System.Text.Json.Nodes;
+
+namespace DurableWorkflow.Core.Engine;
+
+/// <summary>How a run ends; the closing event itself is appended by the caller.</summary>
+public sealed record RunClosure(string Status, string ClosedReason, JsonObject? Output = null, JsonObject? Failure = null, string? FailureId = null)
+{
+    /// <summary>False for continue-as-new: the parent keeps waiting for the successor run.</summary>
+    public bool NotifyParent { get; init; } = true;
+}
+
+/// <summary>
+/// Closes a run in the caller's transaction: open tasks, timers, waits and activities are settled, undelivered signals
+/// are discarded, and a parent run learns the outcome of its child and gets a workflow task to react to it.
+/// </summary>
+public static class RunCloser
+{
+    public static async Task CloseAsync(EngineTransaction tx, RunState run, RunClosure closure, string? keepTaskId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(closure);
+        await using (var close = tx.Command(
+            """
+            UPDATE workflow_runs
+               SET status = $2, closed_reason = $3, closed_at = now(), output = COALESCE($4::jsonb, output),
+                   liveness_state = 'closed', liveness_reason = NULL, wait_kind = NULL, wait_reason = NULL,
+                   wait_started_at = NULL, next_task_id = NULL, next_task_type = NULL, next_task_status = NULL,
+                   next_task_at = NULL, updated_at = now()
+             WHERE id = $1
+            """,
+            run.Id, closure.Status, closure.ClosedReason, RunWriter.Json(closure.Output)))
+        {
+            await close.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await ExecuteAsync(tx, cancellationToken,
+            ("""
+             UPDATE workflow_tasks SET status = 'cancelled', closed_at = now(), updated_at = now()
+              WHERE run_id = $1 AND status IN ('ready', 'leased') AND id IS DISTINCT FROM $2
+             """, [run.Id, RunWriter.Text(keepTaskId)]),
+            ("UPDATE workflow_timers SET status = 'cancelled', cancelled_at = now(), updated_at = now() WHERE run_id = $1 AND status = 'pending'", [run.Id]),
+            ("UPDATE workflow_waits SET status = 'cancelled', resolved_at = now() WHERE run_id = $1 AND status = 'open'", [run.Id]),
+            ("UPDATE workflow_signals SET status = 'discarded' WHERE run_id = $1 AND status = 'received'", [run.Id]),
+            ("""
+             UPDATE workflow_activity_executions SET status = 'cancelled', closed_at = now(), updated_at = now()
+              WHERE run_id = $1 AND status IN ('pending', 'running')
+             """, [run.Id]),
+            ("""
+             UPDATE workflow_activity_attempts SET status = 'cancelled', closed_at = now()
+              WHERE run_id = $1 AND status = 'running'
+             """, [run.Id]));
+
+        if (closure.NotifyParent && run.ParentRunId is { } parentRunId)
+        {
+            await NotifyParentAsync(tx, run, parentRunId, closure, cancellationToken);
+        }
+    }
+
+    private static async Task NotifyParentAsync(EngineTransaction tx, RunState child, string parentRunId, RunClosure closure, CancellationToken cancellationToken)
+    {
+        var parent = await RunState.LockAsync(tx, parentRunId, cancellationToken);
+        if (parent is null || !parent.IsOpen)
+        {
+            return;
+        }
+
+        string? linkId = null;
+        string? childCallId = null;
+        JsonObject? parallel = null;
+        await using (var link = tx.Command(
+            """
+            UPDATE workflow_links SET status = 'resolved', child_status = $2, resolved_at = now(), updated_at = now()
+             WHERE child_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open'
+            RETURNING id, child_call_id, parallel_group::text
+            """,
+            child.Id, closure.Status))
+        {
+            await using var reader = await link.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                linkId = reader.GetString(0);
+                childCallId = reader.IsDBNull(1) ? null : reader.GetString(1);
+                parallel = reader.IsDBNull(2) ? null : JsonNode.Parse(reader.GetString(2)) as JsonObject;
+            }
+        }
+
+        var eventType = closure.Status switch
+        {
+            RunStatus.Completed => "ChildRunCompleted",
+            RunStatus.Cancelled => "ChildRunCancelled",
+            RunStatus.Terminated => "ChildRunTerminated",
+            _ => "ChildRunFailed",
+        };
+        var payload = new JsonObject
+        {
+            ["sequence"] = child.ParentSequence,
+            ["workflow_link_id"] = linkId,
+            ["child_call_id"] = childCallId,
+            ["child_workflow_instance_id"] = child.InstanceId,
+            ["child_workflow_run_id"] = child.Id,
+            ["child_workflow_class"] = child.WorkflowType,
+            ["child_workflow_type"] = child.WorkflowType,
+            ["child_run_number"] = child.RunNumber,
+            ["child_status"] = closure.Status,
+            ["closed_reason"] = closure.ClosedReason,
+            ["closed_at"] = Http.WireTime.Micro(DateTimeOffset.UtcNow),
+        };
+        if (closure.Status == RunStatus.Completed)
+        {
+            var blob = closure.Output?["blob"]?.DeepClone();
+            payload["output"] = blob;
+            payload["result"] = blob?.DeepClone();
+            payload["payload_codec"] = closure.Output?["codec"]?.DeepClone() ?? child.PayloadCodec;
+        }
+        else if (closure.Failure is { } failure)
+        {
+            payload["failure_id"] = closure.FailureId;
+            foreach (var key in new[] { "failure_category", "exception_type", "exception_class", "message", "exception", "code" })
+            {
+                if (failure[key] is { } value)
+                {
+                    payload[key] = value.DeepClone();
+                }
+            }
+        }
+
+        ParallelGroup.CopyInto(parallel, payload);
+        await HistoryStore.AppendAsync(tx, parent.Id, [new NewHistoryEvent(eventType, payload)], null, null, cancellationToken);
+        await TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(parent.Namespace, parent.Id, parent.TaskQueue, parent.WorkflowType,
+            parent.Compatibility, parent.Priority, ResumeContext.Of(
+                ("workflow_wait_kind", "child"),
+                ("open_wait_id", $"child:{childCallId ?? child.Id}"),
+                ("resume_source_kind", "child_workflow_run"),
+                ("resume_source_id", child.Id),
+                ("child_call_id", childCallId),
+                ("child_workflow_run_id", child.Id),
+                ("workflow_sequence", child.ParentSequence),
+                ("workflow_event_type", eventType))), cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(EngineTransaction tx, CancellationToken cancellationToken, params (string Sql, object?[] Parameters)[] statements)
+    {
+        foreach (var (sql, parameters) in statements)
+        {
+            await using var command = tx.Command(sql, parameters);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}
+
+/// <summary>The <c>parallel_group_*</c> keys Python puts on commands; copied verbatim onto every event of the step.</summary>
+public static class ParallelGroup
+{
+    public static readonly IReadOnlyList<string> Keys =
+    [
+        "parallel_group_id", "parallel_group_kind", "parallel_group_base_sequence", "parallel_group_size",
+        "parallel_group_index", "parallel_group_path",
+    ];
+
+    public static JsonObject? Extract(JsonObject command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var group = new JsonObject();
+        foreach (var key in Keys)
+        {
+            if (command[key] is { } value)
+            {
+                group[key] = value.DeepClone();
+            }
+        }
+
+        return group.Count == 0 ? null : group;
+    }
+
+    public static void CopyInto(JsonObject? group, JsonObject payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        if (group is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in group)
+        {
+            payload[key] = value?.DeepClone();
+        }
+    }
+}

@@ -1,0 +1,738 @@
+using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Http;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DurableWorkflow.Core.Engine.WorkflowTasks;
+
+/// <summary>The leased workflow task a completion applies to.</summary>
+public sealed record CompletingTask(string TaskId, long HistoryCutoffSequence, JsonObject ResumeContext);
+
+/// <summary>What a batch did: the run's status afterwards and the tasks it created.</summary>
+public sealed record AppliedBatch(string RunStatus, IReadOnlyList<string> CreatedTaskIds);
+
+/// <summary>
+/// Applies a validated command batch to a locked run (worker-protocol spec §3.4.2 and §3.5): non-terminal commands
+/// in order, then the terminal one; every event, row and task of the batch is written in the caller's transaction.
+/// </summary>
+public sealed class CommandApplier
+{
+    private readonly EngineTransaction tx;
+    private readonly RunState run;
+    private readonly CompletingTask task;
+    private readonly List<NewHistoryEvent> events = [];
+    private readonly List<string> createdTaskIds = [];
+    private int step;
+    private string? waitKind;
+
+    public CommandApplier(EngineTransaction tx, RunState run, CompletingTask task)
+    {
+        this.tx = tx;
+        this.run = run;
+        this.task = task;
+        step = run.LastStepSequence;
+    }
+
+    /// <summary>Returns the applied batch, or an <c>invalid_commands</c> reason when the batch cannot be applied.</summary>
+    public async Task<(AppliedBatch? Batch, string? InvalidReason)> ApplyAsync(IReadOnlyList<WorkflowCommand> commands, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        var terminal = commands.Where(c => c.IsTerminal).ToList();
+        if (terminal.Count > 1)
+        {
+            return (null, "A workflow task may complete with at most one terminal command.");
+        }
+
+        var updateProblem = await CheckUpdatesAsync(commands, cancellationToken);
+        if (updateProblem is not null)
+        {
+            return (null, updateProblem);
+        }
+
+        foreach (var command in commands.Where(c => !c.IsTerminal))
+        {
+            var problem = await ApplyNonTerminalAsync(command, cancellationToken);
+            if (problem is not null)
+            {
+                return (null, problem);
+            }
+        }
+
+        if (task.ResumeContext["workflow_wait_kind"]?.GetValue<string>() == "signal"
+            && !commands.Any(c => c.Type == CommandTypes.OpenConditionWait))
+        {
+            await SatisfyLatestConditionWaitAsync(cancellationToken);
+        }
+
+        string status;
+        if (terminal.Count == 1)
+        {
+            status = await ApplyTerminalAsync(terminal[0], cancellationToken);
+        }
+        else
+        {
+            await FlushEventsAsync(cancellationToken);
+            status = RunStatus.Waiting;
+            await using var waiting = tx.Command(
+                """
+                UPDATE workflow_runs
+                   SET status = 'waiting', last_step_sequence = $2, wait_kind = $3, wait_started_at = now(),
+                       liveness_state = 'waiting', next_task_id = NULL, next_task_type = NULL, next_task_status = NULL,
+                       next_task_at = NULL, updated_at = now()
+                 WHERE id = $1
+                """,
+                run.Id, step, RunWriter.Text(waitKind ?? "signal"));
+            await waiting.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return (new AppliedBatch(status, createdTaskIds), null);
+    }
+
+    private async Task<string?> CheckUpdatesAsync(IReadOnlyList<WorkflowCommand> commands, CancellationToken cancellationToken)
+    {
+        var ids = commands.Where(c => c.Type is CommandTypes.CompleteUpdate or CommandTypes.FailUpdate).Select(c => c.String("update_id")!).ToList();
+        if (ids.Count == 0)
+        {
+            return null;
+        }
+
+        if (ids.Distinct(StringComparer.Ordinal).Count() != ids.Count)
+        {
+            return "An update may be completed only once per workflow task.";
+        }
+
+        var forUpdate = task.ResumeContext["workflow_update_id"]?.GetValue<string>();
+        if (forUpdate is not null && ids.Any(id => id != forUpdate))
+        {
+            return $"This workflow task was created for update [{forUpdate}].";
+        }
+
+        await using var read = tx.Command(
+            "SELECT count(*) FROM workflow_updates WHERE run_id = $1 AND status = 'accepted' AND id = ANY($2)", run.Id, ids.ToArray());
+        var accepted = (long)(await read.ExecuteScalarAsync(cancellationToken))!;
+        return accepted == ids.Count ? null : "Every update_id must name an accepted update of this run.";
+    }
+
+    private async Task<string?> ApplyNonTerminalAsync(WorkflowCommand command, CancellationToken cancellationToken)
+    {
+        switch (command.Type)
+        {
+            case CommandTypes.ScheduleActivity:
+                await ScheduleActivityAsync(command, cancellationToken);
+                break;
+            case CommandTypes.StartTimer:
+                await StartTimerAsync(++step, command.Int("delay_seconds")!.Value, null, cancellationToken);
+                waitKind ??= "timer";
+                break;
+            case CommandTypes.StartChildWorkflow:
+                return await StartChildAsync(command, cancellationToken);
+            case CommandTypes.RecordSideEffect:
+                var effect = command.Fields["result"] as JsonObject;
+                events.Add(new NewHistoryEvent("SideEffectRecorded", new JsonObject
+                {
+                    ["sequence"] = ++step,
+                    ["result"] = effect?["blob"]?.DeepClone() ?? effect?.DeepClone(),
+                    ["payload_codec"] = effect?["codec"]?.DeepClone() ?? run.PayloadCodec,
+                }));
+                break;
+            case CommandTypes.RecordVersionMarker:
+                events.Add(new NewHistoryEvent("VersionMarkerRecorded", new JsonObject
+                {
+                    ["sequence"] = ++step,
+                    ["change_id"] = command.String("change_id"),
+                    ["version"] = command.Int("version"),
+                    ["min_supported"] = command.Int("min_supported"),
+                    ["max_supported"] = command.Int("max_supported"),
+                }));
+                break;
+            case CommandTypes.UpsertSearchAttributes:
+                await UpsertSearchAttributesAsync(command, cancellationToken);
+                break;
+            case CommandTypes.OpenConditionWait:
+                await OpenConditionWaitAsync(command, cancellationToken);
+                waitKind ??= "condition";
+                break;
+            case CommandTypes.CompleteUpdate:
+            case CommandTypes.FailUpdate:
+                await CloseUpdateAsync(command, cancellationToken);
+                break;
+        }
+
+        return null;
+    }
+
+    private async Task ScheduleActivityAsync(WorkflowCommand command, CancellationToken cancellationToken)
+    {
+        var sequence = ++step;
+        waitKind ??= "activity";
+        var executionId = Ulid.NewId();
+        var taskId = Ulid.NewId();
+        var activityType = command.String("activity_type")!.Trim();
+        var queue = string.IsNullOrWhiteSpace(command.String("queue")) ? run.TaskQueue : command.String("queue")!;
+        var retryPolicy = command.Fields["retry_policy"] as JsonObject;
+        var maxAttempts = CommandValidator.ReadInt(retryPolicy?["max_attempts"]) ?? 1;
+        var parallel = ParallelGroup.Extract(command.Fields);
+        var arguments = command.Fields["arguments"] as JsonObject;
+        await using (var insert = tx.Command(
+            """
+            INSERT INTO workflow_activity_executions (id, namespace, run_id, sequence, activity_type, task_queue, compatibility,
+                   payload_codec, arguments, retry_policy, max_attempts, start_to_close_timeout, schedule_to_start_timeout,
+                   schedule_to_close_timeout, heartbeat_timeout, schedule_deadline_at, schedule_to_close_deadline_at,
+                   parallel_group, workflow_task_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14, $15,
+                    now() + make_interval(secs => $13), now() + make_interval(secs => $14), $16::jsonb, $17)
+            """,
+            executionId, run.Namespace, run.Id, sequence, activityType, queue, RunWriter.Text(run.Compatibility),
+            arguments?["codec"]?.GetValue<string>() ?? run.PayloadCodec, RunWriter.Json(arguments), RunWriter.Json(retryPolicy), maxAttempts,
+            RunWriter.Int(command.Int("start_to_close_timeout")), RunWriter.Int(command.Int("schedule_to_start_timeout")),
+            RunWriter.Int(command.Int("schedule_to_close_timeout")), RunWriter.Int(command.Int("heartbeat_timeout")),
+            RunWriter.Json(parallel), task.TaskId))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var insertTask = tx.Command(
+            """
+            INSERT INTO workflow_tasks (id, namespace, run_id, task_type, task_queue, compatibility, workflow_type, activity_type,
+                                        activity_execution_id, priority)
+            VALUES ($1, $2, $3, 'activity', $4, $5, $6, $7, $8, $9)
+            """,
+            taskId, run.Namespace, run.Id, queue, RunWriter.Text(run.Compatibility), run.WorkflowType, activityType, executionId, (short)run.Priority))
+        {
+            await insertTask.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await TaskWriter.RegisterQueueAsync(tx, run.Namespace, queue, cancellationToken);
+        tx.Wake(WakeChannels.ActivityTasks(run.Namespace, queue));
+        createdTaskIds.Add(taskId);
+        var payload = new JsonObject
+        {
+            ["activity_execution_id"] = executionId,
+            ["activity_class"] = activityType,
+            ["activity_type"] = activityType,
+            ["sequence"] = sequence,
+            ["execution_mode"] = "remote",
+            ["local_activity"] = false,
+            ["workflow_task_id"] = task.TaskId,
+            ["activity"] = new JsonObject
+            {
+                ["id"] = executionId,
+                ["type"] = activityType,
+                ["queue"] = queue,
+                ["retry_policy"] = retryPolicy?.DeepClone(),
+                ["start_to_close_timeout"] = command.Int("start_to_close_timeout"),
+                ["schedule_to_start_timeout"] = command.Int("schedule_to_start_timeout"),
+                ["schedule_to_close_timeout"] = command.Int("schedule_to_close_timeout"),
+                ["heartbeat_timeout"] = command.Int("heartbeat_timeout"),
+            },
+        };
+        ParallelGroup.CopyInto(parallel, payload);
+        events.Add(new NewHistoryEvent("ActivityScheduled", payload));
+    }
+
+    private async Task StartTimerAsync(int sequence, int delaySeconds, JsonObject? conditionKeys, CancellationToken cancellationToken)
+    {
+        var timerId = Ulid.NewId();
+        var taskId = Ulid.NewId();
+        var kind = conditionKeys is null ? null : "condition_timeout";
+        DateTimeOffset fireAt;
+        await using (var insert = tx.Command(
+            """
+            INSERT INTO workflow_timers (id, namespace, run_id, sequence, timer_kind, condition_wait_id, delay_seconds, fire_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $7))
+            RETURNING fire_at
+            """,
+            timerId, run.Namespace, run.Id, sequence, RunWriter.Text(kind),
+            RunWriter.Text(conditionKeys?["condition_wait_id"]?.GetValue<string>()), delaySeconds))
+        {
+            fireAt = DbTime.FromScalar(await insert.ExecuteScalarAsync(cancellationToken));
+        }
+
+        await using (var insertTask = tx.Command(
+            """
+            INSERT INTO workflow_tasks (id, namespace, run_id, task_type, task_queue, compatibility, workflow_type, timer_id,
+                                        priority, available_at)
+            VALUES ($1, $2, $3, 'timer', $4, $5, $6, $7, $8, $9)
+            """,
+            taskId, run.Namespace, run.Id, run.TaskQueue, RunWriter.Text(run.Compatibility), run.WorkflowType, timerId,
+            (short)run.Priority, fireAt))
+        {
+            await insertTask.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        tx.Wake(WakeChannels.Timers);
+        createdTaskIds.Add(taskId);
+        var payload = new JsonObject
+        {
+            ["timer_id"] = timerId,
+            ["sequence"] = sequence,
+            ["delay_seconds"] = delaySeconds,
+            ["fire_at"] = WireTime.Micro(fireAt),
+        };
+        if (conditionKeys is not null)
+        {
+            payload["timer_kind"] = kind;
+            foreach (var (key, value) in conditionKeys)
+            {
+                payload[key] = value?.DeepClone();
+            }
+        }
+
+        events.Add(new NewHistoryEvent("TimerScheduled", payload));
+    }
+
+    private async Task OpenConditionWaitAsync(WorkflowCommand command, CancellationToken cancellationToken)
+    {
+        var sequence = ++step;
+        var waitId = $"condition:{sequence}";
+        var timeout = command.Int("timeout_seconds");
+        var keys = new JsonObject
+        {
+            ["condition_wait_id"] = waitId,
+            ["condition_key"] = command.String("condition_key"),
+            ["condition_definition_fingerprint"] = command.String("condition_definition_fingerprint"),
+        };
+        string? timerId = null;
+        events.Add(new NewHistoryEvent("ConditionWaitOpened", new JsonObject
+        {
+            ["condition_wait_id"] = waitId,
+            ["condition_key"] = command.String("condition_key"),
+            ["condition_definition_fingerprint"] = command.String("condition_definition_fingerprint"),
+            ["sequence"] = sequence,
+            ["timeout_seconds"] = timeout,
+        }));
+        if (timeout > 0)
+        {
+            await StartTimerAsync(sequence, timeout.Value, keys, cancellationToken);
+            timerId = events[^1].Payload["timer_id"]!.GetValue<string>();
+        }
+
+        await using var insert = tx.Command(
+            """
+            INSERT INTO workflow_waits (id, namespace, run_id, wait_kind, sequence, condition_key, condition_definition_fingerprint,
+                                        timeout_seconds, timer_id)
+            VALUES ($1 || ':' || $3, $2, $3, 'condition', $4, $5, $6, $7, $8)
+            """,
+            waitId, run.Namespace, run.Id, sequence, RunWriter.Text(command.String("condition_key")),
+            RunWriter.Text(command.String("condition_definition_fingerprint")), RunWriter.Int(timeout), RunWriter.Text(timerId));
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A signal-driven task that opened no new wait satisfied the latest open one (PHP bookkeeping).</summary>
+    private async Task SatisfyLatestConditionWaitAsync(CancellationToken cancellationToken)
+    {
+        int sequence;
+        string? key;
+        string? fingerprint;
+        string? timerId;
+        int? timeout;
+        await using (var read = tx.Command(
+            """
+            UPDATE workflow_waits SET status = 'satisfied', resolved_at = now(), satisfied_by_signal_id = $2
+             WHERE id = (SELECT id FROM workflow_waits WHERE run_id = $1 AND status = 'open' AND wait_kind = 'condition'
+                          ORDER BY sequence DESC LIMIT 1)
+            RETURNING sequence, condition_key, condition_definition_fingerprint, timer_id, timeout_seconds
+            """,
+            run.Id, RunWriter.Text(task.ResumeContext["workflow_signal_id"]?.GetValue<string>())))
+        {
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return;
+            }
+
+            sequence = reader.GetInt32(0);
+            key = reader.IsDBNull(1) ? null : reader.GetString(1);
+            fingerprint = reader.IsDBNull(2) ? null : reader.GetString(2);
+            timerId = reader.IsDBNull(3) ? null : reader.GetString(3);
+            timeout = reader.IsDBNull(4) ? null : reader.GetInt32(4);
+        }
+
+        var waitId = $"condition:{sequence}";
+        events.Add(new NewHistoryEvent("ConditionWaitSatisfied", new JsonObject
+        {
+            ["condition_wait_id"] = waitId,
+            ["condition_key"] = key,
+            ["condition_definition_fingerprint"] = fingerprint,
+            ["sequence"] = sequence,
+            ["timer_id"] = timerId,
+            ["timeout_seconds"] = timeout,
+            ["workflow_signal_id"] = task.ResumeContext["workflow_signal_id"]?.DeepClone(),
+            ["signal_name"] = task.ResumeContext["signal_name"]?.DeepClone(),
+        }));
+        if (timerId is null)
+        {
+            return;
+        }
+
+        await using var cancel = tx.Command(
+            """
+            WITH timer AS (
+                UPDATE workflow_timers SET status = 'cancelled', cancelled_at = now(), updated_at = now()
+                 WHERE id = $1 AND status = 'pending'
+                RETURNING id, delay_seconds, fire_at, cancelled_at)
+            UPDATE workflow_tasks t SET status = 'cancelled', closed_at = now(), updated_at = now()
+              FROM timer
+             WHERE t.timer_id = timer.id AND t.status IN ('ready', 'leased')
+            RETURNING timer.delay_seconds, timer.fire_at, timer.cancelled_at
+            """,
+            timerId);
+        await using var cancelled = await cancel.ExecuteReaderAsync(cancellationToken);
+        if (await cancelled.ReadAsync(cancellationToken))
+        {
+            events.Add(new NewHistoryEvent("TimerCancelled", new JsonObject
+            {
+                ["timer_id"] = timerId,
+                ["sequence"] = sequence,
+                ["delay_seconds"] = cancelled.GetInt32(0),
+                ["fire_at"] = WireTime.Micro(cancelled.GetFieldValue<DateTimeOffset>(1)),
+                ["timer_kind"] = "condition_timeout",
+                ["condition_wait_id"] = waitId,
+                ["condition_key"] = key,
+                ["condition_definition_fingerprint"] = fingerprint,
+                ["cancelled_at"] = WireTime.Micro(cancelled.GetFieldValue<DateTimeOffset>(2)),
+            }));
+        }
+    }
+
+    private async Task UpsertSearchAttributesAsync(WorkflowCommand command, CancellationToken cancellationToken)
+    {
+        var attributes = (JsonObject)command.Fields["attributes"]!;
+        var merged = (JsonObject)run.SearchAttributes.DeepClone();
+        foreach (var (key, value) in attributes)
+        {
+            if (value is null)
+            {
+                merged.Remove(key);
+            }
+            else
+            {
+                merged[key] = value.DeepClone();
+            }
+        }
+
+        var sorted = new JsonObject();
+        foreach (var key in merged.Select(p => p.Key).Order(StringComparer.Ordinal).ToList())
+        {
+            sorted[key] = merged[key]?.DeepClone();
+        }
+
+        await using (var update = tx.Command("UPDATE workflow_runs SET search_attributes = $2::jsonb WHERE id = $1", run.Id, sorted.ToJsonString()))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        run.SearchAttributes.Clear();
+        foreach (var (key, value) in sorted)
+        {
+            run.SearchAttributes[key] = value?.DeepClone();
+        }
+
+        events.Add(new NewHistoryEvent("SearchAttributesUpserted", new JsonObject
+        {
+            ["sequence"] = ++step,
+            ["attributes"] = attributes.DeepClone(),
+            ["merged"] = sorted,
+        }));
+    }
+
+    private async Task CloseUpdateAsync(WorkflowCommand command, CancellationToken cancellationToken)
+    {
+        var updateId = command.String("update_id")!;
+        var completed = command.Type == CommandTypes.CompleteUpdate;
+        var result = command.Fields["result"] as JsonObject;
+        var failure = completed ? null : new JsonObject
+        {
+            ["message"] = command.String("message"),
+            ["exception_type"] = command.String("exception_type"),
+            ["exception_class"] = command.String("exception_class"),
+            ["non_retryable"] = command.Fields["non_retryable"]?.DeepClone(),
+        };
+        string name;
+        string? commandId;
+        string? arguments;
+        await using (var update = tx.Command(
+            """
+            UPDATE workflow_updates
+               SET status = $3, result = $4::jsonb, failure = $5::jsonb, applied_at = now(), closed_at = now(), updated_at = now()
+             WHERE id = $1 AND run_id = $2 AND status = 'accepted'
+            RETURNING update_name, workflow_command_id, arguments::text
+            """,
+            updateId, run.Id, completed ? "completed" : "failed", RunWriter.Json(result), RunWriter.Json(failure)))
+        {
+            await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            name = reader.GetString(0);
+            commandId = reader.IsDBNull(1) ? null : reader.GetString(1);
+            arguments = reader.IsDBNull(2) ? null : reader.GetString(2);
+        }
+
+        var argumentBlob = arguments is null ? null : JsonNode.Parse(arguments)?["blob"]?.DeepClone();
+        var common = new JsonObject
+        {
+            ["workflow_command_id"] = commandId,
+            ["update_id"] = updateId,
+            ["workflow_instance_id"] = run.InstanceId,
+            ["workflow_run_id"] = run.Id,
+            ["update_name"] = name,
+        };
+        var applied = (JsonObject)common.DeepClone();
+        applied["arguments"] = argumentBlob;
+        events.Add(new NewHistoryEvent("UpdateApplied", applied));
+        var closed = (JsonObject)common.DeepClone();
+        if (completed)
+        {
+            closed["result"] = result?["blob"]?.DeepClone();
+            closed["payload_codec"] = result?["codec"]?.DeepClone() ?? run.PayloadCodec;
+        }
+        else
+        {
+            closed["failure_category"] = "application";
+            foreach (var (key, value) in failure!)
+            {
+                closed[key] = value?.DeepClone();
+            }
+        }
+
+        events.Add(new NewHistoryEvent("UpdateCompleted", closed));
+        tx.Wake(WakeChannels.Update(updateId));
+    }
+
+    private async Task<string?> StartChildAsync(WorkflowCommand command, CancellationToken cancellationToken)
+    {
+        var sequence = ++step;
+        waitKind ??= "child";
+        var childId = string.IsNullOrWhiteSpace(command.String("workflow_id")) ? Ulid.NewId() : command.String("workflow_id")!;
+        var childType = command.String("workflow_type")!;
+        var queue = string.IsNullOrWhiteSpace(command.String("queue")) ? run.TaskQueue : command.String("queue")!;
+        var childRunId = Ulid.NewId();
+        var linkId = Ulid.NewId();
+        var callId = Ulid.NewId();
+        await using (var instance = tx.Command(
+            """
+            INSERT INTO workflow_instances (id, namespace, workflow_type, current_run_id, run_count, execution_timeout_seconds)
+            VALUES ($1, $2, $3, $4, 1, $5)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+            """,
+            childId, run.Namespace, childType, childRunId, RunWriter.Int(command.Int("execution_timeout_seconds"))))
+        {
+            if (await instance.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                return $"Child workflow id [{childId}] is already in use.";
+            }
+        }
+
+        var parallel = ParallelGroup.Extract(command.Fields);
+        await using (var link = tx.Command(
+            """
+            INSERT INTO workflow_links (id, namespace, link_type, parent_workflow_instance_id, parent_workflow_run_id, parent_sequence,
+                                        child_call_id, child_workflow_instance_id, child_workflow_run_id, parent_close_policy,
+                                        retry_policy, parallel_group)
+            VALUES ($1, $2, 'child_workflow', $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
+            """,
+            linkId, run.Namespace, run.InstanceId, run.Id, sequence, callId, childId, childRunId,
+            RunWriter.Text(command.String("parent_close_policy") ?? "abandon"), RunWriter.Json(command.Fields["retry_policy"]), RunWriter.Json(parallel)))
+        {
+            await link.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var created = await RunWriter.InsertAsync(tx, new NewRun
+        {
+            Namespace = run.Namespace,
+            InstanceId = childId,
+            RunId = childRunId,
+            WorkflowType = childType,
+            TaskQueue = queue,
+            Compatibility = run.Compatibility,
+            Priority = run.Priority,
+            PayloadCodec = run.PayloadCodec,
+            Arguments = command.Fields["arguments"] as JsonObject,
+            ExecutionTimeoutSeconds = command.Int("execution_timeout_seconds"),
+            RunTimeoutSeconds = command.Int("run_timeout_seconds"),
+            ParentInstanceId = run.InstanceId,
+            ParentRunId = run.Id,
+            ParentSequence = sequence,
+            StartedExtras = new JsonObject
+            {
+                ["parent_workflow_instance_id"] = run.InstanceId,
+                ["parent_workflow_run_id"] = run.Id,
+                ["parent_sequence"] = sequence,
+                ["workflow_link_id"] = linkId,
+                ["child_call_id"] = callId,
+            },
+        }, cancellationToken);
+        createdTaskIds.Add(created.TaskId);
+
+        var scheduled = new JsonObject
+        {
+            ["sequence"] = sequence,
+            ["workflow_link_id"] = linkId,
+            ["child_call_id"] = callId,
+            ["child_workflow_instance_id"] = childId,
+            ["child_workflow_run_id"] = childRunId,
+            ["child_workflow_class"] = childType,
+            ["child_workflow_type"] = childType,
+            ["child_run_number"] = 1,
+            ["parent_close_policy"] = command.String("parent_close_policy") ?? "abandon",
+            ["retry_policy"] = command.Fields["retry_policy"]?.DeepClone(),
+        };
+        ParallelGroup.CopyInto(parallel, scheduled);
+        var started = (JsonObject)scheduled.DeepClone();
+        started["child_status"] = RunStatus.Pending;
+        started["execution_timeout_seconds"] = command.Int("execution_timeout_seconds");
+        started["run_timeout_seconds"] = command.Int("run_timeout_seconds");
+        events.Add(new NewHistoryEvent("ChildWorkflowScheduled", scheduled));
+        events.Add(new NewHistoryEvent("ChildRunStarted", started));
+        return null;
+    }
+
+    private async Task<string> ApplyTerminalAsync(WorkflowCommand command, CancellationToken cancellationToken)
+    {
+        switch (command.Type)
+        {
+            case CommandTypes.CompleteWorkflow:
+            {
+                var result = command.Fields["result"] as JsonObject;
+                events.Add(new NewHistoryEvent("WorkflowCompleted", new JsonObject
+                {
+                    ["output"] = result?["blob"]?.DeepClone(),
+                    ["payload_codec"] = result?["codec"]?.DeepClone() ?? run.PayloadCodec,
+                }));
+                await FlushEventsAsync(cancellationToken);
+                await SaveStepAsync(cancellationToken);
+                await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Completed, "completed", result), task.TaskId, cancellationToken);
+                return RunStatus.Completed;
+            }
+
+            case CommandTypes.FailWorkflow:
+            {
+                var failureId = Ulid.NewId();
+                var exception = command.Fields["exception"] as JsonObject ?? new JsonObject
+                {
+                    ["class"] = command.String("exception_class") ?? "RuntimeException",
+                    ["type"] = command.String("exception_type"),
+                    ["message"] = command.String("message"),
+                    ["code"] = 0,
+                };
+                var failure = new JsonObject
+                {
+                    ["failure_id"] = failureId,
+                    ["source_kind"] = "workflow_run",
+                    ["source_id"] = run.Id,
+                    ["failure_category"] = "application",
+                    ["non_retryable"] = command.Fields["non_retryable"]?.DeepClone() ?? false,
+                    ["exception_type"] = command.String("exception_type"),
+                    ["exception_class"] = command.String("exception_class") ?? "RuntimeException",
+                    ["message"] = command.String("message"),
+                    ["exception"] = exception.DeepClone(),
+                };
+                await using (var insert = tx.Command(
+                    """
+                    INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, failure_category, exception_type,
+                                                   exception_class, message, exception, non_retryable)
+                    VALUES ($1, $2, $3, 'workflow_run', $3, 'application', $4, $5, $6, $7::jsonb, $8)
+                    """,
+                    failureId, run.Namespace, run.Id, RunWriter.Text(command.String("exception_type")),
+                    command.String("exception_class") ?? "RuntimeException", command.String("message"), exception.ToJsonString(),
+                    command.Fields["non_retryable"]?.GetValue<bool>() ?? false))
+                {
+                    await insert.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                events.Add(new NewHistoryEvent("WorkflowFailed", failure));
+                await FlushEventsAsync(cancellationToken);
+                await SaveStepAsync(cancellationToken);
+                await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Failed, "failed", Failure: failure, FailureId: failureId), task.TaskId, cancellationToken);
+                return RunStatus.Failed;
+            }
+
+            default:
+                return await ContinueAsNewAsync(command, cancellationToken);
+        }
+    }
+
+    private async Task<string> ContinueAsNewAsync(WorkflowCommand command, CancellationToken cancellationToken)
+    {
+        var newRunId = Ulid.NewId();
+        var linkId = Ulid.NewId();
+        var workflowType = string.IsNullOrWhiteSpace(command.String("workflow_type")) ? run.WorkflowType : command.String("workflow_type")!;
+        var queue = string.IsNullOrWhiteSpace(command.String("queue")) ? run.TaskQueue : command.String("queue")!;
+        events.Add(new NewHistoryEvent("WorkflowContinuedAsNew", new JsonObject
+        {
+            ["sequence"] = step + 1,
+            ["continued_to_run_id"] = newRunId,
+            ["continued_to_run_number"] = run.RunNumber + 1,
+            ["workflow_link_id"] = linkId,
+            ["closed_reason"] = "continued",
+        }));
+        await FlushEventsAsync(cancellationToken);
+        await SaveStepAsync(cancellationToken);
+        await using (var link = tx.Command(
+            """
+            INSERT INTO workflow_links (id, namespace, link_type, parent_workflow_instance_id, parent_workflow_run_id,
+                                        child_workflow_instance_id, child_workflow_run_id, status, resolved_at)
+            VALUES ($1, $2, 'continue_as_new', $3, $4, $3, $5, 'resolved', now())
+            """,
+            linkId, run.Namespace, run.InstanceId, run.Id, newRunId))
+        {
+            await link.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Completed, "continued") { NotifyParent = false }, task.TaskId, cancellationToken);
+        var created = await RunWriter.InsertAsync(tx, new NewRun
+        {
+            Namespace = run.Namespace,
+            InstanceId = run.InstanceId,
+            RunId = newRunId,
+            RunNumber = run.RunNumber + 1,
+            WorkflowType = workflowType,
+            BusinessKey = run.BusinessKey,
+            TaskQueue = queue,
+            Compatibility = run.Compatibility,
+            Priority = run.Priority,
+            PayloadCodec = run.PayloadCodec,
+            Arguments = command.Fields["arguments"] as JsonObject ?? run.Arguments,
+            Memo = (JsonObject)run.Memo.DeepClone(),
+            SearchAttributes = (JsonObject)run.SearchAttributes.DeepClone(),
+            ExecutionTimeoutSeconds = run.ExecutionTimeoutSeconds,
+            RunTimeoutSeconds = run.RunTimeoutSeconds,
+            ExecutionDeadlineAt = run.ExecutionDeadlineAt,
+            ParentInstanceId = run.ParentInstanceId,
+            ParentRunId = run.ParentRunId,
+            ParentSequence = run.ParentSequence,
+            ContinuedFromRunId = run.Id,
+            RecordStartAccepted = false,
+            StartedExtras = new JsonObject { ["continued_from_run_id"] = run.Id, ["workflow_link_id"] = linkId },
+        }, cancellationToken);
+        createdTaskIds.Add(created.TaskId);
+
+        foreach (var sql in new[]
+        {
+            "UPDATE workflow_runs SET continued_to_run_id = $2 WHERE id = $1",
+            "UPDATE workflow_instances SET current_run_id = $2, run_count = run_count + 1, updated_at = now() WHERE id = $3",
+            "UPDATE workflow_links SET child_workflow_run_id = $2, updated_at = now() WHERE child_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open'",
+        })
+        {
+            await using var chain = tx.Command(sql, run.Id, newRunId, run.InstanceId);
+            await chain.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return RunStatus.Completed;
+    }
+
+    private async Task SaveStepAsync(CancellationToken cancellationToken)
+    {
+        await using var save = tx.Command("UPDATE workflow_runs SET last_step_sequence = $2 WHERE id = $1", run.Id, step);
+        await save.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task FlushEventsAsync(CancellationToken cancellationToken)
+    {
+        if (events.Count > 0)
+        {
+            await HistoryStore.AppendAsync(tx, run.Id, events, task.TaskId, null, cancellationToken);
+            events.Clear();
+        }
+    }
+}
