@@ -18,6 +18,7 @@ catch (ConfigurationException ex)
     return 1;
 }
 
+app.UseMiddleware<UnhandledErrorMiddleware>();
 app.UseMiddleware<ResponseCompressionMiddleware>();
 app.UseRouting();
 app.UseMiddleware<FrameworkErrorMiddleware>();
