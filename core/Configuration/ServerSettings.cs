@@ -39,6 +39,15 @@ public sealed record ServerSettings
 
     public int WorkflowTaskLeaseSeconds { get; init; } = 300;
 
+    /// <summary>How long a control-plane query waits for a worker's answer (control-plane spec §4.6.2); default = poll timeout.</summary>
+    public int QueryTaskTimeoutSeconds { get; init; } = 30;
+
+    /// <summary>Pending query tasks per (namespace, queue) before new queries get 429 <c>query_task_queue_full</c>.</summary>
+    public int QueryTaskMaxPendingPerQueue { get; init; } = 1024;
+
+    /// <summary>Default wait of an update sent with <c>wait_for: completed</c> and no <c>wait_timeout_seconds</c>.</summary>
+    public int UpdateWaitCompletionTimeoutSeconds { get; init; } = 10;
+
     public bool SchedulerEnabled { get; init; } = true;
 
     public int SchedulerIntervalSeconds { get; init; } = 10;

@@ -24,6 +24,9 @@ public static class ServerSettingsLoader
 
         // The stale window defaults from the heartbeat interval, so the interval is read first.
         var heartbeatInterval = reader.Integer("DW_WORKER_HEARTBEAT_INTERVAL_SECONDS", 10, min: 1, max: 3600);
+
+        // The query wait defaults from the poll timeout (upstream server.query_tasks.timeout), so that is read first too.
+        var pollTimeout = reader.Integer("DW_WORKER_POLL_TIMEOUT", 30, min: 0, max: 60);
         var settings = new ServerSettings
         {
             DatabaseConnection = database,
@@ -36,13 +39,16 @@ public static class ServerSettingsLoader
             ReadyCachePolicy = reader.Enum("DW_READY_CACHE_POLICY", ReadyCachePolicy.Fatal),
             MaxPayloadBytes = reader.Integer("DW_MAX_PAYLOAD_BYTES", 2_097_152, min: 1024, max: 104_857_600),
             WorkerProtocolVersion = LoadWorkerProtocolVersion(reader),
-            WorkerPollTimeoutSeconds = reader.Integer("DW_WORKER_POLL_TIMEOUT", 30, min: 0, max: 60),
+            WorkerPollTimeoutSeconds = pollTimeout,
             WorkerHeartbeatIntervalSeconds = heartbeatInterval,
             WorkerStaleAfterSeconds = reader.Integer("DW_WORKER_STALE_AFTER_SECONDS", Math.Max(3 * heartbeatInterval, 30), min: 1, max: 86_400),
             HistoryRetentionDays = reader.Integer("DW_HISTORY_RETENTION_DAYS", 30, min: 1, max: 365),
             CompressionEnabled = reader.Boolean("DW_COMPRESSION_ENABLED", true),
             QueueWakeEnabled = reader.Boolean("DW_V2_MATCHING_ROLE_QUEUE_WAKE", true),
             WorkflowTaskLeaseSeconds = reader.Integer("DW_V2_WORKFLOW_TASK_LEASE_SECONDS", 300, min: 1, max: 86_400),
+            QueryTaskTimeoutSeconds = reader.Integer("DW_QUERY_TASK_TIMEOUT", Math.Max(1, pollTimeout), min: 1, max: 300),
+            QueryTaskMaxPendingPerQueue = reader.Integer("DW_QUERY_TASK_MAX_PENDING_PER_QUEUE", 1024, min: 1, max: 10_000),
+            UpdateWaitCompletionTimeoutSeconds = reader.Integer("DW_V2_UPDATE_WAIT_COMPLETION_TIMEOUT_SECONDS", 10, min: 1, max: 300),
             SchedulerEnabled = reader.Boolean("DW_SCHEDULER_ENABLED", true),
             SchedulerIntervalSeconds = reader.Integer("DW_SCHEDULER_INTERVAL_SECONDS", 10, min: 1, max: 3600),
             TopologyShape = reader.OneOf("DW_SERVER_TOPOLOGY_SHAPE", "standalone_server", TopologyCatalog.Shapes),

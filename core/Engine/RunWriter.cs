@@ -114,6 +114,7 @@ public static class RunWriter
             ["workflow_instance_id"] = run.InstanceId,
             ["workflow_run_id"] = run.RunId,
             ["workflow_command_id"] = run.CommandId,
+            ["task_queue"] = run.TaskQueue,
             ["business_key"] = run.BusinessKey,
             ["memo"] = run.Memo.DeepClone(),
             ["search_attributes"] = run.SearchAttributes.DeepClone(),

@@ -1,0 +1,249 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Engine.WorkflowTasks;
+using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Payloads;
+
+namespace DurableWorkflow.Core.Engine.Activities;
+
+/// <summary>
+/// The <c>failure</c> object of an activity <c>/fail</c> (worker-protocol §4.3): validated, normalised into the engine's
+/// failure payload (§6.5), and judged against the execution's retry policy.
+/// </summary>
+public sealed class ActivityFailure
+{
+    /// <summary>Failure category of activity failures (engine <c>FailureFactory::classify('activity', ...)</c>).</summary>
+    public const string Category = "activity";
+
+    private static readonly string[] Kinds =
+        ["application", "timeout", "cancellation", "malformed_output", "handler_crash", "decode_failure", "unsupported_payload"];
+
+    private static readonly string[] TimeoutTypes =
+        ["schedule_to_start", "start_to_close", "schedule_to_close", "heartbeat", "deadline_exceeded"];
+
+    private ActivityFailure(JsonObject raw, PayloadEnvelope? details)
+    {
+        Raw = raw;
+        Details = details;
+    }
+
+    /// <summary>The failure exactly as the worker sent it, kept on the attempt and the task for diagnostics.</summary>
+    public JsonObject Raw { get; }
+
+    public PayloadEnvelope? Details { get; }
+
+    public string Message => (string)Raw["message"]!;
+
+    public string? Type => Raw["type"]?.GetValue<string>();
+
+    /// <summary>Python's <c>module.QualName</c>; PHP 0.2.10 dropped it and recorded <c>RuntimeException</c>, which stays the fallback.</summary>
+    public string ExceptionClass => Raw["class"]?.GetValue<string>() ?? "RuntimeException";
+
+    public int Code => CommandValidator.ReadInt(Raw["code"]) ?? 0;
+
+    /// <summary>
+    /// Validates <c>failure</c> into <paramref name="v"/> under <c>failure.*</c> keys; null when absent or invalid. A plain
+    /// JSON <c>details</c> value is encoded as the single Avro value an SDK would have sent.
+    /// </summary>
+    public static ActivityFailure? Read(RequestValidator v)
+    {
+        ArgumentNullException.ThrowIfNull(v);
+        var element = v.Object("failure");
+        if (element is null)
+        {
+            if (v.IsValid)
+            {
+                v.AddError("failure", "The failure field is required.");
+            }
+
+            return null;
+        }
+
+        var raw = JsonNode.Parse(element.Value.GetRawText())!.AsObject();
+        if (Present(raw, "message") is not { } message || message.GetValueKind() != JsonValueKind.String || string.IsNullOrWhiteSpace(message.GetValue<string>()))
+        {
+            v.AddError("failure.message", Present(raw, "message") is { } wrong && wrong.GetValueKind() != JsonValueKind.String
+                ? "The failure.message field must be a string."
+                : "The failure.message field is required.");
+        }
+
+        foreach (var key in new[] { "type", "class", "stack_trace" })
+        {
+            if (Present(raw, key) is { } text && text.GetValueKind() != JsonValueKind.String)
+            {
+                v.AddError($"failure.{key}", $"The failure.{key} field must be a string.");
+            }
+        }
+
+        if (Present(raw, "code") is { } code && CommandValidator.ReadInt(code) is null)
+        {
+            v.AddError("failure.code", "The failure.code field must be an integer.");
+        }
+
+        foreach (var key in new[] { "non_retryable", "retryable", "cancelled", "malformed_output" })
+        {
+            if (Present(raw, key) is { } flag && flag.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                v.AddError($"failure.{key}", $"The failure.{key} field must be true or false.");
+            }
+        }
+
+        OneOf(raw, "kind", Kinds, v);
+        OneOf(raw, "timeout_type", TimeoutTypes, v);
+        var details = PayloadField.Parse(raw["details"], "failure.details");
+        if (!details.IsValid)
+        {
+            v.AddError(details.ErrorField!, details.Error!);
+        }
+
+        return v.IsValid ? new ActivityFailure(raw, details.Envelope) : null;
+    }
+
+    /// <summary>
+    /// Non-retryable when the worker says so (<c>non_retryable: true</c>, or <c>retryable: false</c>, treated alike), or
+    /// when its type or class is listed in the policy's <c>non_retryable_error_types</c>.
+    /// </summary>
+    public bool IsNonRetryable(ActivityExecutionRow execution)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        if (Flag("non_retryable") == true || Flag("retryable") == false)
+        {
+            return true;
+        }
+
+        var listed = ActivityPolicy.NonRetryableErrorTypes(execution);
+        return (Type is { } type && listed.Contains(type, StringComparer.Ordinal))
+            || (Raw["class"]?.GetValue<string>() is { } cls && listed.Contains(cls, StringComparer.Ordinal));
+    }
+
+    /// <summary>The normalised failure payload (<c>exception</c> in events and failure rows, worker-protocol §6.5).</summary>
+    public JsonObject Exception(bool nonRetryable)
+    {
+        var trace = Raw["stack_trace"]?.GetValue<string>() is { Length: > 0 } stack
+            ? new JsonArray([.. stack.Split('\n').Select(line => (JsonNode?)line.TrimEnd('\r'))])
+            : [];
+        var exception = new JsonObject
+        {
+            ["class"] = ExceptionClass,
+            ["type"] = Type,
+            ["message"] = Message,
+            ["code"] = Code,
+            ["trace"] = trace,
+            ["properties"] = new JsonArray(),
+            ["non_retryable"] = nonRetryable,
+        };
+        if (Details is { } details)
+        {
+            exception["details"] = details.Blob is { } blob ? blob : details.ToJson();
+            exception["details_payload_codec"] = details.Codec;
+        }
+
+        // Python surfaces these language-neutral objects on the ActivityFailed exception it raises (§6.3 item 5).
+        foreach (var key in new[] { "diagnostics", "runtime_diagnostics" })
+        {
+            if (Raw[key] is JsonObject extra)
+            {
+                exception[key] = extra.DeepClone();
+            }
+        }
+
+        return exception;
+    }
+
+    private bool? Flag(string key) => Raw[key] is JsonValue value && value.TryGetValue<bool>(out var flag) ? flag : null;
+
+    /// <summary>The value of a key, with JSON null treated as absent (Laravel's <c>nullable</c>).</summary>
+    private static JsonNode? Present(JsonObject raw, string key) =>
+        raw[key] is { } node && node.GetValueKind() != JsonValueKind.Null ? node : null;
+
+    private static void OneOf(JsonObject raw, string key, string[] allowed, RequestValidator v)
+    {
+        if (Present(raw, key) is { } node
+            && (node.GetValueKind() != JsonValueKind.String || !allowed.Contains(node.GetValue<string>(), StringComparer.Ordinal)))
+        {
+            v.AddError($"failure.{key}", $"The selected failure.{key} is invalid.");
+        }
+    }
+}
+
+/// <summary>The retry-policy snapshot of an execution, as served to workers and applied to failures.</summary>
+public static class ActivityPolicy
+{
+    /// <summary>
+    /// The §4.1 <c>retry_policy</c> snapshot; null when the command gave neither a policy nor a timeout (PHP then omits
+    /// the key).
+    /// </summary>
+    public static JsonObject? Snapshot(ActivityExecutionRow execution)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        if (execution.RetryPolicy is null && execution.StartToCloseTimeout is null && execution.ScheduleToStartTimeout is null
+            && execution.ScheduleToCloseTimeout is null && execution.HeartbeatTimeout is null)
+        {
+            return null;
+        }
+
+        return new JsonObject
+        {
+            ["snapshot_version"] = 1,
+            ["max_attempts"] = execution.MaxAttempts,
+            ["backoff_seconds"] = new JsonArray([.. Backoff(execution).Select(b => (JsonNode?)b)]),
+            ["start_to_close_timeout"] = execution.StartToCloseTimeout,
+            ["schedule_to_start_timeout"] = execution.ScheduleToStartTimeout,
+            ["schedule_to_close_timeout"] = execution.ScheduleToCloseTimeout,
+            ["heartbeat_timeout"] = execution.HeartbeatTimeout,
+            ["non_retryable_error_types"] = new JsonArray([.. NonRetryableErrorTypes(execution).Select(t => (JsonNode?)t)]),
+        };
+    }
+
+    /// <summary>Back-off before attempt n + 1: <c>backoff_seconds[min(n − 1, len − 1)]</c>, 0 when the list is empty (§4.3).</summary>
+    public static int BackoffSeconds(ActivityExecutionRow execution, int attemptNumber)
+    {
+        var backoff = Backoff(execution);
+        return backoff.Count == 0 ? 0 : backoff[Math.Clamp(attemptNumber - 1, 0, backoff.Count - 1)];
+    }
+
+    public static IReadOnlyList<string> NonRetryableErrorTypes(ActivityExecutionRow execution)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        return execution.RetryPolicy?["non_retryable_error_types"] is JsonArray types
+            ? [.. types.OfType<JsonValue>().Select(t => t.TryGetValue<string>(out var s) ? s : null).OfType<string>()]
+            : [];
+    }
+
+    /// <summary>The engine accepts a single number as a one-entry list; negative or non-numeric entries are dropped.</summary>
+    private static List<int> Backoff(ActivityExecutionRow execution)
+    {
+        var node = execution.RetryPolicy?["backoff_seconds"];
+        if (node is JsonArray list)
+        {
+            return [.. list.Select(CommandValidator.ReadInt).OfType<int>().Where(b => b >= 0)];
+        }
+
+        return CommandValidator.ReadInt(node) is int single and >= 0 ? [single] : [];
+    }
+}
+
+/// <summary>Payload fields of activity requests: <c>result</c> and <c>failure.details</c>.</summary>
+public static class PayloadField
+{
+    /// <summary>
+    /// A blob string or an envelope goes through <see cref="PayloadInput.ParseCommandPayload"/>; any other JSON value (the
+    /// CLI sends plain JSON) is encoded as the single Avro value the SDKs would have sent.
+    /// </summary>
+    public static PayloadInputResult Parse(JsonNode? node, string field)
+    {
+        if (node is null || node.GetValueKind() == JsonValueKind.String || PayloadEnvelope.HasEnvelopeShape(node))
+        {
+            return PayloadInput.ParseCommandPayload(node, null, field);
+        }
+
+        try
+        {
+            return PayloadInputResult.Of(PayloadEnvelope.FromBlob(AvroValueCodec.Encode(node)));
+        }
+        catch (ArgumentException ex)
+        {
+            return PayloadInputResult.Invalid(field, $"The {field} field cannot be encoded: {ex.Message}");
+        }
+    }
+}

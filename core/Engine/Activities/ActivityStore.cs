@@ -1,0 +1,374 @@
+using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Workers;
+using Npgsql;
+
+namespace DurableWorkflow.Core.Engine.Activities;
+
+/// <summary>
+/// The SQL of the activity transport (docs/schema.md §6.2–§6.3 and §7): claim, the locked view behind the ownership
+/// guard, lease recovery, and the row transitions of an outcome. Status predicates are SQL literals so the partial
+/// indexes apply.
+/// </summary>
+public static class ActivityStore
+{
+    /// <summary>Activity task and attempt lease; fixed upstream (engine <c>ActivityLease</c>, 5 minutes), renewed by heartbeats.</summary>
+    public const int LeaseSeconds = 300;
+
+    /// <summary>
+    /// Leases the next matching ready task and starts its execution under the run lock the claim took. Returns null when
+    /// nothing is claimable. Tasks of runs being written elsewhere are skipped, never waited on.
+    /// </summary>
+    public static async Task<(ActivityTaskRow Task, ActivityExecutionRow Execution)?> ClaimAsync(
+        EngineTransaction tx, string ns, WorkerRegistration worker, string attemptId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(worker);
+        ActivityTaskRow task;
+        await using (var claim = tx.Command(
+            $"""
+            WITH picked AS (
+                SELECT t.id
+                  FROM workflow_tasks t
+                  JOIN workflow_runs r ON r.id = t.run_id
+                  JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
+                 WHERE t.status = 'ready'
+                   AND t.namespace = $1 AND t.task_type = 'activity' AND t.task_queue = $2
+                   AND t.available_at <= now()
+                   AND (t.compatibility IS NULL OR t.compatibility = $3)
+                   AND (cardinality($4::text[]) = 0 OR t.activity_type IS NULL OR t.activity_type = ANY ($4))
+                   AND r.status IN ('pending', 'running', 'waiting')
+                   AND e.status = 'pending'
+                 ORDER BY t.priority, t.available_at, t.id
+                 LIMIT 1
+                   FOR UPDATE OF t SKIP LOCKED
+                   FOR NO KEY UPDATE OF r SKIP LOCKED)
+            UPDATE workflow_tasks t
+               SET status = 'leased', lease_owner = $5, leased_at = now(),
+                   lease_expires_at = now() + interval '{LeaseSeconds} seconds', attempt_count = t.attempt_count + 1,
+                   activity_attempt_id = $6, last_claim_error = NULL, last_claim_failed_at = NULL,
+                   last_dispatched_at = now(), updated_at = now()
+              FROM picked
+             WHERE t.id = picked.id
+            RETURNING {ActivityTaskRow.Columns}
+            """,
+            ns, worker.TaskQueue, RunWriter.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray(), worker.WorkerId, attemptId))
+        {
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            task = ActivityTaskRow.Read(reader);
+        }
+
+        // The run lock is held, so the execution is still pending: its deadlines are re-armed for this attempt and the
+        // schedule-to-start deadline is retired for good (a retry waiting in pending must not trip it).
+        ActivityExecutionRow execution;
+        await using (var start = tx.Command(
+            $"""
+            UPDATE workflow_activity_executions e
+               SET status = 'running', attempt_count = e.attempt_count + 1, current_attempt_id = $2,
+                   started_at = COALESCE(e.started_at, now()), schedule_deadline_at = NULL,
+                   close_deadline_at = now() + make_interval(secs => e.start_to_close_timeout),
+                   heartbeat_deadline_at = now() + make_interval(secs => e.heartbeat_timeout), updated_at = now()
+             WHERE e.id = $1
+            RETURNING {ActivityExecutionRow.Columns}
+            """,
+            task.ExecutionId, attemptId))
+        {
+            await using var reader = await start.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            execution = ActivityExecutionRow.Read(reader);
+        }
+
+        return (task, execution);
+    }
+
+    public static async Task<ActivityAttemptRow> InsertAttemptAsync(
+        EngineTransaction tx, string ns, ActivityTaskRow task, ActivityExecutionRow execution, string attemptId, string owner,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(execution);
+        await using var insert = tx.Command(
+            $"""
+            INSERT INTO workflow_activity_attempts AS a (id, namespace, activity_execution_id, run_id, task_id, attempt_number,
+                   lease_owner, lease_expires_at, close_deadline_at, heartbeat_deadline_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            RETURNING {ActivityAttemptRow.Columns}
+            """,
+            attemptId, ns, execution.Id, task.RunId, task.Id, execution.AttemptCount, owner, task.LeaseExpiresAt!.Value,
+            Time(execution.CloseDeadlineAt), Time(execution.HeartbeatDeadlineAt));
+        await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return ActivityAttemptRow.Read(reader);
+    }
+
+    /// <summary>
+    /// The ownership guard of worker-protocol §4.2, in its documented order, then the locks in the engine's order. The
+    /// guard reads only columns that never change after insert (task → run, attempt → task and owner), so it can run
+    /// before any lock without deciding on stale data.
+    /// </summary>
+    public static async Task<(LockedActivity? Locked, ApiError? Refused)> LockAsync(
+        EngineTransaction tx, string ns, string taskId, string attemptId, string owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        string runId;
+        await using (var find = tx.Command(
+            "SELECT run_id FROM workflow_tasks WHERE id = $1 AND namespace = $2 AND task_type = 'activity'", taskId, ns))
+        {
+            if (await find.ExecuteScalarAsync(cancellationToken) is not string found)
+            {
+                return (null, Refusal(404, "task_not_found", "Activity task not found.", taskId, attemptId));
+            }
+
+            runId = found;
+        }
+
+        await using (var owned = tx.Command(
+            "SELECT task_id, lease_owner FROM workflow_activity_attempts WHERE id = $1 AND namespace = $2", attemptId, ns))
+        {
+            await using var reader = await owned.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return (null, Refusal(404, "attempt_not_found", "Activity attempt not found.", taskId, attemptId));
+            }
+
+            if (reader.GetString(0) != taskId)
+            {
+                return (null, Refusal(409, "task_mismatch", "Activity attempt is not leased for this task.", taskId, attemptId));
+            }
+
+            var actual = reader.GetString(1);
+            if (actual != owner)
+            {
+                return (null, Refusal(409, "lease_owner_mismatch", "Activity attempt lease is owned by another worker.", taskId, attemptId)
+                    .With("lease_owner", actual));
+            }
+        }
+
+        var run = (await RunState.LockAsync(tx, runId, cancellationToken))!;
+        ActivityTaskRow task;
+        await using (var read = tx.Command($"SELECT {ActivityTaskRow.Columns} FROM workflow_tasks t WHERE t.id = $1 FOR UPDATE", taskId))
+        {
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            task = ActivityTaskRow.Read(reader);
+        }
+
+        ActivityExecutionRow execution;
+        await using (var read = tx.Command(
+            $"SELECT {ActivityExecutionRow.Columns} FROM workflow_activity_executions e WHERE e.id = $1 FOR UPDATE", task.ExecutionId))
+        {
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            execution = ActivityExecutionRow.Read(reader);
+        }
+
+        ActivityAttemptRow attempt;
+        await using (var read = tx.Command($"SELECT {ActivityAttemptRow.Columns} FROM workflow_activity_attempts a WHERE a.id = $1 FOR UPDATE", attemptId))
+        {
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            attempt = ActivityAttemptRow.Read(reader);
+        }
+
+        return (new LockedActivity(run, task, execution, attempt), null);
+    }
+
+    /// <summary>The error body every refused activity operation carries.</summary>
+    public static ApiError Refusal(int status, string reason, string message, string taskId, string attemptId) =>
+        new ApiError(status, reason, message).With("task_id", taskId).With("activity_attempt_id", attemptId);
+
+    /// <summary>Closes the attempt, its task and (unless a retry reopens it) the execution with one outcome status.</summary>
+    public static async Task CloseAsync(
+        EngineTransaction tx, LockedActivity locked, string status, ActivityOutcomeRows rows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(locked);
+        ArgumentNullException.ThrowIfNull(rows);
+        await ExecuteAsync(tx, cancellationToken,
+            ("""
+             UPDATE workflow_tasks
+                SET status = $2, closed_at = now(), failure = $3::jsonb, last_error = $4,
+                    last_failed_at = CASE WHEN $3::jsonb IS NULL THEN last_failed_at ELSE now() END, updated_at = now()
+              WHERE id = $1
+             """, [locked.Task.Id, status, RunWriter.Json(rows.Failure), RunWriter.Text((string?)rows.Failure?["message"])]),
+            rows.Retrying
+                ? ("""
+                   UPDATE workflow_activity_executions
+                      SET status = 'pending', current_attempt_id = NULL, close_deadline_at = NULL, heartbeat_deadline_at = NULL,
+                          last_heartbeat_at = NULL, updated_at = now()
+                    WHERE id = $1
+                   """, [locked.Execution.Id])
+                : ("""
+                   UPDATE workflow_activity_executions
+                      SET status = $2, result = $3::jsonb, failure_id = $4, closed_at = now(), updated_at = now()
+                    WHERE id = $1
+                   """, [locked.Execution.Id, status, RunWriter.Json(rows.Result), RunWriter.Text(rows.FailureId)]),
+            ("""
+             UPDATE workflow_activity_attempts
+                SET status = $2, failure = $3::jsonb, failure_category = $4, lease_expires_at = NULL, closed_at = now()
+              WHERE id = $1
+             """, [locked.Attempt.Id, status, RunWriter.Json(rows.Failure), RunWriter.Text(rows.Failure is null ? null : ActivityFailure.Category)]));
+    }
+
+    /// <summary>
+    /// The next attempt's transport: a NEW ready task (the wire's <c>retry_task_id</c>), offered after the back-off. The
+    /// old task must already be closed, or the one-open-task-per-execution index refuses the insert.
+    /// </summary>
+    public static async Task<(string TaskId, DateTimeOffset AvailableAt)> InsertRetryTaskAsync(
+        EngineTransaction tx, string ns, ActivityTaskRow task, ActivityExecutionRow execution, int backoffSeconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(execution);
+        var retryTaskId = Ulid.NewId();
+        await using var insert = tx.Command(
+            """
+            INSERT INTO workflow_tasks (id, namespace, run_id, task_type, task_queue, compatibility, workflow_type, activity_type,
+                                        activity_execution_id, retry_of_task_id, priority, available_at)
+            VALUES ($1, $2, $3, 'activity', $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11))
+            RETURNING available_at
+            """,
+            retryTaskId, ns, task.RunId, task.TaskQueue, RunWriter.Text(task.Compatibility), task.WorkflowType, execution.ActivityType,
+            execution.Id, task.Id, (short)task.Priority, backoffSeconds);
+        var availableAt = (DateTimeOffset)(await insert.ExecuteScalarAsync(cancellationToken))!;
+        tx.Wake(WakeChannels.ActivityTasks(ns, task.TaskQueue));
+        return (retryTaskId, availableAt);
+    }
+
+    /// <summary>
+    /// Whether an activity closure should wake the workflow: a parallel group is woken once none of its activities is
+    /// still open (engine <c>ParallelChildGroup::shouldWakeParentOnActivityClosure</c>), so the workflow is not replayed
+    /// once per member. Non-activity members wake the run on their own outcome and are not waited for here.
+    /// </summary>
+    public static async Task<bool> GroupSettledAsync(EngineTransaction tx, ActivityExecutionRow execution, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(execution);
+        if (WorkflowTasks.CommandValidator.ReadInt(execution.ParallelGroup?["parallel_group_base_sequence"]) is not { } first
+            || WorkflowTasks.CommandValidator.ReadInt(execution.ParallelGroup?["parallel_group_size"]) is not { } size)
+        {
+            return true;
+        }
+
+        await using var open = tx.Command(
+            """
+            SELECT NOT EXISTS (SELECT 1 FROM workflow_activity_executions
+                                WHERE run_id = $1 AND sequence >= $2 AND sequence < $2 + $3 AND status IN ('pending', 'running'))
+            """,
+            execution.RunId, first, size);
+        return (bool)(await open.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Expired activity leases on one queue, oldest first: the poll path recovers a few before giving up.</summary>
+    public static async Task<IReadOnlyList<(string TaskId, string RunId)>> FindExpiredAsync(
+        NpgsqlDataSource dataSource, string ns, string queue, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT id, run_id FROM workflow_tasks
+             WHERE status = 'leased' AND namespace = $1 AND task_type = 'activity' AND task_queue = $2
+               AND lease_expires_at <= now()
+             ORDER BY lease_expires_at
+             LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = ns });
+        command.Parameters.Add(new NpgsqlParameter { Value = queue });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var found = new List<(string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Puts an expired activity lease back to ready (same row, so redelivery never duplicates a task) and closes the lost
+    /// attempt as expired; the next claim starts attempt n + 1. The caller holds the run lock; the predicate is re-checked
+    /// so a concurrent recovery is a no-op. Expiry does not consult <c>max_attempts</c> (docs/schema.md §15 item 6).
+    /// </summary>
+    public static async Task<bool> RecoverExpiredAsync(EngineTransaction tx, RunState run, string taskId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(run);
+        string queue;
+        string executionId;
+        string? attemptId;
+        await using (var recover = tx.Command(
+            """
+            UPDATE workflow_tasks
+               SET status = CASE WHEN $2 THEN 'ready' ELSE 'cancelled' END,
+                   closed_at = CASE WHEN $2 THEN NULL ELSE now() END,
+                   lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL,
+                   repair_count = repair_count + 1, updated_at = now()
+             WHERE id = $1 AND status = 'leased' AND lease_expires_at <= now()
+            RETURNING task_queue, activity_execution_id, activity_attempt_id
+            """,
+            taskId, run.IsOpen))
+        {
+            await using var reader = await recover.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return false;
+            }
+
+            queue = reader.GetString(0);
+            executionId = reader.GetString(1);
+            attemptId = reader.IsDBNull(2) ? null : reader.GetString(2);
+        }
+
+        await ExecuteAsync(tx, cancellationToken,
+            ("""
+             UPDATE workflow_activity_executions
+                SET status = 'pending', current_attempt_id = NULL, close_deadline_at = NULL, heartbeat_deadline_at = NULL,
+                    updated_at = now()
+              WHERE id = $1 AND status = 'running'
+             """, [executionId]),
+            ("""
+             UPDATE workflow_activity_attempts SET status = 'expired', lease_expires_at = NULL, closed_at = now()
+              WHERE id = $1 AND status = 'running'
+             """, [RunWriter.Text(attemptId)]));
+        if (run.IsOpen)
+        {
+            tx.Wake(WakeChannels.ActivityTasks(run.Namespace, queue));
+        }
+
+        return true;
+    }
+
+    internal static NpgsqlParameter Time(DateTimeOffset? value) =>
+        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz };
+
+    private static async Task ExecuteAsync(EngineTransaction tx, CancellationToken cancellationToken, params (string Sql, object?[] Parameters)[] statements)
+    {
+        foreach (var (sql, parameters) in statements)
+        {
+            await using var command = tx.Command(sql, parameters);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}
+
+/// <summary>What an outcome writes onto the rows it closes.</summary>
+public sealed record ActivityOutcomeRows
+{
+    /// <summary>The result envelope of a completion.</summary>
+    public JsonObject? Result { get; init; }
+
+    /// <summary>The worker's failure object of a failed attempt.</summary>
+    public JsonObject? Failure { get; init; }
+
+    public string? FailureId { get; init; }
+
+    /// <summary>A retry follows: the execution goes back to pending instead of closing.</summary>
+    public bool Retrying { get; init; }
+}
