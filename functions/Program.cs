@@ -28,6 +28,9 @@ app.MapNamespaceEndpoints();
 app.MapWorkerEndpoints();
 app.MapWorkflowEndpoints();
 app.MapWorkflowTaskEndpoints();
+app.MapWorkflowCommandEndpoints();
+app.MapQueryTaskEndpoints();
+app.MapActivityTaskEndpoints();
 app.MapSchedulerTick();
 
 await app.RunAsync();

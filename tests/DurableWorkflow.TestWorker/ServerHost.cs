@@ -15,7 +15,8 @@ public sealed class ServerHost : IAsyncDisposable
     private const int KeptOutputLines = 200;
 
     private readonly Process process;
-    private readonly ConcurrentQueue<string> output = new();
+    private readonly ConcurrentQueue<(long Number, string Line)> output = new();
+    private long linesWritten;
 
     private ServerHost(Process process, int port, string name)
     {
@@ -34,7 +35,13 @@ public sealed class ServerHost : IAsyncDisposable
     public bool HasExited => process.HasExited;
 
     /// <summary>The last lines the server wrote (stdout and stderr), for failure messages.</summary>
-    public string RecentOutput => string.Join(Environment.NewLine, output);
+    public string RecentOutput => string.Join(Environment.NewLine, output.Select(o => o.Line));
+
+    /// <summary>How many lines the server has written so far; pass it to <see cref="OutputSince"/> later.</summary>
+    public long OutputMark => Interlocked.Read(ref linesWritten);
+
+    /// <summary>The kept lines written after <paramref name="mark"/>.</summary>
+    public string OutputSince(long mark) => string.Join(Environment.NewLine, output.Where(o => o.Number > mark).Select(o => o.Line));
 
     public static async Task<ServerHost> StartAsync(
         string functionsAssembly,
@@ -164,7 +171,7 @@ public sealed class ServerHost : IAsyncDisposable
             return;
         }
 
-        output.Enqueue(line);
+        output.Enqueue((Interlocked.Increment(ref linesWritten), line));
         while (output.Count > KeptOutputLines && output.TryDequeue(out _))
         {
         }

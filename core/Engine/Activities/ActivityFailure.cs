@@ -45,26 +45,29 @@ public sealed class ActivityFailure
     /// Validates <c>failure</c> into <paramref name="v"/> under <c>failure.*</c> keys; null when absent or invalid. A plain
     /// JSON <c>details</c> value is encoded as the single Avro value an SDK would have sent.
     /// </summary>
-    public static ActivityFailure? Read(RequestValidator v)
+    public static ActivityFailure? Read(JsonElement? body, RequestValidator v)
     {
         ArgumentNullException.ThrowIfNull(v);
-        var element = v.Object("failure");
-        if (element is null)
+        if (body is not { ValueKind: JsonValueKind.Object } obj || !obj.TryGetProperty("failure", out var given) || given.ValueKind == JsonValueKind.Null)
         {
-            if (v.IsValid)
-            {
-                v.AddError("failure", "The failure field is required.");
-            }
-
+            v.AddError("failure", "The failure field is required.");
             return null;
         }
 
-        var raw = JsonNode.Parse(element.Value.GetRawText())!.AsObject();
-        if (Present(raw, "message") is not { } message || message.GetValueKind() != JsonValueKind.String || string.IsNullOrWhiteSpace(message.GetValue<string>()))
+        if (v.Object("failure") is not { } element)
         {
-            v.AddError("failure.message", Present(raw, "message") is { } wrong && wrong.GetValueKind() != JsonValueKind.String
-                ? "The failure.message field must be a string."
-                : "The failure.message field is required.");
+            return null;
+        }
+
+        var raw = JsonNode.Parse(element.GetRawText())!.AsObject();
+        var message = Present(raw, "message");
+        if (message is not null && message.GetValueKind() != JsonValueKind.String)
+        {
+            v.AddError("failure.message", "The failure.message field must be a string.");
+        }
+        else if (string.IsNullOrWhiteSpace(message?.GetValue<string>()))
+        {
+            v.AddError("failure.message", "The failure.message field is required.");
         }
 
         foreach (var key in new[] { "type", "class", "stack_trace" })

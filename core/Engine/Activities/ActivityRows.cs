@@ -57,8 +57,6 @@ public sealed record ActivityExecutionRow
         e.schedule_to_close_deadline_at, e.heartbeat_deadline_at, e.attempt_count, e.parallel_group::text, e.workflow_task_id
         """;
 
-    internal const int ColumnCount = 21;
-
     internal static ActivityExecutionRow Read(NpgsqlDataReader reader, int at = 0) => new()
     {
         Id = reader.GetString(at),

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Engine.WorkflowTasks;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Workers;
 using Npgsql;
@@ -236,7 +237,7 @@ public static class ActivityStore
             """,
             retryTaskId, ns, task.RunId, task.TaskQueue, RunWriter.Text(task.Compatibility), task.WorkflowType, execution.ActivityType,
             execution.Id, task.Id, (short)task.Priority, backoffSeconds);
-        var availableAt = (DateTimeOffset)(await insert.ExecuteScalarAsync(cancellationToken))!;
+        var availableAt = await ReadTimeAsync(insert, cancellationToken);
         tx.Wake(WakeChannels.ActivityTasks(ns, task.TaskQueue));
         return (retryTaskId, availableAt);
     }
@@ -250,8 +251,8 @@ public static class ActivityStore
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(execution);
-        if (WorkflowTasks.CommandValidator.ReadInt(execution.ParallelGroup?["parallel_group_base_sequence"]) is not { } first
-            || WorkflowTasks.CommandValidator.ReadInt(execution.ParallelGroup?["parallel_group_size"]) is not { } size)
+        if (CommandValidator.ReadInt(execution.ParallelGroup?["parallel_group_base_sequence"]) is not { } first
+            || CommandValidator.ReadInt(execution.ParallelGroup?["parallel_group_size"]) is not { } size)
         {
             return true;
         }
@@ -343,6 +344,15 @@ public static class ActivityStore
         }
 
         return true;
+    }
+
+    /// <summary>The single timestamptz a <c>RETURNING</c> yields; a scalar read would hand back a <see cref="DateTime"/>.</summary>
+    internal static async Task<DateTimeOffset> ReadTimeAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetFieldValue<DateTimeOffset>(0);
     }
 
     internal static NpgsqlParameter Time(DateTimeOffset? value) =>

@@ -165,7 +165,7 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
         return new QueryAnswer(
             reader.GetString(0) == "completed",
             reader.IsDBNull(1) ? null : JsonNode.Parse(reader.GetString(1)),
-            reader.IsDBNull(2) ? null : JsonNode.Parse(reader.GetString(2)),
+            reader.IsDBNull(2) ? null : Canonical(JsonNode.Parse(reader.GetString(2))),
             reader.IsDBNull(3) ? null : reader.GetString(3),
             reader.IsDBNull(4) ? null : reader.GetString(4));
     }
@@ -211,6 +211,10 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
             .With("target_scope", target.TargetScope)
             .With("query_name", queryName)
             .With("result", null);
+
+    /// <summary>jsonb sorts object keys; the envelope goes back out in its wire order, codec first.</summary>
+    private static JsonNode? Canonical(JsonNode? envelope) =>
+        PayloadEnvelope.TryParseEnvelope(envelope, out var parsed) ? parsed.ToJson() : envelope;
 
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 

@@ -322,6 +322,17 @@ public sealed class WorkflowTaskService(
             await applied.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        if (await HasUnseenOutcomesAsync(tx, run.Id, cutoff, response["task_id"]!.GetValue<string>(), cancellationToken))
+        {
+            var resumed = await TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
+                run.Compatibility, run.Priority, ResumeContext.None), cancellationToken);
+            if (resumed is not null)
+            {
+                response["created_task_ids"]!.AsArray().Add(resumed);
+                return;
+            }
+        }
+
         string? signalId = null;
         string? signalName = null;
         await using (var pending = tx.Command(
@@ -358,6 +369,24 @@ public sealed class WorkflowTaskService(
         {
             response["created_task_ids"]!.AsArray().Add(next);
         }
+    }
+
+    /// <summary>
+    /// An activity, timer or child outcome recorded while this task was leased could not create its own task (one open
+    /// workflow task per run), and this task's history stopped before it: the run needs another task to see it.
+    /// </summary>
+    private static async Task<bool> HasUnseenOutcomesAsync(EngineTransaction tx, string runId, long cutoff, string taskId, CancellationToken cancellationToken)
+    {
+        await using var unseen = tx.Command(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM workflow_history_events
+                 WHERE run_id = $1 AND sequence > $2 AND workflow_task_id IS DISTINCT FROM $3
+                   AND event_type IN ('ActivityCompleted', 'ActivityFailed', 'ActivityTimedOut', 'ActivityCancelled', 'TimerFired',
+                                      'ChildRunCompleted', 'ChildRunFailed', 'ChildRunCancelled', 'ChildRunTerminated'))
+            """,
+            runId, cutoff, taskId);
+        return await unseen.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     private static async Task<ApiError?> GuardAsync(

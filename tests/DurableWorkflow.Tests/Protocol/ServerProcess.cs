@@ -23,6 +23,10 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public string RecentOutput => host.RecentOutput;
 
+    public long OutputMark => host.OutputMark;
+
+    public string OutputSince(long mark) => host.OutputSince(mark);
+
     public static async Task<ServerProcess> StartAsync(string connectionString, string name, params (string Key, string? Value)[] settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -91,8 +95,16 @@ public sealed class TwoNodeServers : IAsyncLifetime
         (string, string?)[] settings = [("DW_REDIS_CONNECTION", TestEnvironment.RedisConnection), ("DW_V2_MULTI_NODE", "true")];
         var a = ServerProcess.StartAsync(Database.ConnectionString, "node-a", settings);
         var b = ServerProcess.StartAsync(Database.ConnectionString, "node-b", settings);
-        NodeA = await a;
-        NodeB = await b;
+        try
+        {
+            await Task.WhenAll(a, b);
+        }
+        finally
+        {
+            // Keep whichever node did start, so DisposeAsync stops it even when the other failed.
+            NodeA = a.IsCompletedSuccessfully ? await a : null!;
+            NodeB = b.IsCompletedSuccessfully ? await b : null!;
+        }
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,573 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Configuration;
+using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Workers;
+using Npgsql;
+
+namespace DurableWorkflow.Core.Engine.Activities;
+
+/// <summary>
+/// The activity half of the worker plane (worker-protocol spec §4): long-poll claims, completions, failures with
+/// retries, heartbeats, and redelivery of expired leases. Every state change is one transaction; wake signals only
+/// shorten waits.
+/// </summary>
+public sealed class ActivityTaskService(
+    NpgsqlDataSource dataSource,
+    WakeBus wakeBus,
+    WorkerRegistry registry,
+    ServerSettings settings,
+    TimeProvider clock)
+{
+    private const int MaxPollSeconds = 60;
+    private const int ExpiredLeasesRecoveredPerPoll = 5;
+    private static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(1);
+
+    public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
+    {
+        var v = new RequestValidator(body);
+        var workerId = v.String("worker_id", required: true, maxLength: 255);
+        var queue = v.String("task_queue", required: true, maxLength: 255);
+        var buildId = v.String("build_id", maxLength: 255);
+        var pollRequestId = v.String("poll_request_id", maxLength: 255);
+        var timeout = v.Integer("timeout_seconds", min: 0, max: int.MaxValue);
+        if (!v.IsValid)
+        {
+            return v.ToError();
+        }
+
+        var admission = await registry.AdmitPollAsync(ns, workerId!, queue!, buildId, PollKind.Activity, cancellationToken);
+        if (admission.Error is { } refused)
+        {
+            return refused;
+        }
+
+        var worker = admission.Value!;
+        var requestKey = pollRequestId is null ? null : PollRequestKey(ns, queue!, worker.MatchingBuildId, worker.WorkerId, pollRequestId);
+        if (requestKey is not null && await ReplayPollAsync(ns, requestKey, worker.WorkerId, cancellationToken) is { } replayed)
+        {
+            return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = replayed });
+        }
+
+        var hold = TimeSpan.FromSeconds(Math.Clamp(timeout ?? settings.WorkerPollTimeoutSeconds, 0, MaxPollSeconds));
+        var deadline = clock.GetUtcNow() + hold;
+        using var wake = wakeBus.Subscribe([WakeChannels.ActivityTasks(ns, queue!)]);
+        while (true)
+        {
+            if (await TryClaimAsync(ns, worker, requestKey, pollRequestId, cancellationToken) is { } taskId)
+            {
+                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = await BuildTaskPayloadAsync(taskId, cancellationToken) });
+            }
+
+            if (await RecoverExpiredLeasesAsync(ns, queue!, cancellationToken) > 0)
+            {
+                continue;
+            }
+
+            var remaining = deadline - clock.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = null, ["poll_status"] = "empty" });
+            }
+
+            // The 1 s re-probe also picks up retry tasks whose back-off has run out, which nothing signals.
+            await wake.WaitAsync(remaining < ReprobeInterval ? remaining : ReprobeInterval, clock, cancellationToken);
+        }
+    }
+
+    public async Task<ApiResult<JsonObject>> CompleteAsync(string ns, string taskId, JsonElement? body, CancellationToken cancellationToken)
+    {
+        var v = new RequestValidator(body);
+        var attemptId = v.String("activity_attempt_id", required: true);
+        var owner = v.String("lease_owner", required: true);
+        var result = PayloadField.Parse(Field(body, "result"), "result");
+        if (!result.IsValid)
+        {
+            v.AddError(result.ErrorField!, result.Error!);
+        }
+
+        if (!v.IsValid)
+        {
+            return v.ToError();
+        }
+
+        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        var (found, refused) = await ActivityStore.LockAsync(tx, ns, taskId, attemptId!, owner!, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        var locked = found!;
+        if (Unrecordable(locked, "completed") is { } ignored)
+        {
+            // Nothing was written; disposal rolls back and releases the locks.
+            return ignored;
+        }
+
+        var envelope = result.Envelope?.ToJson();
+        await ActivityStore.CloseAsync(tx, locked, "completed", new ActivityOutcomeRows { Result = envelope }, cancellationToken);
+        string? next = null;
+
+        // A run that already completed or failed no longer waits for the step (§4.2 rule 4): only the rows close.
+        if (locked.Run.IsOpen)
+        {
+            var execution = locked.Execution;
+            var payload = ActivityEvents.Base(execution, locked.Attempt.Id);
+            payload["attempt_number"] = locked.Attempt.AttemptNumber;
+            payload["result"] = result.Envelope is { Blob: { } blob } ? blob : envelope;
+            payload["payload_codec"] = result.Envelope?.Codec ?? execution.PayloadCodec;
+            await HistoryStore.AppendAsync(tx, execution.RunId, [ActivityEvents.Finish("ActivityCompleted", payload, execution, "completed",
+                ActivityEvents.Attempt(locked.Attempt, "completed", null, locked.Attempt.LastHeartbeatAt))], null, null, cancellationToken);
+            next = await ActivityStore.GroupSettledAsync(tx, execution, cancellationToken)
+                ? await ResumeWorkflowAsync(tx, locked, "ActivityCompleted", cancellationToken)
+                : null;
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return Recorded(taskId, locked.Attempt.Id, "completed", next);
+    }
+
+    public async Task<ApiResult<JsonObject>> FailAsync(string ns, string taskId, JsonElement? body, CancellationToken cancellationToken)
+    {
+        var v = new RequestValidator(body);
+        var attemptId = v.String("activity_attempt_id", required: true);
+        var owner = v.String("lease_owner", required: true);
+        var failure = ActivityFailure.Read(body, v);
+        if (!v.IsValid)
+        {
+            return v.ToError();
+        }
+
+        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        var (found, refused) = await ActivityStore.LockAsync(tx, ns, taskId, attemptId!, owner!, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        var locked = found!;
+        if (Unrecordable(locked, "failed") is { } ignored)
+        {
+            // Nothing was written; disposal rolls back and releases the locks.
+            return ignored;
+        }
+
+        if (!locked.Run.IsOpen)
+        {
+            // As for completions (§4.2 rule 4): the rows close, history stays as the run ended it.
+            await ActivityStore.CloseAsync(tx, locked, "failed", new ActivityOutcomeRows { Failure = failure!.Raw }, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return Recorded(taskId, locked.Attempt.Id, "failed", null);
+        }
+
+        var execution = locked.Execution;
+        var nonRetryable = failure!.IsNonRetryable(execution);
+        var next = !nonRetryable && locked.Attempt.AttemptNumber < execution.MaxAttempts
+            ? await ScheduleRetryAsync(tx, ns, locked, failure, cancellationToken)
+            : await RecordFailedAsync(tx, locked, failure, nonRetryable, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return Recorded(taskId, locked.Attempt.Id, "failed", next);
+    }
+
+    public async Task<ApiResult<JsonObject>> HeartbeatAsync(string ns, string taskId, JsonElement? body, CancellationToken cancellationToken)
+    {
+        var v = new RequestValidator(body);
+        var attemptId = v.String("activity_attempt_id", required: true);
+        var owner = v.String("lease_owner", required: true);
+        var message = v.String("message");
+        var unit = v.String("unit");
+        var current = Number(body, "current", v);
+        var total = Number(body, "total", v);
+        var details = Field(body, "details");
+        if (details is not (null or JsonObject or JsonArray))
+        {
+            v.AddError("details", "The details field must be an array.");
+        }
+
+        if (!v.IsValid)
+        {
+            return v.ToError();
+        }
+
+        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        var (locked, refused) = await ActivityStore.LockAsync(tx, ns, taskId, attemptId!, owner!, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        var (run, task, execution, attempt) = locked!;
+        if (HeartbeatStop(locked) is { } stop)
+        {
+            return ApiResult<JsonObject>.Ok(HeartbeatResponse(taskId, locked, stop.CancelRequested, stop.Reason, attempt.LeaseExpiresAt, attempt.LastHeartbeatAt));
+        }
+
+        var progress = new JsonObject { ["message"] = message, ["current"] = current, ["total"] = total, ["unit"] = unit, ["details"] = details };
+        DateTimeOffset leaseExpiresAt;
+        await using (var renew = tx.Command(
+            $"UPDATE workflow_tasks SET lease_expires_at = now() + interval '{ActivityStore.LeaseSeconds} seconds', updated_at = now() WHERE id = $1 RETURNING lease_expires_at",
+            task.Id))
+        {
+            leaseExpiresAt = await ActivityStore.ReadTimeAsync(renew, cancellationToken);
+        }
+
+        await using (var beat = tx.Command(
+            """
+            UPDATE workflow_activity_executions
+               SET last_heartbeat_at = now(), heartbeat_deadline_at = now() + make_interval(secs => heartbeat_timeout), updated_at = now()
+             WHERE id = $1
+            """,
+            execution.Id))
+        {
+            await beat.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        DateTimeOffset heartbeatAt;
+        await using (var beat = tx.Command(
+            """
+            UPDATE workflow_activity_attempts
+               SET last_heartbeat_at = now(), lease_expires_at = $2, heartbeat_deadline_at = now() + make_interval(secs => $3),
+                   progress = $4::jsonb
+             WHERE id = $1
+            RETURNING last_heartbeat_at
+            """,
+            attempt.Id, leaseExpiresAt, RunWriter.Int(execution.HeartbeatTimeout), progress.ToJsonString()))
+        {
+            heartbeatAt = await ActivityStore.ReadTimeAsync(beat, cancellationToken);
+        }
+
+        var payload = ActivityEvents.Base(execution, attempt.Id);
+        payload["attempt_number"] = attempt.AttemptNumber;
+        payload["heartbeat_at"] = WireTime.Micro(heartbeatAt);
+        payload["lease_expires_at"] = WireTime.Micro(leaseExpiresAt);
+        var recorded = ActivityEvents.Finish("ActivityHeartbeatRecorded", payload, execution, execution.Status,
+            ActivityEvents.Attempt(attempt, attempt.Status, leaseExpiresAt, heartbeatAt));
+        payload["progress"] = progress.DeepClone();
+        await HistoryStore.AppendAsync(tx, run.Id, [recorded], null, null, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return ApiResult<JsonObject>.Ok(HeartbeatResponse(taskId, locked, false, null, leaseExpiresAt, heartbeatAt));
+    }
+
+    /// <summary>
+    /// Recorder rules 1–2 of worker-protocol §4.2: a cancelled or terminated run ignores the outcome (the run's closure
+    /// already cancelled the execution, attempt and task), and an attempt that is no longer the task's live attempt —
+    /// lease recovered, superseded, or already recorded — is stale. Both change nothing.
+    /// </summary>
+    private static ApiError? Unrecordable(LockedActivity locked, string outcome)
+    {
+        var (run, task, execution, attempt) = locked;
+        if (run.Status is RunStatus.Cancelled or RunStatus.Terminated)
+        {
+            const string message = "Activity outcome ignored because the workflow run is already closed.";
+            return ActivityStore.Refusal(409, $"run_{run.Status}", message, task.Id, attempt.Id)
+                .With("error", message)
+                .With("outcome", "ignored")
+                .With("recorded", false)
+                .With("next_task_id", null)
+                .With("cancel_requested", true)
+                .With("can_continue", false)
+                .With("run_status", run.Status)
+                .With("run_closed_reason", run.ClosedReason)
+                .With("run_closed_at", run.ClosedAt is { } closed ? WireTime.Micro(closed) : null)
+                .With("activity_status", execution.Status)
+                .With("attempt_status", attempt.Status)
+                .With("task_status", task.Status)
+                .With("lease_owner", attempt.LeaseOwner)
+                .With("lease_expires_at", attempt.LeaseExpiresAt is { } lease ? WireTime.Micro(lease) : null);
+        }
+
+        if (task.Status != "leased" || task.AttemptId != attempt.Id || attempt.Status != "running")
+        {
+            return ActivityStore.Refusal(409, "stale_attempt", "Activity attempt is no longer current; its outcome was not recorded.", task.Id, attempt.Id)
+                .With("outcome", outcome)
+                .With("recorded", false)
+                .With("next_task_id", null);
+        }
+
+        return null;
+    }
+
+    /// <summary>Why a heartbeat may not continue the attempt (worker-protocol §4.4), first match wins; null when it may.</summary>
+    private static (string Reason, bool CancelRequested)? HeartbeatStop(LockedActivity locked)
+    {
+        var (run, task, execution, attempt) = locked;
+        return run.Status switch
+        {
+            RunStatus.Cancelled or RunStatus.Terminated => ($"run_{run.Status}", true),
+            _ when !run.IsOpen => ("run_closed", false),
+            _ when task.Status == "cancelled" => ("task_cancelled", true),
+            _ when execution.Status == "cancelled" => ("activity_cancelled", true),
+            _ when attempt.Status != "running" => ("attempt_closed", false),
+            _ when task.AttemptId != attempt.Id => ("stale_attempt", false),
+            _ when task.Status != "leased" => ("task_not_leased", false),
+            _ when execution.Status != "running" => ("activity_not_running", false),
+            _ => null,
+        };
+    }
+
+    private static JsonObject HeartbeatResponse(
+        string taskId, LockedActivity locked, bool cancelRequested, string? reason, DateTimeOffset? leaseExpiresAt, DateTimeOffset? lastHeartbeatAt) => new()
+    {
+        ["task_id"] = taskId,
+        ["activity_attempt_id"] = locked.Attempt.Id,
+        ["lease_owner"] = locked.Attempt.LeaseOwner,
+        ["cancel_requested"] = cancelRequested,
+        ["can_continue"] = reason is null,
+        ["reason"] = reason,
+        ["run_closed_reason"] = locked.Run.ClosedReason,
+        ["run_closed_at"] = locked.Run.ClosedAt is { } closed ? WireTime.Micro(closed) : null,
+        ["heartbeat_recorded"] = reason is null,
+        ["lease_expires_at"] = leaseExpiresAt is { } lease ? WireTime.Micro(lease) : null,
+        ["last_heartbeat_at"] = lastHeartbeatAt is { } beat ? WireTime.Micro(beat) : null,
+    };
+
+    /// <summary>Attempt failed with attempts left: a new task after the back-off, no workflow task (§4.3).</summary>
+    private static async Task<string> ScheduleRetryAsync(
+        EngineTransaction tx, string ns, LockedActivity locked, ActivityFailure failure, CancellationToken cancellationToken)
+    {
+        var (_, task, execution, attempt) = locked;
+        await ActivityStore.CloseAsync(tx, locked, "failed", new ActivityOutcomeRows { Failure = failure.Raw, Retrying = true }, cancellationToken);
+        var backoff = ActivityPolicy.BackoffSeconds(execution, attempt.AttemptNumber);
+        var (retryTaskId, availableAt) = await ActivityStore.InsertRetryTaskAsync(tx, ns, task, execution, backoff, cancellationToken);
+        var payload = ActivityEvents.Base(execution, attempt.Id);
+        payload["retry_task_id"] = retryTaskId;
+        payload["retry_of_task_id"] = task.Id;
+        payload["retry_available_at"] = WireTime.Micro(availableAt);
+        payload["retry_backoff_seconds"] = backoff;
+        payload["retry_after_attempt_id"] = attempt.Id;
+        payload["retry_after_attempt"] = attempt.AttemptNumber;
+        payload["max_attempts"] = execution.MaxAttempts;
+        payload["retry_policy"] = ActivityPolicy.Snapshot(execution);
+        AddFailureKeys(payload, failure, failure.Exception(nonRetryable: false));
+        await HistoryStore.AppendAsync(tx, execution.RunId, [ActivityEvents.Finish("ActivityRetryScheduled", payload, execution, "pending",
+            ActivityEvents.Attempt(attempt, "failed", null, attempt.LastHeartbeatAt))], null, null, cancellationToken);
+        return retryTaskId;
+    }
+
+    /// <summary>Final failure: a failure record, <c>ActivityFailed</c>, and the workflow task that lets the workflow react.</summary>
+    private static async Task<string?> RecordFailedAsync(
+        EngineTransaction tx, LockedActivity locked, ActivityFailure failure, bool nonRetryable, CancellationToken cancellationToken)
+    {
+        var (run, _, execution, attempt) = locked;
+        var failureId = Ulid.NewId();
+        var exception = failure.Exception(nonRetryable);
+        await using (var insert = tx.Command(
+            """
+            INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, propagation_kind, failure_category,
+                                           exception_type, exception_class, message, exception, non_retryable)
+            VALUES ($1, $2, $3, 'activity_execution', $4, 'activity', $5, $6, $7, $8, $9::jsonb, $10)
+            """,
+            failureId, run.Namespace, run.Id, execution.Id, ActivityFailure.Category, RunWriter.Text(failure.Type),
+            failure.ExceptionClass, failure.Message, exception.ToJsonString(), nonRetryable))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await ActivityStore.CloseAsync(tx, locked, "failed", new ActivityOutcomeRows { Failure = failure.Raw, FailureId = failureId }, cancellationToken);
+        var payload = ActivityEvents.Base(execution, attempt.Id);
+        payload["attempt_number"] = attempt.AttemptNumber;
+        payload["failure_id"] = failureId;
+        payload["failure_category"] = ActivityFailure.Category;
+        payload["non_retryable"] = nonRetryable;
+        AddFailureKeys(payload, failure, exception);
+        await HistoryStore.AppendAsync(tx, run.Id, [ActivityEvents.Finish("ActivityFailed", payload, execution, "failed",
+            ActivityEvents.Attempt(attempt, "failed", null, attempt.LastHeartbeatAt))], null, null, cancellationToken);
+        return await ResumeWorkflowAsync(tx, locked, "ActivityFailed", cancellationToken);
+    }
+
+    private static void AddFailureKeys(JsonObject payload, ActivityFailure failure, JsonObject exception)
+    {
+        payload["exception_type"] = failure.Type;
+        payload["exception_class"] = failure.ExceptionClass;
+        payload["message"] = failure.Message;
+        payload["code"] = failure.Code;
+        payload["exception"] = exception;
+    }
+
+    /// <summary>
+    /// The workflow's next task, or null when the run already has an open one: a ready task reads this event when it is
+    /// claimed; a leased task's cutoff predates it, so its completion must schedule the follow-up.
+    /// </summary>
+    private static Task<string?> ResumeWorkflowAsync(EngineTransaction tx, LockedActivity locked, string eventType, CancellationToken cancellationToken)
+    {
+        var (run, _, execution, attempt) = locked;
+        return TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
+            run.Compatibility, run.Priority, ResumeContext.Of(
+                ("workflow_wait_kind", "activity"),
+                ("open_wait_id", $"activity:{execution.Id}"),
+                ("resume_source_kind", "activity_execution"),
+                ("resume_source_id", execution.Id),
+                ("activity_execution_id", execution.Id),
+                ("activity_attempt_id", attempt.Id),
+                ("activity_type", execution.ActivityType),
+                ("workflow_sequence", execution.Sequence),
+                ("workflow_event_type", eventType))), cancellationToken);
+    }
+
+    private static ApiResult<JsonObject> Recorded(string taskId, string attemptId, string outcome, string? nextTaskId) =>
+        ApiResult<JsonObject>.Ok(new JsonObject
+        {
+            ["task_id"] = taskId,
+            ["activity_attempt_id"] = attemptId,
+            ["outcome"] = outcome,
+            ["recorded"] = true,
+            ["reason"] = null,
+            ["next_task_id"] = nextTaskId,
+        });
+
+    private async Task<string?> TryClaimAsync(
+        string ns, WorkerRegistration worker, byte[]? requestKey, string? pollRequestId, CancellationToken cancellationToken)
+    {
+        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        var attemptId = Ulid.NewId();
+        if (await ActivityStore.ClaimAsync(tx, ns, worker, attemptId, cancellationToken) is not { } claimed)
+        {
+            return null;
+        }
+
+        var (task, execution) = claimed;
+
+        var attempt = await ActivityStore.InsertAttemptAsync(tx, ns, task, execution, attemptId, worker.WorkerId, cancellationToken);
+        var payload = ActivityEvents.Base(execution, attemptId);
+        payload["attempt_number"] = attempt.AttemptNumber;
+        payload["lease_expires_at"] = WireTime.Micro(task.LeaseExpiresAt!.Value);
+        await HistoryStore.AppendAsync(tx, task.RunId, [ActivityEvents.Finish("ActivityStarted", payload, execution, "running",
+            ActivityEvents.Attempt(attempt, "running", task.LeaseExpiresAt, null))], null, null, cancellationToken);
+        if (requestKey is not null)
+        {
+            await using var remember = tx.Command(
+                """
+                INSERT INTO workflow_poll_requests (request_key, namespace, task_kind, task_queue, build_id, worker_id, poll_request_id,
+                                                    status, task_id, activity_attempt_id, completed_at, expires_at)
+                VALUES ($1, $2, 'activity', $3, $4, $5, $6, 'completed', $7, $8, now(), $9 + interval '5 seconds')
+                ON CONFLICT (request_key) DO UPDATE
+                   SET status = 'completed', task_id = EXCLUDED.task_id, activity_attempt_id = EXCLUDED.activity_attempt_id,
+                       completed_at = now(), expires_at = EXCLUDED.expires_at
+                """,
+                requestKey, ns, worker.TaskQueue, RunWriter.Text(worker.MatchingBuildId), worker.WorkerId, pollRequestId,
+                task.Id, attemptId, task.LeaseExpiresAt.Value);
+            await remember.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return task.Id;
+    }
+
+    private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
+    {
+        var recovered = 0;
+        foreach (var (taskId, runId) in await ActivityStore.FindExpiredAsync(dataSource, ns, queue, ExpiredLeasesRecoveredPerPoll, cancellationToken))
+        {
+            await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+            var run = await RunState.LockAsync(tx, runId, cancellationToken);
+            if (run is not null && await ActivityStore.RecoverExpiredAsync(tx, run, taskId, cancellationToken))
+            {
+                recovered++;
+            }
+
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        return recovered;
+    }
+
+    /// <summary>
+    /// A retried poll (same <c>poll_request_id</c>) gets the task its lost answer carried, while that attempt's lease is
+    /// still the worker's, instead of claiming a second task and leaking the first lease for five minutes.
+    /// </summary>
+    private async Task<JsonObject?> ReplayPollAsync(string ns, byte[] requestKey, string workerId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT t.id
+              FROM workflow_poll_requests p
+              JOIN workflow_tasks t ON t.id = p.task_id
+             WHERE p.request_key = $1 AND p.namespace = $2 AND p.status = 'completed' AND p.expires_at > now()
+               AND t.status = 'leased' AND t.lease_owner = $3 AND t.activity_attempt_id = p.activity_attempt_id
+               AND t.lease_expires_at > now()
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = requestKey });
+        command.Parameters.Add(new NpgsqlParameter { Value = ns });
+        command.Parameters.Add(new NpgsqlParameter { Value = workerId });
+        return await command.ExecuteScalarAsync(cancellationToken) is string taskId ? await BuildTaskPayloadAsync(taskId, cancellationToken) : null;
+    }
+
+    /// <summary>The §4.1 task object; keys whose value is null are left out, as PHP does.</summary>
+    private async Task<JsonObject> BuildTaskPayloadAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""
+            SELECT t.id, t.task_queue, t.lease_owner, t.lease_expires_at, t.activity_attempt_id, a.attempt_number,
+                   r.workflow_instance_id, {ActivityExecutionRow.Columns}
+              FROM workflow_tasks t
+              JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
+              JOIN workflow_activity_attempts a ON a.id = t.activity_attempt_id
+              JOIN workflow_runs r ON r.id = t.run_id
+             WHERE t.id = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = taskId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var execution = ActivityExecutionRow.Read(reader, 7);
+        var attemptNumber = reader.GetInt32(5);
+        var deadlines = new JsonObject();
+        foreach (var (key, at) in new[]
+                 {
+                     ("schedule_to_start", execution.ScheduleDeadlineAt), ("start_to_close", execution.CloseDeadlineAt),
+                     ("schedule_to_close", execution.ScheduleToCloseDeadlineAt), ("heartbeat", execution.HeartbeatDeadlineAt),
+                 })
+        {
+            if (at is { } value)
+            {
+                deadlines[key] = WireTime.Offset(value);
+            }
+        }
+
+        var task = new JsonObject
+        {
+            ["task_id"] = reader.GetString(0),
+            ["workflow_id"] = reader.GetString(6),
+            ["run_id"] = execution.RunId,
+            ["activity_execution_id"] = execution.Id,
+            ["activity_attempt_id"] = reader.GetString(4),
+            ["idempotency_key"] = execution.Id,
+            ["attempt_number"] = attemptNumber,
+            ["attempt"] = attemptNumber,
+            ["activity_type"] = execution.ActivityType,
+            ["payload_codec"] = execution.PayloadCodec,
+            ["arguments"] = execution.Arguments,
+            ["retry_policy"] = ActivityPolicy.Snapshot(execution),
+            ["task_queue"] = reader.GetString(1),
+            ["lease_owner"] = reader.GetString(2),
+            ["lease_expires_at"] = WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(3)),
+            ["deadlines"] = deadlines.Count == 0 ? null : deadlines,
+        };
+        foreach (var key in task.Where(pair => pair.Value is null).Select(pair => pair.Key).ToList())
+        {
+            task.Remove(key);
+        }
+
+        return task;
+    }
+
+    private static JsonNode? Field(JsonElement? body, string name) =>
+        body is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(name, out var raw) ? JsonNode.Parse(raw.GetRawText()) : null;
+
+    private static JsonNode? Number(JsonElement? body, string name, RequestValidator v)
+    {
+        var node = Field(body, name);
+        if (node is not null && node.GetValueKind() != JsonValueKind.Number)
+        {
+            v.AddError(name, $"The {name} field must be a number.");
+            return null;
+        }
+
+        return node;
+    }
+
+    private static byte[] PollRequestKey(string ns, string queue, string? buildId, string workerId, string pollRequestId) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u0001', ns, "activity", queue, buildId ?? string.Empty, workerId, pollRequestId)));
+}

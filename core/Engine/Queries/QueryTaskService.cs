@@ -1,0 +1,343 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Configuration;
+using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Workers;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DurableWorkflow.Core.Engine.Queries;
+
+/// <summary>
+/// The query-task half of the worker plane (worker-protocol spec §5.2–§5.4): long-poll leases, completions and
+/// failures. A completion or failure wakes the control-plane caller waiting in <see cref="QueryTaskBroker"/>.
+/// </summary>
+public sealed class QueryTaskService(
+    NpgsqlDataSource dataSource,
+    WakeBus wakeBus,
+    WorkerRegistry registry,
+    ServerSettings settings,
+    TimeProvider clock)
+{
+    private const int MaxPollSeconds = 60;
+    private static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(1);
+
+    public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
+    {
+        var v = new RequestValidator(body);
+        var workerId = v.String("worker_id", required: true, maxLength: 255);
+        var queue = v.String("task_queue", required: true, maxLength: 255);
+        var timeout = v.Integer("timeout_seconds", min: 0, max: int.MaxValue);
+        if (!v.IsValid)
+        {
+            return v.ToError();
+        }
+
+        // Build ids are not matched for queries: any compatible replayer can answer a read-only query.
+        var admission = await registry.AdmitPollAsync(ns, workerId!, queue!, null, PollKind.Query, cancellationToken);
+        if (admission.Error is { } refused)
+        {
+            return refused;
+        }
+
+        var worker = admission.Value!;
+        var hold = TimeSpan.FromSeconds(Math.Clamp(timeout ?? settings.WorkerPollTimeoutSeconds, 0, MaxPollSeconds));
+        var deadline = clock.GetUtcNow() + hold;
+        using var wake = wakeBus.Subscribe([WakeChannels.QueryTasks(ns, queue!)]);
+        while (true)
+        {
+            await ReleaseExpiredLeasesAsync(ns, queue!, cancellationToken);
+            if (await TryLeaseAsync(ns, worker, cancellationToken) is { } leased)
+            {
+                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = await BuildTaskPayloadAsync(leased, cancellationToken) });
+            }
+
+            var remaining = deadline - clock.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = null, ["poll_status"] = "empty" });
+            }
+
+            await wake.WaitAsync(remaining < ReprobeInterval ? remaining : ReprobeInterval, clock, cancellationToken);
+        }
+    }
+
+    public async Task<ApiResult<JsonObject>> CompleteAsync(string ns, string queryTaskId, JsonElement? body, CancellationToken cancellationToken)
+    {
+        var v = new RequestValidator(body);
+        var owner = v.String("lease_owner", required: true);
+        var attempt = v.Integer("query_task_attempt", required: true, min: 1, max: int.MaxValue);
+        var envelope = v.Object("result_envelope");
+        if (envelope is { } e)
+        {
+            // Handed to the caller verbatim, so it must be a complete inline envelope.
+            foreach (var key in new[] { "codec", "blob" })
+            {
+                if (!e.TryGetProperty(key, out var value) || value.ValueKind != JsonValueKind.String)
+                {
+                    v.AddError($"result_envelope.{key}", $"The result_envelope.{key} field is required and must be a string.");
+                }
+            }
+        }
+
+        if (!v.IsValid)
+        {
+            return v.ToError();
+        }
+
+        var result = body is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty("result", out var raw) && raw.ValueKind != JsonValueKind.Null
+            ? raw.GetRawText()
+            : null;
+        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        if (await GuardAsync(tx, ns, queryTaskId, owner!, attempt!.Value, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        await using (var complete = tx.Command(
+            """
+            UPDATE workflow_query_tasks
+               SET status = 'completed', result = $2::jsonb, result_envelope = $3::jsonb, closed_at = now()
+             WHERE id = $1
+            """,
+            queryTaskId, Json(result), Json(envelope?.GetRawText())))
+        {
+            await complete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        tx.Wake(WakeChannels.QueryResult(queryTaskId));
+        await tx.CommitAsync(cancellationToken);
+        return ApiResult<JsonObject>.Ok(new JsonObject
+        {
+            ["query_task_id"] = queryTaskId,
+            ["query_task_attempt"] = attempt,
+            ["outcome"] = "completed",
+        });
+    }
+
+    public async Task<ApiResult<JsonObject>> FailAsync(string ns, string queryTaskId, JsonElement? body, CancellationToken cancellationToken)
+    {
+        var v = new RequestValidator(body);
+        var owner = v.String("lease_owner", required: true);
+        var attempt = v.Integer("query_task_attempt", required: true, min: 1, max: int.MaxValue);
+        var failure = v.Object("failure");
+        string? message = null;
+        string? reason = null;
+        if (failure is { } f)
+        {
+            message = new RequestValidator(f).String("message");
+            var reasonField = new RequestValidator(f);
+            reason = reasonField.String("reason", maxLength: 255);
+            if (string.IsNullOrWhiteSpace(message))
+            {
+                v.AddError("failure.message", "The failure.message field is required.");
+            }
+
+            if (!reasonField.IsValid)
+            {
+                v.AddError("failure.reason", "The failure.reason field must be a string of at most 255 characters.");
+            }
+        }
+        else if (v.IsValid)
+        {
+            v.AddError("failure", "The failure field is required.");
+        }
+
+        if (!v.IsValid)
+        {
+            return v.ToError();
+        }
+
+        reason = string.IsNullOrWhiteSpace(reason) ? "query_rejected" : reason;
+        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        if (await GuardAsync(tx, ns, queryTaskId, owner!, attempt!.Value, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        await using (var fail = tx.Command(
+            """
+            UPDATE workflow_query_tasks
+               SET status = 'failed', failure_reason = $2, failure_message = $3, failure = $4::jsonb, closed_at = now()
+             WHERE id = $1
+            """,
+            queryTaskId, reason, message, failure!.Value.GetRawText()))
+        {
+            await fail.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        tx.Wake(WakeChannels.QueryResult(queryTaskId));
+        await tx.CommitAsync(cancellationToken);
+        return ApiResult<JsonObject>.Ok(new JsonObject
+        {
+            ["query_task_id"] = queryTaskId,
+            ["query_task_attempt"] = attempt,
+            ["outcome"] = "failed",
+            ["reason"] = reason,
+        });
+    }
+
+    /// <summary>The lease guard of docs/schema.md §6.9, in the spec's order; the row stays locked for the update.</summary>
+    private static async Task<ApiError?> GuardAsync(
+        EngineTransaction tx, string ns, string queryTaskId, string owner, int attempt, CancellationToken cancellationToken)
+    {
+        await using var read = tx.Command(
+            """
+            SELECT status, lease_owner, attempt_count, lease_expires_at, lease_expires_at <= now()
+              FROM workflow_query_tasks
+             WHERE id = $1 AND namespace = $2
+               FOR UPDATE
+            """,
+            queryTaskId, ns);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return Rejected(404, "query_task_not_found", "Query task not found.", queryTaskId);
+        }
+
+        var leaseOwner = reader.IsDBNull(1) ? null : reader.GetString(1);
+        var currentAttempt = reader.GetInt32(2);
+        if (reader.GetString(0) != "leased")
+        {
+            return Rejected(409, "query_task_not_leased", "Query task is not currently leased.", queryTaskId);
+        }
+
+        if (leaseOwner != owner)
+        {
+            return Rejected(409, "lease_owner_mismatch", "Query task lease is owned by another worker.", queryTaskId)
+                .With("lease_owner", leaseOwner);
+        }
+
+        if (currentAttempt != attempt)
+        {
+            return Rejected(409, "query_task_attempt_mismatch", "Query task lease attempt does not match the current claim.", queryTaskId)
+                .With("current_attempt", currentAttempt);
+        }
+
+        if (!reader.IsDBNull(4) && reader.GetBoolean(4))
+        {
+            return Rejected(409, "lease_expired", "Query task lease has expired.", queryTaskId)
+                .With("lease_expires_at", WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return null;
+    }
+
+    private static ApiError Rejected(int status, string reason, string message, string queryTaskId) =>
+        new ApiError(status, reason, message).With("query_task_id", queryTaskId).With("outcome", "rejected");
+
+    /// <summary>An expired lease goes back to pending while its caller still waits, so another worker can answer.</summary>
+    private async Task ReleaseExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
+    {
+        await using var release = dataSource.CreateCommand(
+            """
+            UPDATE workflow_query_tasks
+               SET status = 'pending', lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
+             WHERE status = 'leased' AND lease_expires_at <= now() AND namespace = $1 AND task_queue = $2
+               AND wait_deadline_at > now()
+            """);
+        release.Parameters.Add(new NpgsqlParameter { Value = ns });
+        release.Parameters.Add(new NpgsqlParameter { Value = queue });
+        await release.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<LeasedQueryTask?> TryLeaseAsync(string ns, WorkerRegistration worker, CancellationToken cancellationToken)
+    {
+        await using var claim = dataSource.CreateCommand(
+            """
+            UPDATE workflow_query_tasks q
+               SET status = 'leased', lease_owner = $3, leased_at = now(),
+                   lease_expires_at = now() + make_interval(secs => $6), attempt_count = q.attempt_count + 1
+             WHERE q.id = (SELECT id FROM workflow_query_tasks
+                            WHERE status = 'pending' AND namespace = $1 AND task_queue = $2
+                              AND wait_deadline_at > now()
+                              AND (cardinality($4::text[]) = 0 OR workflow_type = ANY ($4))
+                              AND (required_fingerprint IS NULL OR required_fingerprint = ($5::jsonb ->> workflow_type))
+                            ORDER BY created_at, id
+                            LIMIT 1
+                              FOR UPDATE SKIP LOCKED)
+            RETURNING q.id, q.attempt_count, q.run_id, q.workflow_instance_id, q.workflow_type, q.query_name,
+                      q.payload_codec, q.query_arguments::text, q.task_queue, q.lease_owner, q.lease_expires_at
+            """);
+        claim.Parameters.Add(new NpgsqlParameter { Value = ns });
+        claim.Parameters.Add(new NpgsqlParameter { Value = worker.TaskQueue });
+        claim.Parameters.Add(new NpgsqlParameter { Value = worker.WorkerId });
+        claim.Parameters.Add(new NpgsqlParameter { Value = worker.SupportedWorkflowTypes.ToArray() });
+        claim.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints) });
+        claim.Parameters.Add(new NpgsqlParameter { Value = QueryTaskBroker.LeaseSeconds });
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new LeasedQueryTask(
+            reader.GetString(0),
+            reader.GetInt32(1),
+            reader.GetString(2),
+            reader.GetString(3),
+            reader.GetString(4),
+            reader.GetString(5),
+            reader.GetString(6),
+            reader.IsDBNull(7) ? null : JsonNode.Parse(reader.GetString(7)),
+            reader.GetString(8),
+            reader.GetString(9),
+            reader.GetFieldValue<DateTimeOffset>(10));
+    }
+
+    /// <summary>
+    /// The task object of worker-protocol spec §5.2. The Python worker replays the <b>complete</b> history, so it is
+    /// served unpaged, cut at the sequence the payload reports.
+    /// </summary>
+    private async Task<JsonObject> BuildTaskPayloadAsync(LeasedQueryTask task, CancellationToken cancellationToken)
+    {
+        string runStatus;
+        JsonNode? workflowArguments;
+        long lastSequence;
+        await using (var run = dataSource.CreateCommand(
+            "SELECT status, arguments::text, last_history_sequence FROM workflow_runs WHERE id = $1"))
+        {
+            run.Parameters.Add(new NpgsqlParameter { Value = task.RunId });
+            await using var reader = await run.ExecuteReaderAsync(cancellationToken);
+            var found = await reader.ReadAsync(cancellationToken);
+            runStatus = found ? reader.GetString(0) : "unknown";
+            workflowArguments = found && !reader.IsDBNull(1) ? JsonNode.Parse(reader.GetString(1)) : null;
+            lastSequence = found ? reader.GetInt64(2) : 0;
+        }
+
+        var events = await HistoryStore.ReadPageAsync(dataSource, task.RunId, 0, lastSequence, int.MaxValue, cancellationToken);
+        return new JsonObject
+        {
+            ["query_task_id"] = task.Id,
+            ["query_task_attempt"] = task.Attempt,
+            ["workflow_id"] = task.WorkflowId,
+            ["run_id"] = task.RunId,
+            ["workflow_type"] = task.WorkflowType,
+            ["query_name"] = task.QueryName,
+            ["payload_codec"] = task.PayloadCodec,
+            ["workflow_arguments"] = workflowArguments,
+            ["query_arguments"] = task.QueryArguments,
+            ["run_status"] = runStatus,
+            ["last_history_sequence"] = lastSequence,
+            ["history_events"] = new JsonArray([.. events.Select(e => JsonSerializer.SerializeToNode(WorkerHistoryEvent.From(e)))]),
+            ["task_queue"] = task.TaskQueue,
+            ["lease_owner"] = task.LeaseOwner,
+            ["lease_expires_at"] = WireTime.Micro(task.LeaseExpiresAt),
+        };
+    }
+
+    private static NpgsqlParameter Json(string? json) => new() { Value = (object?)json ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    private sealed record LeasedQueryTask(
+        string Id,
+        int Attempt,
+        string RunId,
+        string WorkflowId,
+        string WorkflowType,
+        string QueryName,
+        string PayloadCodec,
+        JsonNode? QueryArguments,
+        string TaskQueue,
+        string LeaseOwner,
+        DateTimeOffset LeaseExpiresAt);
+}

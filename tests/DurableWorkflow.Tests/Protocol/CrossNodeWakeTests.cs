@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Xunit.Abstractions;
+
+namespace DurableWorkflow.Tests.Protocol;
+
+/// <summary>
+/// Rollout contract §10: two server processes on one database and one Redis. A long-poll parked on node A learns of a
+/// task written through node B from the Redis wake signal (or, at worst, its own re-probe) — long before its hold ends.
+/// </summary>
+public sealed class CrossNodeWakeTests(TwoNodeServers nodes, ITestOutputHelper output)
+    : ProtocolTest(output, nodes.NodeA, nodes.NodeB), IClassFixture<TwoNodeServers>
+{
+    private const int PollHoldSeconds = 20;
+
+    [Fact]
+    public async Task a_poll_parked_on_node_a_receives_a_task_started_through_node_b()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(80));
+        var ct = timeout.Token;
+        var queue = $"q-{Guid.NewGuid():N}";
+        using var worker = nodes.NodeA.Worker(queue);
+        using var controlB = nodes.NodeB.Control();
+        (await worker.RegisterAsync(ct)).Expect(HttpStatusCode.Created, HttpStatusCode.OK);
+
+        var latencies = new List<double>();
+        for (var round = 0; round < 3; round++)
+        {
+            var poll = worker.PollWorkflowTaskAsync(PollHoldSeconds, ct);
+
+            // The poll is parked: with nothing to claim it stays open (a parked poll answers only at its deadline).
+            var parkedFor = Stopwatch.StartNew();
+            var finished = await Task.WhenAny(poll, Task.Delay(TimeSpan.FromMilliseconds(1500), ct));
+            Assert.True(finished != poll, "the poll on node A answered before any task existed");
+
+            var started = await controlB.StartWorkflowAsync("cross-node", queue, [], ct);
+            var startReturned = Stopwatch.GetTimestamp();
+            started.Expect(HttpStatusCode.Created);
+
+            var task = await poll;
+            var latency = Stopwatch.GetElapsedTime(startReturned);
+            Assert.NotNull(task);
+            Assert.Equal((string?)started.Json["run_id"], task.RunId);
+            Assert.True(parkedFor.Elapsed < TimeSpan.FromSeconds(10), $"poll returned only after {parkedFor.Elapsed.TotalSeconds:F1} s (hold {PollHoldSeconds} s)");
+            latencies.Add(latency.TotalMilliseconds);
+        }
+
+        Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"cross-node dispatch latency (start on B returned -> poll on A answered): {string.Join(", ", latencies.Select(l => $"{l:F1} ms"))}"));
+    }
+}
