@@ -18,7 +18,12 @@ public static class ContractManifests
         {
             ["scope"] = "external_execution_carriers",
             ["unknown_field_policy"] = "reject",
-            ["precedence"] = Strings("explicit_option", "environment", "profile", "default"),
+            // The Python SDK refuses to start unless these four objects carry exactly the values it checks (worker protocol §8.1).
+            ["precedence"] = new JsonObject
+            {
+                ["connection_values"] = Strings("flag", "environment", "selected_profile", "default"),
+                ["profile_selection"] = Strings("flag_env", "DW_ENV", "current_profile", "default_profile"),
+            },
             ["canonical_environment"] = new JsonObject
             {
                 ["server_url"] = "DURABLE_WORKFLOW_SERVER_URL",
@@ -29,19 +34,19 @@ public static class ContractManifests
             },
             ["auth_material"] = new JsonObject
             {
-                ["kinds"] = Strings("bearer_token"),
-                ["transport"] = "authorization_header",
-                ["server_roles"] = Strings("worker", "operator", "admin"),
+                ["token"] = new JsonObject { ["status"] = "supported", ["transport"] = "bearer_authorization_header", ["effective_config_value"] = "redacted" },
+                ["mtls"] = new JsonObject { ["status"] = "reserved" },
+                ["signed_headers"] = new JsonObject { ["status"] = "reserved" },
             },
             ["effective_config"] = new JsonObject
             {
-                ["fields"] = Strings("server_url", "namespace", "auth_token", "tls_verify", "profile"),
-                ["reports_source_per_field"] = true,
+                ["required_fields"] = Strings("server_url", "namespace", "profile", "auth", "tls", "identity"),
             },
             ["redaction"] = new JsonObject
             {
-                ["fields"] = Strings("auth_token"),
-                ["replacement"] = "[redacted]",
+                ["never_echo"] = Strings(
+                    "bearer_tokens", "private_keys", "shared_signature_keys", "client_certificate_private_key_material",
+                    "raw_authorization_headers"),
             },
             ["resolution"] = new JsonObject
             {

@@ -97,11 +97,13 @@ static string Report(BenchmarkOptions options, Uri server, ThroughputRun.Result 
         ("server", options.SelfHost ? $"self-hosted ({server})" : server.ToString()),
         ("workflows completed / requested", Invariant($"{throughput.CompletedWorkflows} / {throughput.Requested}{(throughput.TimedOut ? " (TIMED OUT)" : string.Empty)}")),
         ("workers (K)", Invariant($"{options.Workers}")),
-        ("elapsed", Invariant($"{seconds:F2} s")),
+        ("elapsed (all starts sent after)", Invariant($"{seconds:F2} s ({throughput.StartsElapsed.TotalSeconds:F2} s)")),
         ("workflows/s", Invariant($"{workflowsPerSecond:F1}")),
         ("state transitions (4 per workflow)", Invariant($"{throughput.Transitions} (starts {throughput.Started}, wf-task completions {throughput.WorkflowTaskCompletions}, activity completions {throughput.ActivityCompletions})")),
         ("state transitions/s", Invariant($"{transitionsPerSecond:F1}")),
         ("errors (non-2xx, retried polls)", Invariant($"{throughput.Errors}")),
+        ("mean round trip: start / wf complete / activity complete", Invariant(
+            $"{throughput.RoundTrips.MeanMs(RoundTrips.Start):F1} / {throughput.RoundTrips.MeanMs(RoundTrips.WorkflowComplete):F1} / {throughput.RoundTrips.MeanMs(RoundTrips.ActivityComplete):F1} ms")),
     };
     foreach (var latency in latencies)
     {

@@ -24,7 +24,9 @@ public static class ThroughputRun
         int ActivityCompletions,
         int Errors,
         TimeSpan Elapsed,
-        bool TimedOut)
+        TimeSpan StartsElapsed,
+        bool TimedOut,
+        RoundTrips RoundTrips)
     {
         public int Transitions => Started + WorkflowTaskCompletions + ActivityCompletions;
     }
@@ -45,6 +47,7 @@ public static class ThroughputRun
         var workflowCompletions = 0;
         var activityCompletions = 0;
         var errors = 0;
+        var roundTrips = new RoundTrips();
         var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var observer = new WorkerObserver
         {
@@ -57,6 +60,7 @@ public static class ThroughputRun
                 }
 
                 Interlocked.Increment(ref workflowCompletions);
+                roundTrips.Add(RoundTrips.WorkflowComplete, outcome.Response.Elapsed);
                 if ((string?)outcome.Response.Json["run_status"] == "completed" && Interlocked.Increment(ref completedRuns) == workflows)
                 {
                     allDone.TrySetResult();
@@ -67,6 +71,7 @@ public static class ThroughputRun
                 if (response.Status == HttpStatusCode.OK)
                 {
                     Interlocked.Increment(ref activityCompletions);
+                    roundTrips.Add(RoundTrips.ActivityComplete, response.Elapsed);
                 }
                 else
                 {
@@ -89,6 +94,7 @@ public static class ThroughputRun
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(limit);
             var timedOut = false;
+            var startsElapsed = TimeSpan.Zero;
             try
             {
                 await Parallel.ForEachAsync(Enumerable.Range(0, workflows), new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = deadline.Token },
@@ -98,12 +104,14 @@ public static class ThroughputRun
                         if (response.Status == HttpStatusCode.Created)
                         {
                             Interlocked.Increment(ref started);
+                            roundTrips.Add(RoundTrips.Start, response.Elapsed);
                         }
                         else
                         {
                             Interlocked.Increment(ref errors);
                         }
                     });
+                startsElapsed = clock.Elapsed;
                 await allDone.Task.WaitAsync(deadline.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -114,7 +122,7 @@ public static class ThroughputRun
             var elapsed = clock.Elapsed;
             await stop.CancelAsync();
             await Task.WhenAll(loops);
-            return new Result(workflows, started, completedRuns, workflowCompletions, activityCompletions, errors, elapsed, timedOut);
+            return new Result(workflows, started, completedRuns, workflowCompletions, activityCompletions, errors, elapsed, startsElapsed, timedOut, roundTrips);
         }
         finally
         {
@@ -133,4 +141,19 @@ public static class ThroughputRun
             }
         }
     }
+}
+
+/// <summary>Mean HTTP round trip per call kind, as the client saw it.</summary>
+public sealed class RoundTrips
+{
+    public const string Start = "POST /api/workflows";
+    public const string WorkflowComplete = "workflow-task complete";
+    public const string ActivityComplete = "activity-task complete";
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Count, double TotalMs)> totals = new(StringComparer.Ordinal);
+
+    public void Add(string kind, TimeSpan elapsed) =>
+        totals.AddOrUpdate(kind, (1, elapsed.TotalMilliseconds), (_, t) => (t.Count + 1, t.TotalMs + elapsed.TotalMilliseconds));
+
+    public double MeanMs(string kind) => totals.TryGetValue(kind, out var t) && t.Count > 0 ? t.TotalMs / t.Count : double.NaN;
 }

@@ -333,13 +333,17 @@ public sealed class WorkflowTaskService(
             }
         }
 
-        string? signalId = null;
-        string? signalName = null;
+        ResumeContext resume;
         await using (var pending = tx.Command(
             """
-            SELECT id, signal_name FROM workflow_signals WHERE run_id = $1 AND status = 'received'
+            (SELECT 'signal' AS kind, id, signal_name, signal_wait_id, workflow_command_id, received_at AS at
+               FROM workflow_signals WHERE run_id = $1 AND status = 'received'
+              ORDER BY history_sequence LIMIT 1)
             UNION ALL
-            SELECT NULL, NULL FROM workflow_updates WHERE run_id = $1 AND status = 'accepted'
+            (SELECT 'update', id, update_name, NULL, workflow_command_id, accepted_at
+               FROM workflow_updates WHERE run_id = $1 AND status = 'accepted'
+              ORDER BY accepted_at, id LIMIT 1)
+            ORDER BY at
             LIMIT 1
             """,
             run.Id))
@@ -350,19 +354,28 @@ public sealed class WorkflowTaskService(
                 return;
             }
 
-            signalId = reader.IsDBNull(0) ? null : reader.GetString(0);
-            signalName = reader.IsDBNull(1) ? null : reader.GetString(1);
+            var id = reader.GetString(1);
+            var commandId = reader.IsDBNull(4) ? null : reader.GetString(4);
+            // Python applies an update only on a task that names it, so an update-driven task carries workflow_update_id.
+            resume = reader.GetString(0) == "signal"
+                ? ResumeContext.Of(
+                    ("workflow_wait_kind", "signal"),
+                    ("open_wait_id", $"signal-application:{id}"),
+                    ("resume_source_kind", "workflow_signal"),
+                    ("resume_source_id", id),
+                    ("workflow_signal_id", id),
+                    ("signal_name", reader.GetString(2)),
+                    ("signal_wait_id", reader.IsDBNull(3) ? null : reader.GetString(3)),
+                    ("workflow_command_id", commandId))
+                : ResumeContext.Of(
+                    ("workflow_wait_kind", "update"),
+                    ("open_wait_id", $"update:{id}"),
+                    ("resume_source_kind", "workflow_update"),
+                    ("resume_source_id", id),
+                    ("workflow_update_id", id),
+                    ("workflow_command_id", commandId));
         }
 
-        var resume = signalId is null
-            ? ResumeContext.None
-            : ResumeContext.Of(
-                ("workflow_wait_kind", "signal"),
-                ("open_wait_id", $"signal-application:{signalId}"),
-                ("resume_source_kind", "workflow_signal"),
-                ("resume_source_id", signalId),
-                ("workflow_signal_id", signalId),
-                ("signal_name", signalName));
         var next = await TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
             run.Compatibility, run.Priority, resume), cancellationToken);
         if (next is not null)

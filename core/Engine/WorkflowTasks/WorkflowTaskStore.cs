@@ -73,15 +73,30 @@ public static class WorkflowTaskStore
     {
         ArgumentNullException.ThrowIfNull(tx);
         string runId;
+        string instanceId;
         await using (var find = tx.Command(
-            "SELECT run_id FROM workflow_tasks WHERE id = $1 AND namespace = $2 AND task_type = 'workflow'", taskId, ns))
+            """
+            SELECT t.run_id, r.workflow_instance_id
+              FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+             WHERE t.id = $1 AND t.namespace = $2 AND t.task_type = 'workflow'
+            """,
+            taskId, ns))
         {
-            if (await find.ExecuteScalarAsync(cancellationToken) is not string found)
+            await using var found = await find.ExecuteReaderAsync(cancellationToken);
+            if (!await found.ReadAsync(cancellationToken))
             {
                 return null;
             }
 
-            runId = found;
+            runId = found.GetString(0);
+            instanceId = found.GetString(1);
+        }
+
+        // Instance before run, as control-plane commands lock them: a completion may continue-as-new, which
+        // updates the instance, and must not close a deadlock cycle with a concurrent signal or cancel.
+        await using (var instance = tx.Command("SELECT 1 FROM workflow_instances WHERE id = $1 FOR NO KEY UPDATE", instanceId))
+        {
+            await instance.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var run = await RunState.LockAsync(tx, runId, cancellationToken);

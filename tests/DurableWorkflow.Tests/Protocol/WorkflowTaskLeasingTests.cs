@@ -181,6 +181,33 @@ public sealed class WorkflowTaskLeasingTests(ProtocolServer fixture, ITestOutput
         Assert.Equal(countsAfterFirst, await DatabaseSnapshot.CountsAsync(Db));
     }
 
+    [Fact]
+    public async Task history_beyond_the_first_page_is_fetched_page_by_page_until_the_token_is_null()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
+        var queue = Queue();
+        using var control = Server.Control();
+        using var worker = Server.Worker(queue);
+        await worker.RegisterAsync(ct);
+        ProtocolAssert.Ok(await control.StartWorkflowAsync("paged", queue, ["x"], ct), HttpStatusCode.Created);
+
+        var body = worker.WorkflowPollBody(5, ProtocolWorker.NewPollRequestId());
+        body["history_page_size"] = 1;
+        var polled = ProtocolAssert.WorkerEnvelope((await worker.SendAsync(HttpMethod.Post, "/api/worker/workflow-tasks/poll", body, ct)).Expect(HttpStatusCode.OK));
+        var task = new WorkflowTask(polled["task"]!.AsObject());
+        Assert.Single(task.HistoryEvents);
+        Assert.NotNull(task.NextHistoryPageToken);
+        Assert.Equal(2, (int)task.Json["total_history_events"]!);
+
+        var page = ProtocolAssert.WorkerEnvelope((await worker.HistoryPageRawAsync(task, task.NextHistoryPageToken, ct)).Expect(HttpStatusCode.OK));
+        Assert.Equal(task.TaskId, (string?)page["task_id"]);
+        Assert.Equal(1, (int)page["workflow_task_attempt"]!);
+        var full = await worker.FullHistoryAsync(task, ct);
+        Assert.Equal([1L, 2L], full.Select(e => (long)e["sequence"]!));
+        Assert.Equal(["StartAccepted", "WorkflowStarted"], full.Select(e => (string)e["event_type"]!));
+    }
+
     private Task<long> HistoryCountAsync(string runId) =>
         DatabaseSnapshot.ScalarAsync(Db, "SELECT count(*) FROM workflow_history_events WHERE run_id = $1", runId);
 

@@ -251,7 +251,7 @@ public sealed class ApiPipelineTests(BootstrappedDatabase database) : IClassFixt
 
         using var response = await client.PostAsync("/api/workflows/wf-77/runs/r-1/signal/advance", ServerFactory.Json("{}"));
 
-        var error = await HttpAssert.ErrorAsync(response, HttpStatusCode.NotFound, "not_found");
+        var error = await HttpAssert.ErrorAsync(response, HttpStatusCode.NotFound, "instance_not_found");
         var block = error["control_plane"]!.AsObject();
         Assert.Equal("signal", (string?)block["operation"]);
         Assert.Equal("wf-77", (string?)block["workflow_id"]);
@@ -259,7 +259,7 @@ public sealed class ApiPipelineTests(BootstrappedDatabase database) : IClassFixt
         Assert.Equal("advance", (string?)block["operation_name"]);
         Assert.Equal("signal_name", (string?)block["operation_name_field"]);
         Assert.Equal("wf-77", (string?)error["workflow_id"]);
-        Assert.Equal("not_found", (string?)block["reason"]);
+        Assert.Equal("instance_not_found", (string?)block["reason"]);
         Assert.Equal("2", response.Headers.GetValues(HeaderNames.ControlPlaneVersion).Single());
     }
 }
