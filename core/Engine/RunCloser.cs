@@ -51,9 +51,58 @@ public static class RunCloser
               WHERE run_id = $1 AND status = 'running'
              """, [run.Id]));
 
+        await FailAcceptedUpdatesAsync(tx, run, closure.ClosedReason, cancellationToken);
         if (closure.NotifyParent && run.ParentRunId is { } parentRunId)
         {
             await NotifyParentAsync(tx, run, parentRunId, closure, cancellationToken);
+        }
+    }
+
+    /// <summary>Accepted updates can never be applied once the run is closed; they fail, as upstream's PendingUpdateCloser does.</summary>
+    private static async Task FailAcceptedUpdatesAsync(EngineTransaction tx, RunState run, string closedReason, CancellationToken cancellationToken)
+    {
+        var failed = new List<(string Id, string Name, string? CommandId, string Message)>();
+        await using (var close = tx.Command(
+            """
+            UPDATE workflow_updates
+               SET status = 'failed', closed_at = now(), updated_at = now(),
+                   failure = jsonb_build_object(
+                       'message', format('Workflow run closed as %s before accepted update %s could be applied.', $2::text, update_name),
+                       'exception_class', 'RuntimeException', 'non_retryable', true)
+             WHERE run_id = $1 AND status = 'accepted'
+            RETURNING id, update_name, workflow_command_id, failure ->> 'message'
+            """,
+            run.Id, closedReason))
+        {
+            await using var reader = await close.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                failed.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3)));
+            }
+        }
+
+        if (failed.Count == 0)
+        {
+            return;
+        }
+
+        var events = failed.OrderBy(u => u.Id, StringComparer.Ordinal).Select(u => new NewHistoryEvent("UpdateCompleted", new JsonObject
+        {
+            ["workflow_command_id"] = u.CommandId,
+            ["update_id"] = u.Id,
+            ["workflow_instance_id"] = run.InstanceId,
+            ["workflow_run_id"] = run.Id,
+            ["update_name"] = u.Name,
+            ["failure_category"] = "application",
+            ["non_retryable"] = true,
+            ["exception_class"] = "RuntimeException",
+            ["message"] = u.Message,
+            ["terminal_reason"] = closedReason,
+        })).ToList();
+        await HistoryStore.AppendAsync(tx, run.Id, events, null, null, cancellationToken);
+        foreach (var update in failed)
+        {
+            tx.Wake(WakeChannels.Update(update.Id));
         }
     }
 

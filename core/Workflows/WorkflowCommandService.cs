@@ -549,56 +549,7 @@ public sealed class WorkflowCommandService(
             ["message"] = message,
         };
         await RunCloser.CloseAsync(scope.Tx, run, new RunClosure(ending.Status, ending.Status, Failure: closure, FailureId: failureId), null, cancellationToken);
-        await FailPendingUpdatesAsync(scope, ending.Status, cancellationToken);
         return ApiResult<JsonObject>.Ok(body);
-    }
-
-    /// <summary>Accepted updates can never be applied once the run is closed; they fail, as upstream's PendingUpdateCloser does.</summary>
-    private static async Task FailPendingUpdatesAsync(CommandScope scope, string closedReason, CancellationToken cancellationToken)
-    {
-        var failed = new List<(string Id, string Name, string? CommandId, string Message)>();
-        await using (var close = scope.Tx.Command(
-            """
-            UPDATE workflow_updates
-               SET status = 'failed', closed_at = now(), updated_at = now(),
-                   failure = jsonb_build_object(
-                       'message', format('Workflow run closed as %s before accepted update %s could be applied.', $2::text, update_name),
-                       'exception_class', 'RuntimeException', 'non_retryable', true)
-             WHERE run_id = $1 AND status = 'accepted'
-            RETURNING id, update_name, workflow_command_id, failure ->> 'message'
-            """,
-            scope.Run.Id, closedReason))
-        {
-            await using var reader = await close.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                failed.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3)));
-            }
-        }
-
-        if (failed.Count == 0)
-        {
-            return;
-        }
-
-        var events = failed.OrderBy(u => u.Id, StringComparer.Ordinal).Select(u => new NewHistoryEvent("UpdateCompleted", new JsonObject
-        {
-            ["workflow_command_id"] = u.CommandId,
-            ["update_id"] = u.Id,
-            ["workflow_instance_id"] = scope.Run.InstanceId,
-            ["workflow_run_id"] = scope.Run.Id,
-            ["update_name"] = u.Name,
-            ["failure_category"] = "application",
-            ["non_retryable"] = true,
-            ["exception_class"] = "RuntimeException",
-            ["message"] = u.Message,
-            ["terminal_reason"] = closedReason,
-        })).ToList();
-        await HistoryStore.AppendAsync(scope.Tx, scope.Run.Id, events, null, null, cancellationToken);
-        foreach (var update in failed)
-        {
-            scope.Tx.Wake(WakeChannels.Update(update.Id));
-        }
     }
 
     /// <summary>

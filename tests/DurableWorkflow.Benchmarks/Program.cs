@@ -108,7 +108,7 @@ static string Report(BenchmarkOptions options, Uri server, ThroughputRun.Result 
     foreach (var latency in latencies)
     {
         rows.Add(($"dispatch latency {latency.Mode}",
-            Invariant($"p50 {latency.Percentile(50):F1} ms, p99 {latency.Percentile(99):F1} ms, max {latency.Percentile(100):F1} ms (n={latency.SamplesMs.Count}, failed {latency.Failures})")));
+            Invariant($"p50 {latency.Percentile(50):F1} ms, p99 {latency.Percentile(99):F1} ms, max {latency.Percentile(100):F1} ms (n={latency.SamplesMs.Count}, failed {latency.Failures}; lone start {latency.StartRoundTripMs:F1} ms)")));
     }
 
     if (raw is not null)
