@@ -21,9 +21,7 @@ public sealed class ActivityTaskService(
     ServerSettings settings,
     TimeProvider clock)
 {
-    private const int MaxPollSeconds = 60;
     private const int ExpiredLeasesRecoveredPerPoll = 5;
-    private static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(1);
 
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
@@ -51,30 +49,19 @@ public sealed class ActivityTaskService(
             return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = replayed });
         }
 
-        var hold = TimeSpan.FromSeconds(Math.Clamp(timeout ?? settings.WorkerPollTimeoutSeconds, 0, MaxPollSeconds));
-        var deadline = clock.GetUtcNow() + hold;
-        using var wake = wakeBus.Subscribe([WakeChannels.ActivityTasks(ns, queue!)]);
-        while (true)
-        {
-            if (await TryClaimAsync(ns, worker, requestKey, pollRequestId, cancellationToken) is { } taskId)
-            {
-                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = await BuildTaskPayloadAsync(taskId, cancellationToken) });
-            }
-
-            if (await RecoverExpiredLeasesAsync(ns, queue!, cancellationToken) > 0)
-            {
-                continue;
-            }
-
-            var remaining = deadline - clock.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
-            {
-                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = null, ["poll_status"] = "empty" });
-            }
-
-            // The 1 s re-probe also picks up retry tasks whose back-off has run out, which nothing signals.
-            await wake.WaitAsync(remaining < ReprobeInterval ? remaining : ReprobeInterval, clock, cancellationToken);
-        }
+        var claimed = await LongPoll.RunAsync(
+            wakeBus,
+            clock,
+            WakeChannels.ActivityTasks(ns, queue!),
+            LongPoll.Hold(timeout, settings.WorkerPollTimeoutSeconds),
+            async token => await TryClaimAsync(ns, worker, requestKey, pollRequestId, token) is { } taskId
+                ? await BuildTaskPayloadAsync(taskId, token)
+                : null,
+            token => RecoverExpiredLeasesAsync(ns, queue!, token),
+            cancellationToken);
+        return ApiResult<JsonObject>.Ok(claimed is null
+            ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
+            : new JsonObject { ["task"] = claimed });
     }
 
     public async Task<ApiResult<JsonObject>> CompleteAsync(string ns, string taskId, JsonElement? body, CancellationToken cancellationToken)

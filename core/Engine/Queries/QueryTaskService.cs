@@ -19,8 +19,6 @@ public sealed class QueryTaskService(
     ServerSettings settings,
     TimeProvider clock)
 {
-    private const int MaxPollSeconds = 60;
-    private static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(1);
 
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
@@ -41,25 +39,21 @@ public sealed class QueryTaskService(
         }
 
         var worker = admission.Value!;
-        var hold = TimeSpan.FromSeconds(Math.Clamp(timeout ?? settings.WorkerPollTimeoutSeconds, 0, MaxPollSeconds));
-        var deadline = clock.GetUtcNow() + hold;
-        using var wake = wakeBus.Subscribe([WakeChannels.QueryTasks(ns, queue!)]);
-        while (true)
-        {
-            await ReleaseExpiredLeasesAsync(ns, queue!, cancellationToken);
-            if (await TryLeaseAsync(ns, worker, cancellationToken) is { } leased)
+        var leased = await LongPoll.RunAsync(
+            wakeBus,
+            clock,
+            WakeChannels.QueryTasks(ns, queue!),
+            LongPoll.Hold(timeout, settings.WorkerPollTimeoutSeconds),
+            async token =>
             {
-                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = await BuildTaskPayloadAsync(leased, cancellationToken) });
-            }
-
-            var remaining = deadline - clock.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
-            {
-                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = null, ["poll_status"] = "empty" });
-            }
-
-            await wake.WaitAsync(remaining < ReprobeInterval ? remaining : ReprobeInterval, clock, cancellationToken);
-        }
+                await ReleaseExpiredLeasesAsync(ns, queue!, token);
+                return await TryLeaseAsync(ns, worker, token) is { } task ? await BuildTaskPayloadAsync(task, token) : null;
+            },
+            _ => Task.FromResult(0),
+            cancellationToken);
+        return ApiResult<JsonObject>.Ok(leased is null
+            ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
+            : new JsonObject { ["task"] = leased });
     }
 
     public async Task<ApiResult<JsonObject>> CompleteAsync(string ns, string queryTaskId, JsonElement? body, CancellationToken cancellationToken)

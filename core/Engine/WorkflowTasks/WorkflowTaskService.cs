@@ -22,9 +22,7 @@ public sealed class WorkflowTaskService(
 {
     public const int DefaultHistoryPageSize = 500;
     public const int MaxHistoryPageSize = 1000;
-    private const int MaxPollSeconds = 60;
     private const int ExpiredLeasesRecoveredPerPoll = 5;
-    private static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(1);
 
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
@@ -53,30 +51,19 @@ public sealed class WorkflowTaskService(
             return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = replayed });
         }
 
-        var hold = TimeSpan.FromSeconds(Math.Clamp(timeout ?? settings.WorkerPollTimeoutSeconds, 0, MaxPollSeconds));
-        var deadline = clock.GetUtcNow() + hold;
-        using var wake = wakeBus.Subscribe([WakeChannels.WorkflowTasks(ns, queue!)]);
-        while (true)
-        {
-            var claimed = await TryClaimAsync(ns, worker, requestKey, pollRequestId, cancellationToken);
-            if (claimed is not null)
-            {
-                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = await BuildTaskPayloadAsync(claimed, pageSize, cancellationToken) });
-            }
-
-            if (await RecoverExpiredLeasesAsync(ns, queue!, cancellationToken) > 0)
-            {
-                continue;
-            }
-
-            var remaining = deadline - clock.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
-            {
-                return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = null, ["poll_status"] = "empty" });
-            }
-
-            await wake.WaitAsync(remaining < ReprobeInterval ? remaining : ReprobeInterval, clock, cancellationToken);
-        }
+        var claimed = await LongPoll.RunAsync(
+            wakeBus,
+            clock,
+            WakeChannels.WorkflowTasks(ns, queue!),
+            LongPoll.Hold(timeout, settings.WorkerPollTimeoutSeconds),
+            async token => await TryClaimAsync(ns, worker, requestKey, pollRequestId, token) is { } task
+                ? await BuildTaskPayloadAsync(task, pageSize, token)
+                : null,
+            token => RecoverExpiredLeasesAsync(ns, queue!, token),
+            cancellationToken);
+        return ApiResult<JsonObject>.Ok(claimed is null
+            ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
+            : new JsonObject { ["task"] = claimed });
     }
 
     public async Task<ApiResult<JsonObject>> HistoryAsync(string ns, string taskId, JsonElement? body, CancellationToken cancellationToken)
