@@ -41,7 +41,78 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus)
             }
         }
 
-        return fired;
+        return fired + await TimeOutOverdueRunsAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs past their run or execution deadline fail with <c>closed_reason = timed_out</c> and a
+    /// <c>WorkflowTimedOut</c> event; their open tasks are cancelled and a parent learns of it.
+    /// </summary>
+    public async Task<int> TimeOutOverdueRunsAsync(CancellationToken cancellationToken)
+    {
+        var overdue = new List<string>();
+        await using (var find = dataSource.CreateCommand(
+            "SELECT id FROM workflow_runs WHERE closed_at IS NULL AND deadline_at IS NOT NULL AND deadline_at <= now() ORDER BY deadline_at LIMIT $1"))
+        {
+            find.Parameters.Add(new NpgsqlParameter { Value = BatchSize });
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                overdue.Add(reader.GetString(0));
+            }
+        }
+
+        var timedOut = 0;
+        foreach (var runId in overdue)
+        {
+            await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+            var run = await RunState.LockAsync(tx, runId, cancellationToken);
+            if (run is null || !run.IsOpen || !await IsOverdueAsync(tx, runId, cancellationToken))
+            {
+                continue;
+            }
+
+            var kind = await TimeoutKindAsync(tx, runId, cancellationToken);
+            var failureId = Ulid.NewId();
+            var message = kind == "execution_timeout" ? "Workflow execution timed out." : "Workflow run timed out.";
+            var failure = new JsonObject
+            {
+                ["failure_id"] = failureId,
+                ["timeout_kind"] = kind,
+                ["failure_category"] = "timeout",
+                ["message"] = message,
+                ["exception_class"] = "WorkflowTimedOut",
+            };
+            await using (var record = tx.Command(
+                """
+                INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, failure_category, exception_class, message, non_retryable)
+                VALUES ($1, $2, $3, 'workflow_run', $3, 'timeout', 'WorkflowTimedOut', $4, true)
+                """,
+                failureId, run.Namespace, run.Id, message))
+            {
+                await record.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await HistoryStore.AppendAsync(tx, run.Id, [new NewHistoryEvent("WorkflowTimedOut", (JsonObject)failure.DeepClone())], null, null, cancellationToken);
+            await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Failed, "timed_out", Failure: failure, FailureId: failureId), null, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            timedOut++;
+        }
+
+        return timedOut;
+    }
+
+    private static async Task<bool> IsOverdueAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        await using var check = tx.Command("SELECT deadline_at <= now() FROM workflow_runs WHERE id = $1", runId);
+        return await check.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    private static async Task<string> TimeoutKindAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        await using var kind = tx.Command(
+            "SELECT CASE WHEN execution_deadline_at <= now() THEN 'execution_timeout' ELSE 'run_timeout' END FROM workflow_runs WHERE id = $1", runId);
+        return (string)(await kind.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>The earliest future timer, so the pump can sleep exactly until then.</summary>
