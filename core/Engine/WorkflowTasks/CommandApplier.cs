@@ -307,6 +307,7 @@ public sealed class CommandApplier
             timerId = events[^1].Payload["timer_id"]!.GetValue<string>();
         }
 
+        // The wire id is per run ("condition:<step>"); the row key adds the run id because wait ids are a global key.
         await using var insert = tx.Command(
             """
             INSERT INTO workflow_waits (id, namespace, run_id, wait_kind, sequence, condition_key, condition_definition_fingerprint,
