@@ -11,7 +11,8 @@ public sealed record RunClosure(string Status, string ClosedReason, JsonObject? 
 
 /// <summary>
 /// Closes a run in the caller's transaction: open tasks, timers, waits and activities are settled, undelivered signals
-/// are discarded, and a parent run learns the outcome of its child and gets a workflow task to react to it.
+/// are discarded, the run's open children get its parent-close policy, and a parent run learns the outcome of its
+/// child (or sees it retried) and gets a workflow task to react to it.
 /// </summary>
 public static class RunCloser
 {
@@ -52,7 +53,14 @@ public static class RunCloser
              """, [run.Id]));
 
         await FailAcceptedUpdatesAsync(tx, run, closure.ClosedReason, cancellationToken);
-        if (closure.NotifyParent && run.ParentRunId is { } parentRunId)
+        if (!closure.NotifyParent)
+        {
+            // Continue-as-new: the successor run inherits both the open child links and the parent's step.
+            return;
+        }
+
+        await ChildWorkflowPolicies.ApplyParentClosePolicyAsync(tx, run, closure.ClosedReason, cancellationToken);
+        if (run.ParentRunId is { } parentRunId)
         {
             await NotifyParentAsync(tx, run, parentRunId, closure, cancellationToken);
         }
@@ -109,6 +117,13 @@ public static class RunCloser
     private static async Task NotifyParentAsync(EngineTransaction tx, RunState child, string parentRunId, RunClosure closure, CancellationToken cancellationToken)
     {
         var parent = await RunState.LockAsync(tx, parentRunId, cancellationToken);
+        if (await ChildWorkflowPolicies.TryRetryChildAsync(tx, child, parent, closure, cancellationToken))
+        {
+            return;
+        }
+
+        // A parent that is closing right now already holds its own lock in this transaction and has been marked
+        // closed, so a child closed by its parent-close policy stops here and never resumes it.
         if (parent is null || !parent.IsOpen)
         {
             return;

@@ -49,6 +49,14 @@ public sealed record NewRun
 
     public string? ContinuedFromRunId { get; init; }
 
+    /// <summary>Zero for a first run; a child retry run counts the failed runs before it.</summary>
+    public int RetryAttempt { get; init; }
+
+    public string? RetryOfRunId { get; init; }
+
+    /// <summary>How long the first workflow task waits before it can be claimed (a child retry's back-off).</summary>
+    public int FirstTaskDelaySeconds { get; init; }
+
     public string? CommandId { get; init; }
 
     /// <summary>Extra <c>WorkflowStarted</c> keys (parent links, continue-as-new links).</summary>
@@ -73,18 +81,20 @@ public static class RunWriter
             INSERT INTO workflow_runs (id, namespace, workflow_instance_id, run_number, workflow_type, business_key, task_queue,
                    compatibility, priority, payload_codec, arguments, memo, search_attributes, execution_timeout_seconds,
                    run_timeout_seconds, execution_deadline_at, run_deadline_at, parent_workflow_instance_id,
-                   parent_workflow_run_id, parent_sequence, continued_from_run_id, started_at, liveness_state,
-                   next_task_id, next_task_type, next_task_status, next_task_at, last_progress_at)
+                   parent_workflow_run_id, parent_sequence, continued_from_run_id, retry_attempt, retry_of_run_id, started_at,
+                   liveness_state, next_task_id, next_task_type, next_task_status, next_task_at, last_progress_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15,
                     COALESCE($16, now() + make_interval(secs => $14)), now() + make_interval(secs => $15),
-                    $17, $18, $19, $20, now(), 'workflow_task_ready', $21, 'workflow', 'ready', now(), now())
+                    $17, $18, $19, $20, $22, $23, now(), 'workflow_task_ready', $21, 'workflow', 'ready',
+                    now() + make_interval(secs => $24), now())
             RETURNING execution_deadline_at, run_deadline_at
             """,
             run.RunId, run.Namespace, run.InstanceId, run.RunNumber, run.WorkflowType, Text(run.BusinessKey), run.TaskQueue,
             Text(run.Compatibility), (short)run.Priority, run.PayloadCodec, Json(run.Arguments), run.Memo.ToJsonString(),
             run.SearchAttributes.ToJsonString(), Int(run.ExecutionTimeoutSeconds), Int(run.RunTimeoutSeconds),
             new NpgsqlParameter { Value = (object?)run.ExecutionDeadlineAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-            Text(run.ParentInstanceId), Text(run.ParentRunId), Int(run.ParentSequence), Text(run.ContinuedFromRunId), taskId))
+            Text(run.ParentInstanceId), Text(run.ParentRunId), Int(run.ParentSequence), Text(run.ContinuedFromRunId), taskId,
+            run.RetryAttempt, Text(run.RetryOfRunId), run.FirstTaskDelaySeconds))
         {
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
@@ -131,7 +141,7 @@ public static class RunWriter
         events.Add(new NewHistoryEvent("WorkflowStarted", started));
         await HistoryStore.AppendAsync(tx, run.RunId, events, null, run.CommandId, cancellationToken);
         await TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.RunId, run.TaskQueue, run.WorkflowType,
-            run.Compatibility, run.Priority, ResumeContext.None, taskId), cancellationToken);
+            run.Compatibility, run.Priority, ResumeContext.None, taskId, run.FirstTaskDelaySeconds), cancellationToken);
         return new CreatedRun(run.RunId, taskId, executionDeadline, runDeadline);
     }
 

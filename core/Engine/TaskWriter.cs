@@ -62,7 +62,8 @@ public sealed record WorkflowTaskSpec(
     string? Compatibility,
     int Priority,
     ResumeContext Resume,
-    string? TaskId = null);
+    string? TaskId = null,
+    int DelaySeconds = 0);
 
 /// <summary>Creates tasks; the partial unique indexes, not this code, guarantee one open workflow task per run.</summary>
 public static class TaskWriter
@@ -78,13 +79,14 @@ public static class TaskWriter
         var id = spec.TaskId ?? Ulid.NewId();
         await using var insert = tx.Command(
             """
-            INSERT INTO workflow_tasks (id, namespace, run_id, task_type, task_queue, workflow_type, compatibility, priority, resume_context)
-            VALUES ($1, $2, $3, 'workflow', $4, $5, $6, $7, $8::jsonb)
+            INSERT INTO workflow_tasks (id, namespace, run_id, task_type, task_queue, workflow_type, compatibility, priority, resume_context,
+                                        available_at)
+            VALUES ($1, $2, $3, 'workflow', $4, $5, $6, $7, $8::jsonb, now() + make_interval(secs => $9))
             ON CONFLICT (run_id) WHERE task_type = 'workflow' AND status IN ('ready', 'leased') DO NOTHING
             RETURNING id
             """,
             id, spec.Namespace, spec.RunId, spec.TaskQueue, spec.WorkflowType, RunWriter.Text(spec.Compatibility),
-            (short)spec.Priority, spec.Resume.Values.ToJsonString());
+            (short)spec.Priority, spec.Resume.Values.ToJsonString(), spec.DelaySeconds);
         var created = await insert.ExecuteScalarAsync(cancellationToken) as string;
         if (created is not null)
         {

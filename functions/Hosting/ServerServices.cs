@@ -57,6 +57,7 @@ public static class ServerServices
         services.AddSingleton<WorkflowCommandService>();
         services.AddSingleton<ActivityTaskService>();
         services.AddSingleton<TimerPump>();
+        services.AddSingleton<ActivityTimeoutEnforcer>();
         services.AddHostedService<TimerPumpService>();
         services.AddSingleton<SchedulerTickRunner>();
         services.AddHostedService<StandaloneScheduler>();

@@ -1,4 +1,5 @@
 using DurableWorkflow.Core.Engine;
+using DurableWorkflow.Core.Engine.Activities;
 using DurableWorkflow.Core.Engine.Timers;
 using Npgsql;
 
@@ -6,9 +7,11 @@ namespace DurableWorkflow.Functions.Hosting;
 
 /// <summary>
 /// Runs the timer pump on every API node: it sleeps until the next due timer (at most one second, so timers created
-/// on other nodes are seen promptly) or until a timer is scheduled on this node.
+/// on other nodes are seen promptly) or until a timer is scheduled on this node. Activity timeouts are enforced in the
+/// same loop, so they too are acted on within about a second (worker-protocol §4.5).
 /// </summary>
-public sealed class TimerPumpService(TimerPump pump, WakeBus wakeBus, TimeProvider clock, ILogger<TimerPumpService> logger) : BackgroundService
+public sealed class TimerPumpService(
+    TimerPump pump, ActivityTimeoutEnforcer activityTimeouts, WakeBus wakeBus, TimeProvider clock, ILogger<TimerPumpService> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
@@ -21,6 +24,7 @@ public sealed class TimerPumpService(TimerPump pump, WakeBus wakeBus, TimeProvid
             try
             {
                 await pump.FireDueAsync(stoppingToken);
+                await activityTimeouts.EnforceDueAsync(stoppingToken);
                 if (await pump.NextDueAsync(stoppingToken) is { } next)
                 {
                     var until = next - clock.GetUtcNow();
@@ -29,7 +33,7 @@ public sealed class TimerPumpService(TimerPump pump, WakeBus wakeBus, TimeProvid
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {
-                // The database may be restarting; timers are durable rows and fire on a later pass.
+                // The database may be restarting; timers and deadlines are durable rows and are acted on in a later pass.
                 logger.LogWarning(ex, "Timer pass failed; retrying");
             }
 

@@ -9,8 +9,11 @@ namespace DurableWorkflow.Core.Engine.Activities;
 /// </summary>
 public static class ActivityEvents
 {
-    /// <summary>The keys every activity event starts with, in the catalogue's order.</summary>
-    public static JsonObject Base(ActivityExecutionRow execution, string attemptId)
+    /// <summary>
+    /// The keys every activity event starts with, in the catalogue's order. The attempt is null only for a step that
+    /// timed out before any claim.
+    /// </summary>
+    public static JsonObject Base(ActivityExecutionRow execution, string? attemptId)
     {
         ArgumentNullException.ThrowIfNull(execution);
         return new JsonObject
@@ -21,6 +24,26 @@ public static class ActivityEvents
             ["activity_type"] = execution.ActivityType,
             ["sequence"] = execution.Sequence,
         };
+    }
+
+    /// <summary>
+    /// <c>ActivityRetryScheduled</c> up to its cause: a failure retry adds the exception keys, a timeout retry the
+    /// timeout kind.
+    /// </summary>
+    public static JsonObject RetryScheduled(
+        ActivityExecutionRow execution, string? attemptId, int afterAttempt, string retryOfTaskId, string retryTaskId,
+        DateTimeOffset retryAvailableAt, int backoffSeconds)
+    {
+        var payload = Base(execution, attemptId);
+        payload["retry_task_id"] = retryTaskId;
+        payload["retry_of_task_id"] = retryOfTaskId;
+        payload["retry_available_at"] = WireTime.Micro(retryAvailableAt);
+        payload["retry_backoff_seconds"] = backoffSeconds;
+        payload["retry_after_attempt_id"] = attemptId;
+        payload["retry_after_attempt"] = afterAttempt;
+        payload["max_attempts"] = execution.MaxAttempts;
+        payload["retry_policy"] = ActivityPolicy.Snapshot(execution);
+        return payload;
     }
 
     /// <summary>Appends the trailing keys: execution mode, scheduling task, snapshots and the parallel group.</summary>

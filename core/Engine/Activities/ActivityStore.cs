@@ -242,6 +242,49 @@ public static class ActivityStore
         return (retryTaskId, availableAt);
     }
 
+    /// <summary>The <c>workflow_failures</c> record of a step that closed unsuccessfully; returns its id.</summary>
+    public static async Task<string> InsertFailureAsync(
+        EngineTransaction tx, RunState run, ActivityExecutionRow execution, ActivityFailureRow failure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(failure);
+        var failureId = Ulid.NewId();
+        await using var insert = tx.Command(
+            """
+            INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, propagation_kind, failure_category,
+                                           exception_type, exception_class, message, exception, non_retryable)
+            VALUES ($1, $2, $3, 'activity_execution', $4, $5, $6, $7, $8, $9, $10::jsonb, $11)
+            """,
+            failureId, run.Namespace, run.Id, execution.Id, failure.PropagationKind, failure.Category, RunWriter.Text(failure.ExceptionType),
+            failure.ExceptionClass, failure.Message, RunWriter.Json(failure.Exception), failure.NonRetryable);
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+        return failureId;
+    }
+
+    /// <summary>
+    /// The workflow's next task, or null when the run already has an open one: a ready task reads this event when it is
+    /// claimed; a leased task's cutoff predates it, so its completion must schedule the follow-up.
+    /// </summary>
+    public static Task<string?> ResumeWorkflowAsync(
+        EngineTransaction tx, RunState run, ActivityExecutionRow execution, string? attemptId, string eventType, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(execution);
+        return TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
+            run.Compatibility, run.Priority, ResumeContext.Of(
+                ("workflow_wait_kind", "activity"),
+                ("open_wait_id", $"activity:{execution.Id}"),
+                ("resume_source_kind", "activity_execution"),
+                ("resume_source_id", execution.Id),
+                ("activity_execution_id", execution.Id),
+                ("activity_attempt_id", attemptId),
+                ("activity_type", execution.ActivityType),
+                ("workflow_sequence", execution.Sequence),
+                ("workflow_event_type", eventType))), cancellationToken);
+    }
+
     /// <summary>
     /// Whether an activity closure should wake the workflow: a parallel group is woken once none of its activities is
     /// still open (engine <c>ParallelChildGroup::shouldWakeParentOnActivityClosure</c>), so the workflow is not replayed
@@ -367,6 +410,10 @@ public static class ActivityStore
         }
     }
 }
+
+/// <summary>The columns of an activity's <c>workflow_failures</c> row.</summary>
+public sealed record ActivityFailureRow(
+    string PropagationKind, string Category, string? ExceptionType, string ExceptionClass, string Message, JsonObject? Exception, bool NonRetryable);
 
 /// <summary>What an outcome writes onto the rows it closes.</summary>
 public sealed record ActivityOutcomeRows

@@ -109,7 +109,7 @@ public sealed class ActivityTaskService(
             await HistoryStore.AppendAsync(tx, execution.RunId, [ActivityEvents.Finish("ActivityCompleted", payload, execution, "completed",
                 ActivityEvents.Attempt(locked.Attempt, "completed", null, locked.Attempt.LastHeartbeatAt))], null, null, cancellationToken);
             next = await ActivityStore.GroupSettledAsync(tx, execution, cancellationToken)
-                ? await ResumeWorkflowAsync(tx, locked, "ActivityCompleted", cancellationToken)
+                ? await ActivityStore.ResumeWorkflowAsync(tx, locked.Run, execution, locked.Attempt.Id, "ActivityCompleted", cancellationToken)
                 : null;
         }
 
@@ -319,15 +319,7 @@ public sealed class ActivityTaskService(
         await ActivityStore.CloseAsync(tx, locked, "failed", new ActivityOutcomeRows { Failure = failure.Raw, Retrying = true }, cancellationToken);
         var backoff = ActivityPolicy.BackoffSeconds(execution, attempt.AttemptNumber);
         var (retryTaskId, availableAt) = await ActivityStore.InsertRetryTaskAsync(tx, ns, task, execution, backoff, cancellationToken);
-        var payload = ActivityEvents.Base(execution, attempt.Id);
-        payload["retry_task_id"] = retryTaskId;
-        payload["retry_of_task_id"] = task.Id;
-        payload["retry_available_at"] = WireTime.Micro(availableAt);
-        payload["retry_backoff_seconds"] = backoff;
-        payload["retry_after_attempt_id"] = attempt.Id;
-        payload["retry_after_attempt"] = attempt.AttemptNumber;
-        payload["max_attempts"] = execution.MaxAttempts;
-        payload["retry_policy"] = ActivityPolicy.Snapshot(execution);
+        var payload = ActivityEvents.RetryScheduled(execution, attempt.Id, attempt.AttemptNumber, task.Id, retryTaskId, availableAt, backoff);
         AddFailureKeys(payload, failure, failure.Exception(nonRetryable: false));
         await HistoryStore.AppendAsync(tx, execution.RunId, [ActivityEvents.Finish("ActivityRetryScheduled", payload, execution, "pending",
             ActivityEvents.Attempt(attempt, "failed", null, attempt.LastHeartbeatAt))], null, null, cancellationToken);
@@ -339,20 +331,9 @@ public sealed class ActivityTaskService(
         EngineTransaction tx, LockedActivity locked, ActivityFailure failure, bool nonRetryable, CancellationToken cancellationToken)
     {
         var (run, _, execution, attempt) = locked;
-        var failureId = Ulid.NewId();
         var exception = failure.Exception(nonRetryable);
-        await using (var insert = tx.Command(
-            """
-            INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, propagation_kind, failure_category,
-                                           exception_type, exception_class, message, exception, non_retryable)
-            VALUES ($1, $2, $3, 'activity_execution', $4, 'activity', $5, $6, $7, $8, $9::jsonb, $10)
-            """,
-            failureId, run.Namespace, run.Id, execution.Id, ActivityFailure.Category, RunWriter.Text(failure.Type),
-            failure.ExceptionClass, failure.Message, exception.ToJsonString(), nonRetryable))
-        {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        var failureId = await ActivityStore.InsertFailureAsync(tx, run, execution, new ActivityFailureRow(
+            "activity", ActivityFailure.Category, failure.Type, failure.ExceptionClass, failure.Message, exception, nonRetryable), cancellationToken);
         await ActivityStore.CloseAsync(tx, locked, "failed", new ActivityOutcomeRows { Failure = failure.Raw, FailureId = failureId }, cancellationToken);
         var payload = ActivityEvents.Base(execution, attempt.Id);
         payload["attempt_number"] = attempt.AttemptNumber;
@@ -362,7 +343,7 @@ public sealed class ActivityTaskService(
         AddFailureKeys(payload, failure, exception);
         await HistoryStore.AppendAsync(tx, run.Id, [ActivityEvents.Finish("ActivityFailed", payload, execution, "failed",
             ActivityEvents.Attempt(attempt, "failed", null, attempt.LastHeartbeatAt))], null, null, cancellationToken);
-        return await ResumeWorkflowAsync(tx, locked, "ActivityFailed", cancellationToken);
+        return await ActivityStore.ResumeWorkflowAsync(tx, run, execution, attempt.Id, "ActivityFailed", cancellationToken);
     }
 
     private static void AddFailureKeys(JsonObject payload, ActivityFailure failure, JsonObject exception)
@@ -372,26 +353,6 @@ public sealed class ActivityTaskService(
         payload["message"] = failure.Message;
         payload["code"] = failure.Code;
         payload["exception"] = exception;
-    }
-
-    /// <summary>
-    /// The workflow's next task, or null when the run already has an open one: a ready task reads this event when it is
-    /// claimed; a leased task's cutoff predates it, so its completion must schedule the follow-up.
-    /// </summary>
-    private static Task<string?> ResumeWorkflowAsync(EngineTransaction tx, LockedActivity locked, string eventType, CancellationToken cancellationToken)
-    {
-        var (run, _, execution, attempt) = locked;
-        return TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
-            run.Compatibility, run.Priority, ResumeContext.Of(
-                ("workflow_wait_kind", "activity"),
-                ("open_wait_id", $"activity:{execution.Id}"),
-                ("resume_source_kind", "activity_execution"),
-                ("resume_source_id", execution.Id),
-                ("activity_execution_id", execution.Id),
-                ("activity_attempt_id", attempt.Id),
-                ("activity_type", execution.ActivityType),
-                ("workflow_sequence", execution.Sequence),
-                ("workflow_event_type", eventType))), cancellationToken);
     }
 
     private static ApiResult<JsonObject> Recorded(string taskId, string attemptId, string outcome, string? nextTaskId) =>
