@@ -78,7 +78,8 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
         }
 
         var message = Message(execution, kind, lastHeartbeatAt);
-        var attemptNumber = Math.Max(1, execution.AttemptCount);
+        // A schedule-to-start timeout uses up an attempt that never started, so a step nobody claims cannot retry forever.
+        var attemptNumber = kind == ScheduleToStart ? execution.AttemptCount + 1 : Math.Max(1, execution.AttemptCount);
         await CloseTransportAsync(tx, task, attempt, kind, message, cancellationToken);
         if (kind != ScheduleToClose && attemptNumber < execution.MaxAttempts)
         {
@@ -189,6 +190,7 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
                SET status = 'pending', current_attempt_id = NULL, close_deadline_at = NULL, heartbeat_deadline_at = NULL,
                    last_heartbeat_at = NULL,
                    schedule_deadline_at = CASE WHEN $2 THEN now() + make_interval(secs => $3 + schedule_to_start_timeout) END,
+                   attempt_count = CASE WHEN $2 THEN attempt_count + 1 ELSE attempt_count END,
                    updated_at = now()
              WHERE id = $1
             """,

@@ -115,6 +115,27 @@ public sealed class ActivityTimeoutTests(BootstrappedDatabase database) : IClass
     }
 
     [Fact]
+    public async Task a_step_nobody_claims_uses_up_its_attempts_and_then_times_out()
+    {
+        using var harness = await WorkflowHarness.CreateAsync(server);
+        var runId = await ScheduleAsync(harness, Activity(timeouts: ("schedule_to_start_timeout", 60), maxAttempts: 2));
+        var executionId = (await database.ScalarAsync<string>($"SELECT id FROM workflow_activity_executions WHERE run_id = '{runId}'"))!;
+        var expire = $"UPDATE workflow_activity_executions SET schedule_deadline_at = now() - interval '1 second' WHERE id = '{executionId}'";
+
+        await database.ExecuteAsync(expire);
+        await EnforcerAsync();
+        var retried = await database.ScalarAsync<long>($"SELECT count(*) FROM workflow_tasks WHERE activity_execution_id = '{executionId}' AND status = 'ready'");
+        await database.ExecuteAsync(expire);
+        await EnforcerAsync();
+
+        var resume = await harness.PollAsync();
+        Assert.Equal(1L, retried);
+        Assert.Equal("schedule_to_start", (string?)WorkflowHarness.LastEvent(resume, "ActivityTimedOut")["timeout_kind"]);
+        Assert.Equal("timed_out", await database.ScalarAsync<string>($"SELECT status FROM workflow_activity_executions WHERE id = '{executionId}'"));
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT count(*) FROM workflow_tasks WHERE activity_execution_id = '{executionId}' AND status IN ('ready', 'leased')"));
+    }
+
+    [Fact]
     public async Task a_missed_heartbeat_times_the_attempt_out()
     {
         using var harness = await WorkflowHarness.CreateAsync(server);
