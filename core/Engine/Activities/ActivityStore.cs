@@ -309,32 +309,6 @@ public static class ActivityStore
         return (bool)(await open.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Expired activity leases on one queue, oldest first: the poll path recovers a few before giving up.</summary>
-    public static async Task<IReadOnlyList<(string TaskId, string RunId)>> FindExpiredAsync(
-        NpgsqlDataSource dataSource, string ns, string queue, int limit, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT id, run_id FROM workflow_tasks
-             WHERE status = 'leased' AND namespace = $1 AND task_type = 'activity' AND task_queue = $2
-               AND lease_expires_at <= now()
-             ORDER BY lease_expires_at
-             LIMIT $3
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = ns });
-        command.Parameters.Add(new NpgsqlParameter { Value = queue });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var found = new List<(string, string)>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            found.Add((reader.GetString(0), reader.GetString(1)));
-        }
-
-        return found;
-    }
-
     /// <summary>
     /// Puts an expired activity lease back to ready (same row, so redelivery never duplicates a task) and closes the lost
     /// attempt as expired; the next claim starts attempt n + 1. The caller holds the run lock; the predicate is re-checked

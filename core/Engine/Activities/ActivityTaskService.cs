@@ -21,7 +21,6 @@ public sealed class ActivityTaskService(
     ServerSettings settings,
     TimeProvider clock)
 {
-    private const int ExpiredLeasesRecoveredPerPoll = 5;
 
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
@@ -404,23 +403,8 @@ public sealed class ActivityTaskService(
         return task.Id;
     }
 
-    private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
-    {
-        var recovered = 0;
-        foreach (var (taskId, runId) in await ActivityStore.FindExpiredAsync(dataSource, ns, queue, ExpiredLeasesRecoveredPerPoll, cancellationToken))
-        {
-            await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
-            var run = await RunState.LockAsync(tx, runId, cancellationToken);
-            if (run is not null && await ActivityStore.RecoverExpiredAsync(tx, run, taskId, cancellationToken))
-            {
-                recovered++;
-            }
-
-            await tx.CommitAsync(cancellationToken);
-        }
-
-        return recovered;
-    }
+    private Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken) =>
+        ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "activity", queue, ActivityStore.RecoverExpiredAsync, cancellationToken);
 
     /// <summary>
     /// A retried poll (same <c>poll_request_id</c>) gets the task its lost answer carried, while that attempt's lease is

@@ -22,7 +22,6 @@ public sealed class WorkflowTaskService(
 {
     public const int DefaultHistoryPageSize = 500;
     public const int MaxHistoryPageSize = 1000;
-    private const int ExpiredLeasesRecoveredPerPoll = 5;
 
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
@@ -403,23 +402,8 @@ public sealed class WorkflowTaskService(
         return refused;
     }
 
-    private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
-    {
-        var recovered = 0;
-        foreach (var (taskId, runId) in await WorkflowTaskStore.FindExpiredAsync(dataSource, ns, queue, ExpiredLeasesRecoveredPerPoll, cancellationToken))
-        {
-            await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
-            var run = await RunState.LockAsync(tx, runId, cancellationToken);
-            if (run is not null && await WorkflowTaskStore.RecoverExpiredAsync(tx, run, taskId, cancellationToken))
-            {
-                recovered++;
-            }
-
-            await tx.CommitAsync(cancellationToken);
-        }
-
-        return recovered;
-    }
+    private Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken) =>
+        ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "workflow", queue, WorkflowTaskStore.RecoverExpiredAsync, cancellationToken);
 
     private async Task<WorkflowTaskRow?> TryClaimAsync(
         string ns, WorkerRegistration worker, byte[]? requestKey, string? pollRequestId, CancellationToken cancellationToken)

@@ -138,32 +138,6 @@ public static class WorkflowTaskStore
         return true;
     }
 
-    /// <summary>Expired workflow leases on one queue, oldest first: the poll path recovers a few before giving up.</summary>
-    public static async Task<IReadOnlyList<(string TaskId, string RunId)>> FindExpiredAsync(
-        NpgsqlDataSource dataSource, string ns, string queue, int limit, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT id, run_id FROM workflow_tasks
-             WHERE status = 'leased' AND namespace = $1 AND task_type = 'workflow' AND task_queue = $2
-               AND lease_expires_at <= now()
-             ORDER BY lease_expires_at
-             LIMIT $3
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = ns });
-        command.Parameters.Add(new NpgsqlParameter { Value = queue });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var found = new List<(string, string)>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            found.Add((reader.GetString(0), reader.GetString(1)));
-        }
-
-        return found;
-    }
-
     /// <summary>The ownership guard (worker-protocol spec §3.8), in its documented order.</summary>
     public static ApiError? Guard(RunState run, WorkflowTaskRow task, string owner, int attempt)
     {

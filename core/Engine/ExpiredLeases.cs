@@ -1,0 +1,65 @@
+using Npgsql;
+
+namespace DurableWorkflow.Core.Engine;
+
+/// <summary>
+/// The poll path's lease recovery (rollout contract §8.2): when a poll finds nothing claimable it returns a few expired
+/// leases of its own queue to ready, each in its own transaction under the run lock, before it parks.
+/// </summary>
+public static class ExpiredLeases
+{
+    public const int RecoveredPerPoll = 5;
+
+    /// <summary>Recovers up to <see cref="RecoveredPerPoll"/> expired leases of one task type on one queue.</summary>
+    public static async Task<int> RecoverOnQueueAsync(
+        NpgsqlDataSource dataSource,
+        WakeBus wakeBus,
+        string ns,
+        string taskType,
+        string queue,
+        Func<EngineTransaction, RunState, string, CancellationToken, Task<bool>> recover,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(recover);
+        var recovered = 0;
+        foreach (var (taskId, runId) in await FindAsync(dataSource, ns, taskType, queue, cancellationToken))
+        {
+            await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+            var run = await RunState.LockAsync(tx, runId, cancellationToken);
+            if (run is not null && await recover(tx, run, taskId, cancellationToken))
+            {
+                recovered++;
+            }
+
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        return recovered;
+    }
+
+    private static async Task<List<(string TaskId, string RunId)>> FindAsync(
+        NpgsqlDataSource dataSource, string ns, string taskType, string queue, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT id, run_id FROM workflow_tasks
+             WHERE status = 'leased' AND namespace = $1 AND task_type = $2 AND task_queue = $3
+               AND lease_expires_at <= now()
+             ORDER BY lease_expires_at
+             LIMIT $4
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = ns });
+        command.Parameters.Add(new NpgsqlParameter { Value = taskType });
+        command.Parameters.Add(new NpgsqlParameter { Value = queue });
+        command.Parameters.Add(new NpgsqlParameter { Value = RecoveredPerPoll });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var found = new List<(string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return found;
+    }
+}
