@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
@@ -42,7 +40,7 @@ public sealed class ActivityTaskService(
         }
 
         var worker = admission.Value!;
-        var requestKey = pollRequestId is null ? null : PollRequestKey(ns, queue!, worker.MatchingBuildId, worker.WorkerId, pollRequestId);
+        var requestKey = pollRequestId is null ? null : PollRequests.Key(ns, "activity", queue!, worker.MatchingBuildId, worker.WorkerId, pollRequestId);
         if (requestKey is not null && await ReplayPollAsync(ns, requestKey, worker.WorkerId, cancellationToken) is { } replayed)
         {
             return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = replayed });
@@ -499,7 +497,4 @@ public sealed class ActivityTaskService(
 
         return node;
     }
-
-    private static byte[] PollRequestKey(string ns, string queue, string? buildId, string workerId, string pollRequestId) =>
-        SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u0001', ns, "activity", queue, buildId ?? string.Empty, workerId, pollRequestId)));
 }

@@ -19,7 +19,6 @@ public sealed class QueryTaskService(
     ServerSettings settings,
     TimeProvider clock)
 {
-
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
         var v = new RequestValidator(body);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
@@ -44,7 +42,7 @@ public sealed class WorkflowTaskService(
         }
 
         var worker = admission.Value!;
-        var requestKey = pollRequestId is null ? null : PollRequestKey(ns, queue!, worker.MatchingBuildId, worker.WorkerId, pollRequestId);
+        var requestKey = pollRequestId is null ? null : PollRequests.Key(ns, "workflow", queue!, worker.MatchingBuildId, worker.WorkerId, pollRequestId);
         if (requestKey is not null && await ReplayPollAsync(ns, requestKey, worker.WorkerId, pageSize, cancellationToken) is { } replayed)
         {
             return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = replayed });
@@ -565,7 +563,4 @@ public sealed class WorkflowTaskService(
         var last = events.Count > 0 ? events[^1].Sequence : after;
         return (array, last < cutoff ? HistoryPageToken.Encode(last) : null);
     }
-
-    private static byte[] PollRequestKey(string ns, string queue, string? buildId, string workerId, string pollRequestId) =>
-        SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u0001', ns, "workflow", queue, buildId ?? string.Empty, workerId, pollRequestId)));
 }
