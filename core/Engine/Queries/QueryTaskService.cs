@@ -24,6 +24,7 @@ public sealed class QueryTaskService(
         var v = new RequestValidator(body);
         var workerId = v.String("worker_id", required: true, maxLength: 255);
         var queue = v.String("task_queue", required: true, maxLength: 255);
+        var pollRequestId = v.String("poll_request_id", maxLength: 255);
         var timeout = v.Integer("timeout_seconds", min: 0, max: int.MaxValue);
         if (!v.IsValid)
         {
@@ -38,6 +39,12 @@ public sealed class QueryTaskService(
         }
 
         var worker = admission.Value!;
+        var requestKey = pollRequestId is null ? null : PollRequests.Key(ns, "query", queue!, null, worker.WorkerId, pollRequestId);
+        if (requestKey is not null && await ReplayLeaseAsync(ns, requestKey, worker.WorkerId, cancellationToken) is { } replayed)
+        {
+            return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = await BuildTaskPayloadAsync(replayed, cancellationToken) });
+        }
+
         var leased = await LongPoll.RunAsync(
             wakeBus,
             clock,
@@ -46,7 +53,7 @@ public sealed class QueryTaskService(
             async token =>
             {
                 await ReleaseExpiredLeasesAsync(ns, queue!, token);
-                return await TryLeaseAsync(ns, worker, token) is { } task ? await BuildTaskPayloadAsync(task, token) : null;
+                return await TryLeaseAsync(ns, worker, requestKey, pollRequestId, token) is { } task ? await BuildTaskPayloadAsync(task, token) : null;
             },
             _ => Task.FromResult(0),
             cancellationToken);
@@ -234,23 +241,45 @@ public sealed class QueryTaskService(
         await release.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<LeasedQueryTask?> TryLeaseAsync(string ns, WorkerRegistration worker, CancellationToken cancellationToken)
+    private const string LeasedColumns =
+        """
+        q.id, q.attempt_count, q.run_id, q.workflow_instance_id, q.workflow_type, q.query_name,
+        q.payload_codec, q.query_arguments::text, q.task_queue, q.lease_owner, q.lease_expires_at
+        """;
+
+    /// <summary>
+    /// Leases the oldest eligible query task. With a <c>poll_request_id</c>, the same statement remembers the lease, so a
+    /// retried poll whose answer was lost gets this task back instead of stranding it until the lease runs out.
+    /// </summary>
+    private async Task<LeasedQueryTask?> TryLeaseAsync(
+        string ns, WorkerRegistration worker, byte[]? requestKey, string? pollRequestId, CancellationToken cancellationToken)
     {
         await using var claim = dataSource.CreateCommand(
-            """
-            UPDATE workflow_query_tasks q
-               SET status = 'leased', lease_owner = $3, leased_at = now(),
-                   lease_expires_at = now() + make_interval(secs => $6), attempt_count = q.attempt_count + 1
-             WHERE q.id = (SELECT id FROM workflow_query_tasks
-                            WHERE status = 'pending' AND namespace = $1 AND task_queue = $2
-                              AND wait_deadline_at > now()
-                              AND (cardinality($4::text[]) = 0 OR workflow_type = ANY ($4))
-                              AND (required_fingerprint IS NULL OR required_fingerprint = ($5::jsonb ->> workflow_type))
-                            ORDER BY created_at, id
-                            LIMIT 1
-                              FOR UPDATE SKIP LOCKED)
-            RETURNING q.id, q.attempt_count, q.run_id, q.workflow_instance_id, q.workflow_type, q.query_name,
-                      q.payload_codec, q.query_arguments::text, q.task_queue, q.lease_owner, q.lease_expires_at
+            $"""
+            WITH leased AS (
+                UPDATE workflow_query_tasks q
+                   SET status = 'leased', lease_owner = $3, leased_at = now(),
+                       lease_expires_at = now() + make_interval(secs => $6), attempt_count = q.attempt_count + 1
+                 WHERE q.id = (SELECT id FROM workflow_query_tasks
+                                WHERE status = 'pending' AND namespace = $1 AND task_queue = $2
+                                  AND wait_deadline_at > now()
+                                  AND (cardinality($4::text[]) = 0 OR workflow_type = ANY ($4))
+                                  AND (required_fingerprint IS NULL OR required_fingerprint = ($5::jsonb ->> workflow_type))
+                                ORDER BY created_at, id
+                                LIMIT 1
+                                  FOR UPDATE SKIP LOCKED)
+                RETURNING {LeasedColumns}),
+            remembered AS (
+                INSERT INTO workflow_poll_requests (request_key, namespace, task_kind, task_queue, worker_id, poll_request_id,
+                                                    status, task_id, task_attempt, completed_at, expires_at)
+                SELECT $7, $1, 'query', $2, $3, $8, 'completed', leased.id, leased.attempt_count, now(),
+                       leased.lease_expires_at + interval '5 seconds'
+                  FROM leased
+                 WHERE $7::bytea IS NOT NULL
+                ON CONFLICT (request_key) DO UPDATE
+                   SET status = 'completed', task_id = EXCLUDED.task_id, task_attempt = EXCLUDED.task_attempt,
+                       completed_at = now(), expires_at = EXCLUDED.expires_at)
+            SELECT * FROM leased q
             """);
         claim.Parameters.Add(new NpgsqlParameter { Value = ns });
         claim.Parameters.Add(new NpgsqlParameter { Value = worker.TaskQueue });
@@ -258,7 +287,31 @@ public sealed class QueryTaskService(
         claim.Parameters.Add(new NpgsqlParameter { Value = worker.SupportedWorkflowTypes.ToArray() });
         claim.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints) });
         claim.Parameters.Add(new NpgsqlParameter { Value = QueryTaskBroker.LeaseSeconds });
-        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        claim.Parameters.Add(new NpgsqlParameter { Value = (object?)requestKey ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea });
+        claim.Parameters.Add(new NpgsqlParameter { Value = (object?)pollRequestId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+        return await ReadLeasedAsync(claim, cancellationToken);
+    }
+
+    /// <summary>The task a retried poll's lost answer carried, while that lease is still this worker's.</summary>
+    private async Task<LeasedQueryTask?> ReplayLeaseAsync(string ns, byte[] requestKey, string workerId, CancellationToken cancellationToken)
+    {
+        await using var replay = dataSource.CreateCommand(
+            $"""
+            SELECT {LeasedColumns}
+              FROM workflow_poll_requests p
+              JOIN workflow_query_tasks q ON q.id = p.task_id
+             WHERE p.request_key = $1 AND p.namespace = $2 AND p.status = 'completed' AND p.expires_at > now()
+               AND q.status = 'leased' AND q.lease_owner = $3 AND q.attempt_count = p.task_attempt AND q.lease_expires_at > now()
+            """);
+        replay.Parameters.Add(new NpgsqlParameter { Value = requestKey });
+        replay.Parameters.Add(new NpgsqlParameter { Value = ns });
+        replay.Parameters.Add(new NpgsqlParameter { Value = workerId });
+        return await ReadLeasedAsync(replay, cancellationToken);
+    }
+
+    private static async Task<LeasedQueryTask?> ReadLeasedAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return null;
