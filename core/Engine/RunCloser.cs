@@ -40,17 +40,19 @@ public static class RunCloser
              UPDATE workflow_tasks SET status = 'cancelled', closed_at = now(), updated_at = now()
               WHERE run_id = $1 AND status IN ('ready', 'leased') AND id IS DISTINCT FROM $2
              """, [run.Id, RunWriter.Text(keepTaskId)]),
-            ("UPDATE workflow_timers SET status = 'cancelled', cancelled_at = now(), updated_at = now() WHERE run_id = $1 AND status = 'pending'", [run.Id]),
             ("UPDATE workflow_waits SET status = 'cancelled', resolved_at = now() WHERE run_id = $1 AND status = 'open'", [run.Id]),
             ("UPDATE workflow_signals SET status = 'discarded' WHERE run_id = $1 AND status = 'received'", [run.Id]),
-            ("""
-             UPDATE workflow_activity_executions SET status = 'cancelled', closed_at = now(), updated_at = now()
-              WHERE run_id = $1 AND status IN ('pending', 'running')
-             """, [run.Id]),
             ("""
              UPDATE workflow_activity_attempts SET status = 'cancelled', closed_at = now()
               WHERE run_id = $1 AND status = 'running'
              """, [run.Id]));
+
+        var settled = await SettleTimersAndActivitiesAsync(tx, run.Id, cancellationToken);
+        if (closure.Status is RunStatus.Cancelled or RunStatus.Terminated && settled.Count > 0)
+        {
+            // Replayers and operators see which steps the cancellation cut short, as the engine records them.
+            await HistoryStore.AppendAsync(tx, run.Id, settled, null, null, cancellationToken);
+        }
 
         await FailAcceptedUpdatesAsync(tx, run, closure.ClosedReason, cancellationToken);
         if (!closure.NotifyParent)
@@ -112,6 +114,65 @@ public static class RunCloser
         {
             tx.Wake(WakeChannels.Update(update.Id));
         }
+    }
+
+    private static async Task<List<NewHistoryEvent>> SettleTimersAndActivitiesAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        var events = new List<NewHistoryEvent>();
+        await using (var timers = tx.Command(
+            """
+            UPDATE workflow_timers SET status = 'cancelled', cancelled_at = now(), updated_at = now()
+             WHERE run_id = $1 AND status = 'pending'
+            RETURNING id, sequence, delay_seconds, fire_at, cancelled_at, timer_kind, condition_wait_id
+            """,
+            runId))
+        {
+            await using var reader = await timers.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var payload = new JsonObject
+                {
+                    ["timer_id"] = reader.GetString(0),
+                    ["sequence"] = reader.GetInt32(1),
+                    ["delay_seconds"] = reader.GetInt32(2),
+                    ["fire_at"] = Http.WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(3)),
+                    ["cancelled_at"] = Http.WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(4)),
+                };
+                if (!reader.IsDBNull(5))
+                {
+                    payload["timer_kind"] = reader.GetString(5);
+                    payload["condition_wait_id"] = reader.IsDBNull(6) ? null : reader.GetString(6);
+                }
+
+                events.Add(new NewHistoryEvent("TimerCancelled", payload));
+            }
+        }
+
+        await using (var activities = tx.Command(
+            """
+            UPDATE workflow_activity_executions SET status = 'cancelled', closed_at = now(), updated_at = now()
+             WHERE run_id = $1 AND status IN ('pending', 'running')
+            RETURNING id, sequence, activity_type, current_attempt_id, attempt_count, closed_at
+            """,
+            runId))
+        {
+            await using var reader = await activities.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                events.Add(new NewHistoryEvent("ActivityCancelled", new JsonObject
+                {
+                    ["activity_execution_id"] = reader.GetString(0),
+                    ["activity_attempt_id"] = reader.IsDBNull(3) ? null : reader.GetString(3),
+                    ["activity_class"] = reader.GetString(2),
+                    ["activity_type"] = reader.GetString(2),
+                    ["sequence"] = reader.GetInt32(1),
+                    ["attempt_number"] = reader.GetInt32(4),
+                    ["cancelled_at"] = Http.WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(5)),
+                }));
+            }
+        }
+
+        return [.. events.OrderBy(e => e.Payload["sequence"]!.GetValue<int>())];
     }
 
     private static async Task NotifyParentAsync(EngineTransaction tx, RunState child, string parentRunId, RunClosure closure, CancellationToken cancellationToken)
