@@ -19,28 +19,18 @@ public sealed class ActivityTaskService(
     ServerSettings settings,
     TimeProvider clock)
 {
-
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
         var v = new RequestValidator(body);
-        var workerId = v.String("worker_id", required: true, maxLength: 255);
-        var queue = v.String("task_queue", required: true, maxLength: 255);
-        var buildId = v.String("build_id", maxLength: 255);
-        var pollRequestId = v.String("poll_request_id", maxLength: 255);
-        var timeout = v.Integer("timeout_seconds", min: 0, max: int.MaxValue);
-        if (!v.IsValid)
-        {
-            return v.ToError();
-        }
-
-        var admission = await registry.AdmitPollAsync(ns, workerId!, queue!, buildId, PollKind.Activity, cancellationToken);
-        if (admission.Error is { } refused)
+        var admitted = await PollAdmission.AdmitAsync(registry, ns, v, PollKind.Activity, cancellationToken);
+        if (admitted.Error is { } refused)
         {
             return refused;
         }
 
-        var worker = admission.Value!;
-        var requestKey = pollRequestId is null ? null : PollRequests.Key(ns, "activity", queue!, worker.MatchingBuildId, worker.WorkerId, pollRequestId);
+        var poll = admitted.Value!;
+        var worker = poll.Worker;
+        var requestKey = poll.RequestKey(ns);
         if (requestKey is not null && await ReplayPollAsync(ns, requestKey, worker.WorkerId, cancellationToken) is { } replayed)
         {
             return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = replayed });
@@ -49,12 +39,12 @@ public sealed class ActivityTaskService(
         var claimed = await LongPoll.RunAsync(
             wakeBus,
             clock,
-            WakeChannels.ActivityTasks(ns, queue!),
-            LongPoll.Hold(timeout, settings.WorkerPollTimeoutSeconds),
-            async token => await TryClaimAsync(ns, worker, requestKey, pollRequestId, token) is { } taskId
+            WakeChannels.ActivityTasks(ns, worker.TaskQueue),
+            LongPoll.Hold(poll.TimeoutSeconds, settings.WorkerPollTimeoutSeconds),
+            async token => await TryClaimAsync(ns, worker, requestKey, poll.PollRequestId, token) is { } taskId
                 ? await BuildTaskPayloadAsync(taskId, token)
                 : null,
-            token => RecoverExpiredLeasesAsync(ns, queue!, token),
+            token => RecoverExpiredLeasesAsync(ns, worker.TaskQueue, token),
             cancellationToken);
         return ApiResult<JsonObject>.Ok(claimed is null
             ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }

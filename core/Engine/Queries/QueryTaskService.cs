@@ -22,24 +22,15 @@ public sealed class QueryTaskService(
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
         var v = new RequestValidator(body);
-        var workerId = v.String("worker_id", required: true, maxLength: 255);
-        var queue = v.String("task_queue", required: true, maxLength: 255);
-        var pollRequestId = v.String("poll_request_id", maxLength: 255);
-        var timeout = v.Integer("timeout_seconds", min: 0, max: int.MaxValue);
-        if (!v.IsValid)
-        {
-            return v.ToError();
-        }
-
-        // Build ids are not matched for queries: any compatible replayer can answer a read-only query.
-        var admission = await registry.AdmitPollAsync(ns, workerId!, queue!, null, PollKind.Query, cancellationToken);
-        if (admission.Error is { } refused)
+        var admitted = await PollAdmission.AdmitAsync(registry, ns, v, PollKind.Query, cancellationToken);
+        if (admitted.Error is { } refused)
         {
             return refused;
         }
 
-        var worker = admission.Value!;
-        var requestKey = pollRequestId is null ? null : PollRequests.Key(ns, "query", queue!, null, worker.WorkerId, pollRequestId);
+        var poll = admitted.Value!;
+        var worker = poll.Worker;
+        var requestKey = poll.RequestKey(ns);
         if (requestKey is not null && await ReplayLeaseAsync(ns, requestKey, worker.WorkerId, cancellationToken) is { } replayed)
         {
             return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = await BuildTaskPayloadAsync(replayed, cancellationToken) });
@@ -48,12 +39,12 @@ public sealed class QueryTaskService(
         var leased = await LongPoll.RunAsync(
             wakeBus,
             clock,
-            WakeChannels.QueryTasks(ns, queue!),
-            LongPoll.Hold(timeout, settings.WorkerPollTimeoutSeconds),
+            WakeChannels.QueryTasks(ns, worker.TaskQueue),
+            LongPoll.Hold(poll.TimeoutSeconds, settings.WorkerPollTimeoutSeconds),
             async token =>
             {
-                await ReleaseExpiredLeasesAsync(ns, queue!, token);
-                return await TryLeaseAsync(ns, worker, requestKey, pollRequestId, token) is { } task ? await BuildTaskPayloadAsync(task, token) : null;
+                await ReleaseExpiredLeasesAsync(ns, worker.TaskQueue, token);
+                return await TryLeaseAsync(ns, worker, requestKey, poll.PollRequestId, token) is { } task ? await BuildTaskPayloadAsync(task, token) : null;
             },
             _ => Task.FromResult(0),
             cancellationToken);

@@ -24,25 +24,16 @@ public sealed class WorkflowTaskService(
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
         var v = new RequestValidator(body);
-        var workerId = v.String("worker_id", required: true, maxLength: 255);
-        var queue = v.String("task_queue", required: true, maxLength: 255);
-        var buildId = v.String("build_id", maxLength: 255);
-        var pollRequestId = v.String("poll_request_id", maxLength: 255);
         var pageSize = v.Integer("history_page_size", min: 1, max: MaxHistoryPageSize) ?? DefaultHistoryPageSize;
-        var timeout = v.Integer("timeout_seconds", min: 0, max: int.MaxValue);
-        if (!v.IsValid)
-        {
-            return v.ToError();
-        }
-
-        var admission = await registry.AdmitPollAsync(ns, workerId!, queue!, buildId, PollKind.Workflow, cancellationToken);
-        if (admission.Error is { } refused)
+        var admitted = await PollAdmission.AdmitAsync(registry, ns, v, PollKind.Workflow, cancellationToken);
+        if (admitted.Error is { } refused)
         {
             return refused;
         }
 
-        var worker = admission.Value!;
-        var requestKey = pollRequestId is null ? null : PollRequests.Key(ns, "workflow", queue!, worker.MatchingBuildId, worker.WorkerId, pollRequestId);
+        var poll = admitted.Value!;
+        var worker = poll.Worker;
+        var requestKey = poll.RequestKey(ns);
         if (requestKey is not null && await ReplayPollAsync(ns, requestKey, worker.WorkerId, pageSize, cancellationToken) is { } replayed)
         {
             return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = replayed });
@@ -51,12 +42,12 @@ public sealed class WorkflowTaskService(
         var claimed = await LongPoll.RunAsync(
             wakeBus,
             clock,
-            WakeChannels.WorkflowTasks(ns, queue!),
-            LongPoll.Hold(timeout, settings.WorkerPollTimeoutSeconds),
-            async token => await TryClaimAsync(ns, worker, requestKey, pollRequestId, token) is { } task
+            WakeChannels.WorkflowTasks(ns, worker.TaskQueue),
+            LongPoll.Hold(poll.TimeoutSeconds, settings.WorkerPollTimeoutSeconds),
+            async token => await TryClaimAsync(ns, worker, requestKey, poll.PollRequestId, token) is { } task
                 ? await BuildTaskPayloadAsync(task, pageSize, token)
                 : null,
-            token => RecoverExpiredLeasesAsync(ns, queue!, token),
+            token => RecoverExpiredLeasesAsync(ns, worker.TaskQueue, token),
             cancellationToken);
         return ApiResult<JsonObject>.Ok(claimed is null
             ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
