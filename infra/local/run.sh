@@ -78,6 +78,6 @@ cat <<MSG
   Press Ctrl-C to stop the server, PostgreSQL, Redis and Azurite.
 
 MSG
-dotnet run --project "$root/functions" -- --urls "$url" &
+dotnet run --project "$root/server" -- --urls "$url" &
 api_pid=$!
 wait "$api_pid"

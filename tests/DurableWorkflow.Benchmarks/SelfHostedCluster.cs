@@ -57,7 +57,7 @@ public sealed class SelfHostedCluster : IAsyncDisposable
                 throw new InvalidOperationException("Bootstrap of the benchmark database failed.");
             }
 
-            var assembly = FunctionsAssembly();
+            var assembly = ServerAssembly();
             (string Name, string? Redis)[] nodes = [("bench-a", redis), ("bench-b", redis), ("bench-c", null), ("bench-d", null)];
             var started = nodes.Select(n => ServerHost.StartAsync(assembly, new Dictionary<string, string?>
             {
@@ -103,8 +103,8 @@ public sealed class SelfHostedCluster : IAsyncDisposable
         await drop.ExecuteNonQueryAsync();
     }
 
-    /// <summary><c>functions/bin/&lt;this build's configuration&gt;/net10.0/DurableWorkflow.Functions.dll</c>.</summary>
-    private static string FunctionsAssembly()
+    /// <summary><c>server/bin/&lt;this build's configuration&gt;/net10.0/DurableWorkflow.Server.dll</c>.</summary>
+    private static string ServerAssembly()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DurableWorkflow.sln")))
@@ -120,7 +120,7 @@ public sealed class SelfHostedCluster : IAsyncDisposable
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
             ? "Release"
             : "Debug";
-        return Path.Combine(directory.FullName, "functions", "bin", configuration, "net10.0", "DurableWorkflow.Functions.dll");
+        return Path.Combine(directory.FullName, "server", "bin", configuration, "net10.0", "DurableWorkflow.Server.dll");
     }
 
     private static string Required(string name) =>

@@ -7,7 +7,7 @@ using System.Net.Sockets;
 namespace DurableWorkflow.TestWorker;
 
 /// <summary>
-/// The real server binary (<c>dotnet DurableWorkflow.Functions.dll --urls http://127.0.0.1:PORT</c>) as a child process,
+/// The real server binary (<c>dotnet DurableWorkflow.Server.dll --urls http://127.0.0.1:PORT</c>) as a child process,
 /// configured with <c>DW_*</c> environment variables. Ready once <c>/api/ready</c> answers 200; killed on dispose.
 /// </summary>
 public sealed class ServerHost : IAsyncDisposable

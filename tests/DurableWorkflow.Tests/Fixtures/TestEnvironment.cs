@@ -19,7 +19,7 @@ public static class TestEnvironment
             ? "Release"
             : "Debug";
 
-    public static string FunctionsAssembly => Path.Combine(RepoRoot, "functions", "bin", BuildConfiguration, "net10.0", "DurableWorkflow.Functions.dll");
+    public static string ServerAssembly => Path.Combine(RepoRoot, "server", "bin", BuildConfiguration, "net10.0", "DurableWorkflow.Server.dll");
 
     public static string BootstrapAssembly => Path.Combine(RepoRoot, "dbup", "bin", BuildConfiguration, "net10.0", "DurableWorkflow.Bootstrap.dll");
 

@@ -4,7 +4,7 @@ using DurableWorkflow.Tests.Fixtures;
 namespace DurableWorkflow.Tests.Protocol;
 
 /// <summary>
-/// The real server binary on its own Kestrel port (<c>dotnet DurableWorkflow.Functions.dll --urls ...</c>) with
+/// The real server binary on its own Kestrel port (<c>dotnet DurableWorkflow.Server.dll --urls ...</c>) with
 /// <c>DW_*</c> environment variables, against a real database. Ready once <c>/api/ready</c> answers 200; the process
 /// is killed on dispose. Workers and clients reach it only over HTTP.
 /// </summary>
@@ -44,7 +44,7 @@ public sealed class ServerProcess : IAsyncDisposable
             environment[key] = value;
         }
 
-        var host = await ServerHost.StartAsync(TestEnvironment.FunctionsAssembly, environment, name, TimeSpan.FromSeconds(60), CancellationToken.None);
+        var host = await ServerHost.StartAsync(TestEnvironment.ServerAssembly, environment, name, TimeSpan.FromSeconds(60), CancellationToken.None);
         return new ServerProcess(host);
     }
 

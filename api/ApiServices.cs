@@ -1,0 +1,69 @@
+using DurableWorkflow.Api.Pipeline;
+using DurableWorkflow.Core.Configuration;
+using DurableWorkflow.Core.Coordination;
+using DurableWorkflow.Core.Discovery;
+using DurableWorkflow.Core.Engine;
+using DurableWorkflow.Core.Engine.Activities;
+using DurableWorkflow.Core.Engine.Queries;
+using DurableWorkflow.Core.Engine.Timers;
+using DurableWorkflow.Core.Engine.WorkflowTasks;
+using DurableWorkflow.Core.Workflows;
+using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Namespaces;
+using DurableWorkflow.Core.Readiness;
+using DurableWorkflow.Core.Scheduling;
+using DurableWorkflow.Core.Workers;
+using Npgsql;
+
+namespace DurableWorkflow.Api;
+
+public static class ApiServices
+{
+    /// <summary>
+    /// Everything the API routes and <see cref="ApiPipeline"/> need. Background loops (the timer pump, a scheduler
+    /// timer) are the host's to register: each host drives them its own way.
+    /// </summary>
+    public static IServiceCollection AddDurableWorkflowApi(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => ServerSettingsLoader.Load(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<ServerSettings>().DatabaseConnection)
+            .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+            .Build());
+        services.AddSingleton<ICoordinationCache>(sp =>
+        {
+            var settings = sp.GetRequiredService<ServerSettings>();
+            return settings.RedisConnection is { } redis
+                ? new RedisCoordinationCache(redis, sp.GetRequiredService<ILogger<RedisCoordinationCache>>())
+                : new InProcessCoordinationCache(sp.GetRequiredService<TimeProvider>());
+        });
+
+        services.AddSingleton<TokenAuthenticator>();
+        services.AddSingleton<VersionGate>();
+        services.AddSingleton<ClusterInfoBuilder>();
+        services.AddSingleton(sp =>
+        {
+            var builder = sp.GetRequiredService<ClusterInfoBuilder>();
+            return new WorkerEnvelope(sp.GetRequiredService<VersionGate>(), builder.ServerCapabilitiesJson);
+        });
+        services.AddSingleton<ApiResponses>();
+        services.AddSingleton<ReadinessProbe>();
+        services.AddSingleton<NamespaceRepository>();
+        services.AddSingleton<NamespaceService>();
+        services.AddSingleton<WorkerRegistrationRepository>();
+        services.AddSingleton<WorkerRegistry>();
+        services.AddSingleton<WakeBus>();
+        services.AddSingleton<WorkflowStartService>();
+        services.AddSingleton<WorkflowQueryService>();
+        services.AddSingleton<WorkflowTaskService>();
+        services.AddSingleton<QueryTaskBroker>();
+        services.AddSingleton<QueryTaskService>();
+        services.AddSingleton<WorkflowCommandService>();
+        services.AddSingleton<ActivityTaskService>();
+        services.AddSingleton<TimerPump>();
+        services.AddSingleton<ActivityTimeoutEnforcer>();
+        services.AddSingleton<SchedulerTickRunner>();
+        services.AddSingleton<ApiPipeline>();
+        return services;
+    }
+}
