@@ -66,4 +66,22 @@ public static class ApiServices
         services.AddSingleton<ApiPipeline>();
         return services;
     }
+
+    /// <summary>
+    /// Resolves the settings once at start-up, so an invalid <c>DW_*</c> value stops the host with one line naming it
+    /// instead of failing every request; null when the settings are valid.
+    /// </summary>
+    public static string? ConfigurationError(this IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        try
+        {
+            services.GetRequiredService<ServerSettings>();
+            return null;
+        }
+        catch (ConfigurationException ex)
+        {
+            return $"Invalid configuration: {ex.Message}";
+        }
+    }
 }

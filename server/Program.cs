@@ -2,7 +2,6 @@ using DurableWorkflow.Api;
 using DurableWorkflow.Api.Hosting;
 using DurableWorkflow.Api.Pipeline;
 using DurableWorkflow.Api.Routes;
-using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Server.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,13 +11,9 @@ builder.Services.AddHostedService<TimerPumpService>();
 builder.Services.AddHostedService<StandaloneScheduler>();
 
 var app = builder.Build();
-try
+if (app.Services.ConfigurationError() is { } configurationError)
 {
-    app.Services.GetRequiredService<ServerSettings>();
-}
-catch (ConfigurationException ex)
-{
-    await Console.Error.WriteLineAsync($"Invalid configuration: {ex.Message}");
+    await Console.Error.WriteLineAsync(configurationError);
     return 1;
 }
 
