@@ -71,6 +71,26 @@ public sealed class ApiFailureTests(BootstrappedDatabase database) : IClassFixtu
     }
 
     [Fact]
+    public async Task a_client_that_went_away_gets_nothing_written_and_nothing_escapes()
+    {
+        using var gone = new CancellationTokenSource();
+        await gone.CancelAsync();
+        Func<CancellationToken, Task<IResult>> handler = async token =>
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, token);
+            return Results.Ok();
+        };
+        var route = new ApiRoute("Parked", "POST", "test/parked", RoutePolicy.Probe, handler);
+        var context = Context("/api/test/parked", ServerFactory.AdminToken);
+        context.RequestAborted = gone.Token;
+
+        await server.Services.GetRequiredService<ApiPipeline>().InvokeAsync(context, route);
+
+        Assert.Equal(200, context.Response.StatusCode);
+        Assert.Equal(0, context.Response.Body.Length);
+    }
+
+    [Fact]
     public async Task an_unreachable_database_answers_503_with_a_reason_and_retry_after()
     {
         using var unreachable = ServerFactory.WithRoleTokens("Host=127.0.0.1;Port=1;Database=unused;Timeout=1");
