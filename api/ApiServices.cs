@@ -53,6 +53,7 @@ public static class ApiServices
         services.AddSingleton<WorkerRegistrationRepository>();
         services.AddSingleton<WorkerRegistry>();
         services.AddSingleton<WakeBus>();
+        services.AddSingleton<PollRunner>();
         services.AddSingleton<WorkflowStartService>();
         services.AddSingleton<WorkflowQueryService>();
         services.AddSingleton<WorkflowTaskService>();

@@ -3,7 +3,11 @@ namespace DurableWorkflow.Core.Configuration;
 /// <summary>Every <c>DW_*</c> setting the server reads, parsed and validated once at start.</summary>
 public sealed record ServerSettings
 {
+    /// <summary>The <c>DW_DB_CONNECTION</c> string with its pool capped at <see cref="DatabaseMaxPoolSize"/>.</summary>
     public required string DatabaseConnection { get; init; }
+
+    /// <summary>Largest number of PostgreSQL connections this node opens (<c>DW_DB_MAX_POOL_SIZE</c>).</summary>
+    public int DatabaseMaxPoolSize { get; init; } = 20;
 
     public string? RedisConnection { get; init; }
 

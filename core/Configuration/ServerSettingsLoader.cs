@@ -13,8 +13,8 @@ public static class ServerSettingsLoader
         ArgumentNullException.ThrowIfNull(configuration);
         var reader = new SettingReader(configuration);
 
-        var database = reader.Required("DW_DB_CONNECTION");
-        ValidateDatabaseConnection(database);
+        var maxPoolSize = reader.Integer("DW_DB_MAX_POOL_SIZE", 20, min: 1, max: 1000);
+        var database = WithPoolSize(reader.Required("DW_DB_CONNECTION"), maxPoolSize);
 
         var redis = reader.Optional("DW_REDIS_CONNECTION");
         if (redis is not null)
@@ -30,6 +30,7 @@ public static class ServerSettingsLoader
         var settings = new ServerSettings
         {
             DatabaseConnection = database,
+            DatabaseMaxPoolSize = maxPoolSize,
             RedisConnection = redis,
             Auth = LoadAuth(reader),
             DefaultNamespace = LoadDefaultNamespace(reader),
@@ -110,20 +111,36 @@ public static class ServerSettingsLoader
         return version.ToString();
     }
 
-    private static void ValidateDatabaseConnection(string value)
+    /// <summary>
+    /// Validates the connection string and caps its pool at <c>DW_DB_MAX_POOL_SIZE</c>, which wins over a
+    /// <c>Maximum Pool Size</c> in the string: parked long-polls hold no connection, so the cap bounds a node's
+    /// connections whatever the number of waiting workers.
+    /// </summary>
+    private static string WithPoolSize(string value, int maxPoolSize)
     {
+        NpgsqlConnectionStringBuilder builder;
         try
         {
-            var builder = new NpgsqlConnectionStringBuilder(value);
-            if (string.IsNullOrWhiteSpace(builder.Host))
-            {
-                throw new ConfigurationException("DW_DB_CONNECTION has no Host.");
-            }
+            builder = new NpgsqlConnectionStringBuilder(value);
         }
         catch (ArgumentException ex)
         {
             throw new ConfigurationException($"DW_DB_CONNECTION is not a valid Npgsql connection string: {ex.Message}");
         }
+
+        if (string.IsNullOrWhiteSpace(builder.Host))
+        {
+            throw new ConfigurationException("DW_DB_CONNECTION has no Host.");
+        }
+
+        if (builder.MinPoolSize > maxPoolSize)
+        {
+            throw new ConfigurationException(
+                $"DW_DB_CONNECTION's Minimum Pool Size ({builder.MinPoolSize}) exceeds DW_DB_MAX_POOL_SIZE ({maxPoolSize}).");
+        }
+
+        builder.MaxPoolSize = maxPoolSize;
+        return builder.ConnectionString;
     }
 
     private static void ValidateRedisConnection(string value)

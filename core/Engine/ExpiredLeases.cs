@@ -3,8 +3,9 @@ using Npgsql;
 namespace DurableWorkflow.Core.Engine;
 
 /// <summary>
-/// The poll path's lease recovery (rollout contract §8.2): when a poll finds nothing claimable it returns a few expired
-/// leases of its own queue to ready, each in its own transaction under the run lock, before it parks.
+/// The poll path's lease recovery (rollout contract §8.2): a poll that finds nothing claimable, and then the shared
+/// probe loop of its queue while it is parked, return a few expired leases of the queue to ready, each in its own
+/// transaction under the run lock; and the loop's look at when the queue's next ready task becomes claimable.
 /// </summary>
 public static class ExpiredLeases
 {
@@ -36,6 +37,28 @@ public static class ExpiredLeases
         }
 
         return recovered;
+    }
+
+    /// <summary>
+    /// How long until the earliest ready task of one type on one queue (of a run that can still take it) becomes
+    /// claimable, by the database clock: zero or less when one is claimable now, null when none waits.
+    /// </summary>
+    public static async Task<TimeSpan?> NextAvailableOnQueueAsync(
+        NpgsqlDataSource dataSource, string ns, string taskType, string queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT extract(epoch FROM min(t.available_at) - now())::float8
+              FROM workflow_tasks t
+              JOIN workflow_runs r ON r.id = t.run_id
+             WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = $2 AND t.task_queue = $3
+               AND r.status IN ('pending', 'running', 'waiting')
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = ns });
+        command.Parameters.Add(new NpgsqlParameter { Value = taskType });
+        command.Parameters.Add(new NpgsqlParameter { Value = queue });
+        return await command.ExecuteScalarAsync(cancellationToken) is double seconds ? TimeSpan.FromSeconds(seconds) : null;
     }
 
     private static async Task<List<(string TaskId, string RunId)>> FindAsync(

@@ -1,48 +1,55 @@
 namespace DurableWorkflow.Core.Engine;
 
 /// <summary>
-/// The long-poll loop shared by workflow, activity and query polls (rollout contract §10.4): probe the database,
-/// recover expired leases when nothing is claimable, then sleep until a wake signal or the one-second re-probe,
-/// whichever comes first, until the hold time runs out. The subscription is taken before the first probe so a
-/// signal that lands between a probe and the wait is not lost.
+/// The one wait primitive of the server (rollout contract §10.4): every request that waits for something to appear in
+/// the database — a task to claim, a history event, an update outcome, a query answer, a duplicate poll's answer —
+/// probes, then sleeps until a wake signal or its re-probe interval, until its hold runs out. Wake signals only shorten
+/// the wait: the re-probe finds whatever no signal announced, so a lost signal costs latency, never a result. While it
+/// sleeps a waiter holds no database connection.
 /// </summary>
 public static class LongPoll
 {
     public const int MaxHoldSeconds = 60;
 
-    /// <summary>The re-probe also finds work that nothing signals, such as a retry whose back-off ran out.</summary>
-    public static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How often a waiter looks again without a signal. Signals (in-process and Redis) make waits short; the re-probe
+    /// only catches what nothing signals, so it can be long and keep idle waiters cheap.
+    /// </summary>
+    public static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>The requested hold clamped to 0–60 s (0 = a single immediate probe), else the server default.</summary>
     public static TimeSpan Hold(int? requestedSeconds, int defaultSeconds) =>
         TimeSpan.FromSeconds(Math.Clamp(requestedSeconds ?? defaultSeconds, 0, MaxHoldSeconds));
 
-    public static async Task<T?> RunAsync<T>(
+    /// <summary>
+    /// Probes until <paramref name="probe"/> finds something or <paramref name="hold"/> runs out (then null). The
+    /// subscription is taken before the first probe, so a signal that lands between a probe and the wait is kept and
+    /// the next wait returns at once. The last probe happens at the deadline, so work that appeared during the final
+    /// sleep is still answered. <paramref name="reprobe"/> defaults to <see cref="ReprobeInterval"/>; a waiter whose
+    /// re-probe someone else does for it (parked task polls, see <see cref="QueueProbeLoops"/>) passes
+    /// <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// </summary>
+    public static async Task<T?> WaitForAsync<T>(
         WakeBus wakeBus,
         TimeProvider clock,
-        string channel,
+        IReadOnlyList<string> channels,
         TimeSpan hold,
         Func<CancellationToken, Task<T?>> probe,
-        Func<CancellationToken, Task<int>> recoverExpired,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        TimeSpan? reprobe = null)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(wakeBus);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(probe);
-        ArgumentNullException.ThrowIfNull(recoverExpired);
+        var interval = reprobe ?? ReprobeInterval;
         var deadline = clock.GetUtcNow() + hold;
-        using var wake = wakeBus.Subscribe([channel]);
+        using var wake = wakeBus.Subscribe(channels);
         while (true)
         {
             if (await probe(cancellationToken) is { } found)
             {
                 return found;
-            }
-
-            if (await recoverExpired(cancellationToken) > 0)
-            {
-                continue;
             }
 
             var remaining = deadline - clock.GetUtcNow();
@@ -51,7 +58,7 @@ public static class LongPoll
                 return null;
             }
 
-            await wake.WaitAsync(remaining < ReprobeInterval ? remaining : ReprobeInterval, clock, cancellationToken);
+            await wake.WaitAsync(interval == Timeout.InfiniteTimeSpan || remaining < interval ? remaining : interval, clock, cancellationToken);
         }
     }
 }

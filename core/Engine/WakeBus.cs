@@ -55,6 +55,16 @@ public sealed class WakeBus : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Wakes this node's waiters on a channel without telling other nodes: each node's shared queue probe finds
+    /// unsignalled work for its own parked polls.
+    /// </summary>
+    public void Nudge(string channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        SignalLocal(channel);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (subscriber.IsValueCreated && await subscriber.Value is { } sub)

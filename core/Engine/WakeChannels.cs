@@ -15,6 +15,9 @@ public static class WakeChannels
 
     public static string Update(string updateId) => $"update:{updateId}";
 
+    /// <summary>Signalled when the poll holding a <c>poll_request_id</c> answers, so its duplicates stop waiting.</summary>
+    public static string PollRequest(byte[] requestKey) => $"poll-request:{Convert.ToHexStringLower(requestKey)}";
+
     /// <summary>Signalled when a timer is scheduled, so the timer pump can shorten its sleep.</summary>
     public const string Timers = "timers";
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
@@ -27,7 +28,6 @@ public sealed class WorkflowCommandService(
     public const int MaxUpdateWaitSeconds = 60;
 
     private const int MaxTransactionAttempts = 3;
-    private static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(1);
     private static readonly string[] WaitForValues = ["accepted", "completed"];
 
     public async Task<ApiResult<JsonObject>> SignalAsync(
@@ -401,25 +401,22 @@ public sealed class WorkflowCommandService(
         var timedOut = false;
         if (waitTimeout is { } seconds)
         {
-            using var wake = wakeBus.Subscribe([WakeChannels.Update(updateId)]);
-            var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(seconds);
-            while (true)
-            {
-                row = await ReadUpdateAsync(updateId, cancellationToken);
-                if (row is null || row.Status != "accepted")
-                {
-                    break;
-                }
+            UpdateRow? last = null;
 
-                var remaining = deadline - clock.GetUtcNow();
-                if (remaining <= TimeSpan.Zero)
+            // Boxed, so "the update is gone" (a null row) also ends the wait.
+            var settled = await LongPoll.WaitForAsync(
+                wakeBus,
+                clock,
+                [WakeChannels.Update(updateId)],
+                TimeSpan.FromSeconds(seconds),
+                async token =>
                 {
-                    timedOut = true;
-                    break;
-                }
-
-                await wake.WaitAsync(remaining < ReprobeInterval ? remaining : ReprobeInterval, clock, cancellationToken);
-            }
+                    last = await ReadUpdateAsync(updateId, token);
+                    return last is null || last.Status != "accepted" ? new StrongBox<UpdateRow?>(last) : null;
+                },
+                cancellationToken);
+            timedOut = settled is null;
+            row = last;
         }
         else
         {

@@ -34,9 +34,6 @@ public sealed class WorkflowQueryService(NpgsqlDataSource dataSource, WakeBus wa
     private const int DebugFailureLimit = 10;
     private const int DebugHistoryTail = 10;
 
-    /// <summary>A long-poll re-probes the database this often even without a wake signal, which is only a hint.</summary>
-    private static readonly TimeSpan HistoryReProbeInterval = TimeSpan.FromSeconds(1);
-
     /// <summary>The list <c>status</c> rule advertised in <c>request_contract</c>, so validation and discovery agree.</summary>
     private static readonly RequestFieldRule StatusRule = new RequestContractOperations().List.Fields["status"];
 
@@ -195,21 +192,15 @@ public sealed class WorkflowQueryService(NpgsqlDataSource dataSource, WakeBus wa
         }
 
         var after = HistoryPageToken.TryDecode(request.NextPageToken, out var sequence) ? sequence : 0;
-        // Subscribed before the first probe, so an append between that probe and the wait still wakes this request.
-        using var subscription = wait ? wakeBus.Subscribe([WakeChannels.History(runId)]) : null;
-        var events = await HistoryStore.ReadPageAsync(dataSource, runId, after, null, pageSize + 1, cancellationToken);
-        if (subscription is not null && events.Count == 0)
-        {
-            var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(settings.WorkerPollTimeoutSeconds);
-            var remaining = deadline - clock.GetUtcNow();
-            while (events.Count == 0 && remaining > TimeSpan.Zero)
-            {
-                await subscription.WaitAsync(remaining < HistoryReProbeInterval ? remaining : HistoryReProbeInterval, clock, cancellationToken);
-                events = await HistoryStore.ReadPageAsync(dataSource, runId, after, null, pageSize + 1, cancellationToken);
-                remaining = deadline - clock.GetUtcNow();
-            }
-        }
-
+        var events = wait
+            ? await LongPoll.WaitForAsync<IReadOnlyList<HistoryEventRecord>>(
+                wakeBus,
+                clock,
+                [WakeChannels.History(runId)],
+                TimeSpan.FromSeconds(settings.WorkerPollTimeoutSeconds),
+                async token => await HistoryStore.ReadPageAsync(dataSource, runId, after, null, pageSize + 1, token) is { Count: > 0 } found ? found : null,
+                cancellationToken) ?? []
+            : await HistoryStore.ReadPageAsync(dataSource, runId, after, null, pageSize + 1, cancellationToken);
         var more = events.Count > pageSize;
         var page = (more ? events.Take(pageSize) : events).Select(ControlPlaneHistoryEvent.From).ToList();
         return ApiResult<WorkflowHistoryResponse>.Ok(new WorkflowHistoryResponse(workflowId, runId, page,

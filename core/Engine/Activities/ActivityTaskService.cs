@@ -15,40 +15,26 @@ namespace DurableWorkflow.Core.Engine.Activities;
 public sealed class ActivityTaskService(
     NpgsqlDataSource dataSource,
     WakeBus wakeBus,
-    WorkerRegistry registry,
-    ServerSettings settings,
-    TimeProvider clock)
+    PollRunner polls,
+    ServerSettings settings)
 {
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
         var v = new RequestValidator(body);
-        var admitted = await PollAdmission.AdmitAsync(registry, ns, v, PollKind.Activity, cancellationToken);
-        if (admitted.Error is { } refused)
-        {
-            return refused;
-        }
-
-        var poll = admitted.Value!;
-        var worker = poll.Worker;
-        var requestKey = poll.RequestKey(ns);
-        if (requestKey is not null && await ReplayPollAsync(ns, requestKey, worker.WorkerId, cancellationToken) is { } replayed)
-        {
-            return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = replayed });
-        }
-
-        var claimed = await LongPoll.RunAsync(
-            wakeBus,
-            clock,
-            WakeChannels.ActivityTasks(ns, worker.TaskQueue),
-            LongPoll.Hold(poll.TimeoutSeconds, settings.WorkerPollTimeoutSeconds),
-            async token => await TryClaimAsync(ns, worker, requestKey, poll.PollRequestId, token) is { } taskId
-                ? await BuildTaskPayloadAsync(taskId, token)
-                : null,
-            token => RecoverExpiredLeasesAsync(ns, worker.TaskQueue, token),
+        return await polls.RunAsync(
+            ns,
+            v,
+            PollKind.Activity,
+            settings.WorkerPollTimeoutSeconds,
+            new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync),
+            poll => new TaskPoll(
+                async (reservation, token) => await TryClaimAsync(ns, poll.Worker, reservation, token) is { } taskId
+                    ? await BuildTaskPayloadAsync(taskId, token)
+                    : null,
+                async (record, token) => await IsReplayableAsync(ns, poll.Worker.WorkerId, record, token)
+                    ? await BuildTaskPayloadAsync(record.TaskId!, token)
+                    : null),
             cancellationToken);
-        return ApiResult<JsonObject>.Ok(claimed is null
-            ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
-            : new JsonObject { ["task"] = claimed });
     }
 
     public async Task<ApiResult<JsonObject>> CompleteAsync(string ns, string taskId, JsonElement? body, CancellationToken cancellationToken)
@@ -354,7 +340,7 @@ public sealed class ActivityTaskService(
         });
 
     private async Task<string?> TryClaimAsync(
-        string ns, WorkerRegistration worker, byte[]? requestKey, string? pollRequestId, CancellationToken cancellationToken)
+        string ns, WorkerRegistration worker, PollReservation? reservation, CancellationToken cancellationToken)
     {
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
         var attemptId = Ulid.NewId();
@@ -371,20 +357,11 @@ public sealed class ActivityTaskService(
         payload["lease_expires_at"] = WireTime.Micro(task.LeaseExpiresAt!.Value);
         await HistoryStore.AppendAsync(tx, task.RunId, [ActivityEvents.Finish("ActivityStarted", payload, execution, "running",
             ActivityEvents.Attempt(attempt, "running", task.LeaseExpiresAt, null))], null, null, cancellationToken);
-        if (requestKey is not null)
+        if (reservation is not null
+            && !await PollRequestStore.RecordClaimAsync(tx, reservation, task.Id, null, attemptId, task.LeaseExpiresAt.Value, cancellationToken))
         {
-            await using var remember = tx.Command(
-                """
-                INSERT INTO workflow_poll_requests (request_key, namespace, task_kind, task_queue, build_id, worker_id, poll_request_id,
-                                                    status, task_id, activity_attempt_id, completed_at, expires_at)
-                VALUES ($1, $2, 'activity', $3, $4, $5, $6, 'completed', $7, $8, now(), $9 + interval '5 seconds')
-                ON CONFLICT (request_key) DO UPDATE
-                   SET status = 'completed', task_id = EXCLUDED.task_id, activity_attempt_id = EXCLUDED.activity_attempt_id,
-                       completed_at = now(), expires_at = EXCLUDED.expires_at
-                """,
-                requestKey, ns, worker.TaskQueue, RunWriter.Text(worker.MatchingBuildId), worker.WorkerId, pollRequestId,
-                task.Id, attemptId, task.LeaseExpiresAt.Value);
-            await remember.ExecuteNonQueryAsync(cancellationToken);
+            // This poll's reservation expired and a duplicate took the key over: disposal rolls the lease back.
+            return null;
         }
 
         await tx.CommitAsync(cancellationToken);
@@ -394,25 +371,27 @@ public sealed class ActivityTaskService(
     private Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken) =>
         ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "activity", queue, ActivityStore.RecoverExpiredAsync, cancellationToken);
 
+    private Task<TimeSpan?> NextAvailableAsync(string ns, string queue, CancellationToken cancellationToken) =>
+        ExpiredLeases.NextAvailableOnQueueAsync(dataSource, ns, "activity", queue, cancellationToken);
+
     /// <summary>
-    /// A retried poll (same <c>poll_request_id</c>) gets the task its lost answer carried, while that attempt's lease is
-    /// still the worker's, instead of claiming a second task and leaking the first lease for five minutes.
+    /// Whether the task a recorded poll answer carried is still leased to the worker under the same attempt: a retried
+    /// poll (same <c>poll_request_id</c>) then gets it back instead of a second task, and the first lease does not leak.
     /// </summary>
-    private async Task<JsonObject?> ReplayPollAsync(string ns, byte[] requestKey, string workerId, CancellationToken cancellationToken)
+    private async Task<bool> IsReplayableAsync(string ns, string workerId, PollRequestRecord record, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            SELECT t.id
-              FROM workflow_poll_requests p
-              JOIN workflow_tasks t ON t.id = p.task_id
-             WHERE p.request_key = $1 AND p.namespace = $2 AND p.status = 'completed' AND p.expires_at > now()
-               AND t.status = 'leased' AND t.lease_owner = $3 AND t.activity_attempt_id = p.activity_attempt_id
-               AND t.lease_expires_at > now()
+            SELECT EXISTS (
+                SELECT 1 FROM workflow_tasks t
+                 WHERE t.id = $1 AND t.namespace = $2 AND t.status = 'leased' AND t.lease_owner = $3
+                   AND t.activity_attempt_id = $4 AND t.lease_expires_at > now())
             """);
-        command.Parameters.Add(new NpgsqlParameter { Value = requestKey });
+        command.Parameters.Add(new NpgsqlParameter { Value = record.TaskId! });
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        return await command.ExecuteScalarAsync(cancellationToken) is string taskId ? await BuildTaskPayloadAsync(taskId, cancellationToken) : null;
+        command.Parameters.Add(RunWriter.Text(record.ActivityAttemptId));
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     /// <summary>The §4.1 task object; keys whose value is null are left out, as PHP does.</summary>

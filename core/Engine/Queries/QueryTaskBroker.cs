@@ -28,7 +28,6 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
     public const int LeaseSeconds = 60;
 
     private const int PruneBatch = 100;
-    private static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Rows stay readable past the caller's wait for a late worker answer; afterwards they are pruned.</summary>
     private int TtlSeconds => Math.Max(180, settings.QueryTaskTimeoutSeconds + LeaseSeconds + 60);
@@ -45,7 +44,6 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
         }
 
         var queryTaskId = Ulid.NewId();
-        using var wake = wakeBus.Subscribe([WakeChannels.QueryResult(queryTaskId)]);
         if (!await EnqueueAsync(ns, target, queryTaskId, queryName, arguments, cancellationToken))
         {
             return Failed(target, queryName, 429, "query_task_queue_full",
@@ -53,29 +51,24 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
                 .With("limit", settings.QueryTaskMaxPendingPerQueue);
         }
 
-        var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(settings.QueryTaskTimeoutSeconds);
-        while (true)
+        var answer = await LongPoll.WaitForAsync(
+            wakeBus,
+            clock,
+            [WakeChannels.QueryResult(queryTaskId)],
+            TimeSpan.FromSeconds(settings.QueryTaskTimeoutSeconds),
+            token => ReadAnswerAsync(queryTaskId, token),
+            cancellationToken);
+        if (answer is null && await MarkTimedOutAsync(queryTaskId, cancellationToken))
         {
-            if (await ReadAnswerAsync(queryTaskId, cancellationToken) is { } answer)
-            {
-                return Answer(target, queryName, answer);
-            }
-
-            var remaining = deadline - clock.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
-            {
-                if (await MarkTimedOutAsync(queryTaskId, cancellationToken))
-                {
-                    return Failed(target, queryName, 504, "query_worker_timeout",
-                        "Timed out waiting for a worker to execute the workflow query.");
-                }
-
-                // The worker answered between the last probe and the timeout; its answer wins.
-                continue;
-            }
-
-            await wake.WaitAsync(remaining < ReprobeInterval ? remaining : ReprobeInterval, clock, cancellationToken);
+            return Failed(target, queryName, 504, "query_worker_timeout",
+                "Timed out waiting for a worker to execute the workflow query.");
         }
+
+        // Not marked timed out: the worker answered between the last probe and the timeout, and its answer wins.
+        answer ??= await ReadAnswerAsync(queryTaskId, cancellationToken);
+        return answer is null
+            ? Failed(target, queryName, 504, "query_worker_timeout", "Timed out waiting for a worker to execute the workflow query.")
+            : Answer(target, queryName, answer);
     }
 
     /// <summary>

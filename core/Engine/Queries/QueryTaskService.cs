@@ -15,42 +15,26 @@ namespace DurableWorkflow.Core.Engine.Queries;
 public sealed class QueryTaskService(
     NpgsqlDataSource dataSource,
     WakeBus wakeBus,
-    WorkerRegistry registry,
-    ServerSettings settings,
-    TimeProvider clock)
+    PollRunner polls,
+    ServerSettings settings)
 {
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
         var v = new RequestValidator(body);
-        var admitted = await PollAdmission.AdmitAsync(registry, ns, v, PollKind.Query, cancellationToken);
-        if (admitted.Error is { } refused)
-        {
-            return refused;
-        }
-
-        var poll = admitted.Value!;
-        var worker = poll.Worker;
-        var requestKey = poll.RequestKey(ns);
-        if (requestKey is not null && await ReplayLeaseAsync(ns, requestKey, worker.WorkerId, cancellationToken) is { } replayed)
-        {
-            return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = await BuildTaskPayloadAsync(replayed, cancellationToken) });
-        }
-
-        var leased = await LongPoll.RunAsync(
-            wakeBus,
-            clock,
-            WakeChannels.QueryTasks(ns, worker.TaskQueue),
-            LongPoll.Hold(poll.TimeoutSeconds, settings.WorkerPollTimeoutSeconds),
-            async token =>
-            {
-                await ReleaseExpiredLeasesAsync(ns, worker.TaskQueue, token);
-                return await TryLeaseAsync(ns, worker, requestKey, poll.PollRequestId, token) is { } task ? await BuildTaskPayloadAsync(task, token) : null;
-            },
-            _ => Task.FromResult(0),
+        return await polls.RunAsync(
+            ns,
+            v,
+            PollKind.Query,
+            settings.WorkerPollTimeoutSeconds,
+            new QueueProbe(ReleaseExpiredLeasesAsync, NextAvailableAsync),
+            poll => new TaskPoll(
+                async (reservation, token) => await TryLeaseAsync(ns, poll.Worker, reservation, token) is { } task
+                    ? await BuildTaskPayloadAsync(task, token)
+                    : null,
+                async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
+                    ? await BuildTaskPayloadAsync(task, token)
+                    : null),
             cancellationToken);
-        return ApiResult<JsonObject>.Ok(leased is null
-            ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
-            : new JsonObject { ["task"] = leased });
     }
 
     public async Task<ApiResult<JsonObject>> CompleteAsync(string ns, string queryTaskId, JsonElement? body, CancellationToken cancellationToken)
@@ -218,7 +202,7 @@ public sealed class QueryTaskService(
         new ApiError(status, reason, message).With("query_task_id", queryTaskId).With("outcome", "rejected");
 
     /// <summary>An expired lease goes back to pending while its caller still waits, so another worker can answer.</summary>
-    private async Task ReleaseExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
+    private async Task<int> ReleaseExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
     {
         await using var release = dataSource.CreateCommand(
             """
@@ -229,7 +213,20 @@ public sealed class QueryTaskService(
             """);
         release.Parameters.Add(new NpgsqlParameter { Value = ns });
         release.Parameters.Add(new NpgsqlParameter { Value = queue });
-        await release.ExecuteNonQueryAsync(cancellationToken);
+        return await release.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Zero when a pending query task of the queue is waiting for a worker, null when none is.</summary>
+    private async Task<TimeSpan?> NextAvailableAsync(string ns, string queue, CancellationToken cancellationToken)
+    {
+        await using var pending = dataSource.CreateCommand(
+            """
+            SELECT EXISTS (SELECT 1 FROM workflow_query_tasks
+                            WHERE status = 'pending' AND namespace = $1 AND task_queue = $2 AND wait_deadline_at > now())
+            """);
+        pending.Parameters.Add(new NpgsqlParameter { Value = ns });
+        pending.Parameters.Add(new NpgsqlParameter { Value = queue });
+        return await pending.ExecuteScalarAsync(cancellationToken) is true ? TimeSpan.Zero : null;
     }
 
     private const string LeasedColumns =
@@ -239,64 +236,66 @@ public sealed class QueryTaskService(
         """;
 
     /// <summary>
-    /// Leases the oldest eligible query task. With a <c>poll_request_id</c>, the same statement remembers the lease, so a
-    /// retried poll whose answer was lost gets this task back instead of stranding it until the lease runs out.
+    /// Leases the oldest eligible query task. With a reservation, the same transaction records the lease under the
+    /// poll's <c>poll_request_id</c>, so a retried poll whose answer was lost gets this task back instead of stranding
+    /// it until the lease runs out.
     /// </summary>
     private async Task<LeasedQueryTask?> TryLeaseAsync(
-        string ns, WorkerRegistration worker, byte[]? requestKey, string? pollRequestId, CancellationToken cancellationToken)
+        string ns, WorkerRegistration worker, PollReservation? reservation, CancellationToken cancellationToken)
     {
-        await using var claim = dataSource.CreateCommand(
+        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        LeasedQueryTask? leased;
+        await using (var claim = tx.Command(
             $"""
-            WITH leased AS (
-                UPDATE workflow_query_tasks q
-                   SET status = 'leased', lease_owner = $3, leased_at = now(),
-                       lease_expires_at = now() + make_interval(secs => $6), attempt_count = q.attempt_count + 1
-                 WHERE q.id = (SELECT id FROM workflow_query_tasks
-                                WHERE status = 'pending' AND namespace = $1 AND task_queue = $2
-                                  AND wait_deadline_at > now()
-                                  AND (cardinality($4::text[]) = 0 OR workflow_type = ANY ($4))
-                                  AND (required_fingerprint IS NULL OR required_fingerprint = ($5::jsonb ->> workflow_type))
-                                ORDER BY created_at, id
-                                LIMIT 1
-                                  FOR UPDATE SKIP LOCKED)
-                RETURNING {LeasedColumns}),
-            remembered AS (
-                INSERT INTO workflow_poll_requests (request_key, namespace, task_kind, task_queue, worker_id, poll_request_id,
-                                                    status, task_id, task_attempt, completed_at, expires_at)
-                SELECT $7, $1, 'query', $2, $3, $8, 'completed', leased.id, leased.attempt_count, now(),
-                       leased.lease_expires_at + interval '5 seconds'
-                  FROM leased
-                 WHERE $7::bytea IS NOT NULL
-                ON CONFLICT (request_key) DO UPDATE
-                   SET status = 'completed', task_id = EXCLUDED.task_id, task_attempt = EXCLUDED.task_attempt,
-                       completed_at = now(), expires_at = EXCLUDED.expires_at)
-            SELECT * FROM leased q
-            """);
-        claim.Parameters.Add(new NpgsqlParameter { Value = ns });
-        claim.Parameters.Add(new NpgsqlParameter { Value = worker.TaskQueue });
-        claim.Parameters.Add(new NpgsqlParameter { Value = worker.WorkerId });
-        claim.Parameters.Add(new NpgsqlParameter { Value = worker.SupportedWorkflowTypes.ToArray() });
-        claim.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints) });
-        claim.Parameters.Add(new NpgsqlParameter { Value = QueryTaskBroker.LeaseSeconds });
-        claim.Parameters.Add(new NpgsqlParameter { Value = (object?)requestKey ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea });
-        claim.Parameters.Add(new NpgsqlParameter { Value = (object?)pollRequestId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
-        return await ReadLeasedAsync(claim, cancellationToken);
+            UPDATE workflow_query_tasks q
+               SET status = 'leased', lease_owner = $3, leased_at = now(),
+                   lease_expires_at = now() + make_interval(secs => $6), attempt_count = q.attempt_count + 1
+             WHERE q.id = (SELECT id FROM workflow_query_tasks
+                            WHERE status = 'pending' AND namespace = $1 AND task_queue = $2
+                              AND wait_deadline_at > now()
+                              AND (cardinality($4::text[]) = 0 OR workflow_type = ANY ($4))
+                              AND (required_fingerprint IS NULL OR required_fingerprint = ($5::jsonb ->> workflow_type))
+                            ORDER BY created_at, id
+                            LIMIT 1
+                              FOR UPDATE SKIP LOCKED)
+            RETURNING {LeasedColumns}
+            """,
+            ns, worker.TaskQueue, worker.WorkerId, worker.SupportedWorkflowTypes.ToArray(),
+            JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), QueryTaskBroker.LeaseSeconds))
+        {
+            leased = await ReadLeasedAsync(claim, cancellationToken);
+        }
+
+        if (leased is null)
+        {
+            return null;
+        }
+
+        if (reservation is not null
+            && !await PollRequestStore.RecordClaimAsync(tx, reservation, leased.Id, leased.Attempt, null, leased.LeaseExpiresAt, cancellationToken))
+        {
+            // This poll's reservation expired and a duplicate took the key over: disposal rolls the lease back.
+            return null;
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return leased;
     }
 
-    /// <summary>The task a retried poll's lost answer carried, while that lease is still this worker's.</summary>
-    private async Task<LeasedQueryTask?> ReplayLeaseAsync(string ns, byte[] requestKey, string workerId, CancellationToken cancellationToken)
+    /// <summary>The task a recorded poll answer carried, while that lease is still this worker's.</summary>
+    private async Task<LeasedQueryTask?> FindReplayableAsync(string ns, string workerId, PollRequestRecord record, CancellationToken cancellationToken)
     {
         await using var replay = dataSource.CreateCommand(
             $"""
             SELECT {LeasedColumns}
-              FROM workflow_poll_requests p
-              JOIN workflow_query_tasks q ON q.id = p.task_id
-             WHERE p.request_key = $1 AND p.namespace = $2 AND p.status = 'completed' AND p.expires_at > now()
-               AND q.status = 'leased' AND q.lease_owner = $3 AND q.attempt_count = p.task_attempt AND q.lease_expires_at > now()
+              FROM workflow_query_tasks q
+             WHERE q.id = $1 AND q.namespace = $2 AND q.status = 'leased' AND q.lease_owner = $3 AND q.attempt_count = $4
+               AND q.lease_expires_at > now()
             """);
-        replay.Parameters.Add(new NpgsqlParameter { Value = requestKey });
+        replay.Parameters.Add(new NpgsqlParameter { Value = record.TaskId! });
         replay.Parameters.Add(new NpgsqlParameter { Value = ns });
         replay.Parameters.Add(new NpgsqlParameter { Value = workerId });
+        replay.Parameters.Add(RunWriter.Int(record.TaskAttempt));
         return await ReadLeasedAsync(replay, cancellationToken);
     }
 

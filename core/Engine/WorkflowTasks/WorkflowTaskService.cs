@@ -14,9 +14,8 @@ namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 public sealed class WorkflowTaskService(
     NpgsqlDataSource dataSource,
     WakeBus wakeBus,
-    WorkerRegistry registry,
-    ServerSettings settings,
-    TimeProvider clock)
+    PollRunner polls,
+    ServerSettings settings)
 {
     public const int DefaultHistoryPageSize = 500;
     public const int MaxHistoryPageSize = 1000;
@@ -25,33 +24,20 @@ public sealed class WorkflowTaskService(
     {
         var v = new RequestValidator(body);
         var pageSize = v.Integer("history_page_size", min: 1, max: MaxHistoryPageSize) ?? DefaultHistoryPageSize;
-        var admitted = await PollAdmission.AdmitAsync(registry, ns, v, PollKind.Workflow, cancellationToken);
-        if (admitted.Error is { } refused)
-        {
-            return refused;
-        }
-
-        var poll = admitted.Value!;
-        var worker = poll.Worker;
-        var requestKey = poll.RequestKey(ns);
-        if (requestKey is not null && await ReplayPollAsync(ns, requestKey, worker.WorkerId, pageSize, cancellationToken) is { } replayed)
-        {
-            return ApiResult<JsonObject>.Ok(new JsonObject { ["task"] = replayed });
-        }
-
-        var claimed = await LongPoll.RunAsync(
-            wakeBus,
-            clock,
-            WakeChannels.WorkflowTasks(ns, worker.TaskQueue),
-            LongPoll.Hold(poll.TimeoutSeconds, settings.WorkerPollTimeoutSeconds),
-            async token => await TryClaimAsync(ns, worker, requestKey, poll.PollRequestId, token) is { } task
-                ? await BuildTaskPayloadAsync(task, pageSize, token)
-                : null,
-            token => RecoverExpiredLeasesAsync(ns, worker.TaskQueue, token),
+        return await polls.RunAsync(
+            ns,
+            v,
+            PollKind.Workflow,
+            settings.WorkerPollTimeoutSeconds,
+            new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync),
+            poll => new TaskPoll(
+                async (reservation, token) => await TryClaimAsync(ns, poll.Worker, reservation, token) is { } task
+                    ? await BuildTaskPayloadAsync(task, pageSize, token)
+                    : null,
+                async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
+                    ? await BuildTaskPayloadAsync(task, pageSize, token)
+                    : null),
             cancellationToken);
-        return ApiResult<JsonObject>.Ok(claimed is null
-            ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
-            : new JsonObject { ["task"] = claimed });
     }
 
     public async Task<ApiResult<JsonObject>> HistoryAsync(string ns, string taskId, JsonElement? body, CancellationToken cancellationToken)
@@ -394,8 +380,11 @@ public sealed class WorkflowTaskService(
     private Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken) =>
         ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "workflow", queue, WorkflowTaskStore.RecoverExpiredAsync, cancellationToken);
 
+    private Task<TimeSpan?> NextAvailableAsync(string ns, string queue, CancellationToken cancellationToken) =>
+        ExpiredLeases.NextAvailableOnQueueAsync(dataSource, ns, "workflow", queue, cancellationToken);
+
     private async Task<WorkflowTaskRow?> TryClaimAsync(
-        string ns, WorkerRegistration worker, byte[]? requestKey, string? pollRequestId, CancellationToken cancellationToken)
+        string ns, WorkerRegistration worker, PollReservation? reservation, CancellationToken cancellationToken)
     {
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
         WorkflowTaskRow? claimed;
@@ -450,20 +439,11 @@ public sealed class WorkflowTaskService(
             await running.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        if (requestKey is not null)
+        if (reservation is not null
+            && !await PollRequestStore.RecordClaimAsync(tx, reservation, claimed.Id, claimed.AttemptCount, null, claimed.LeaseExpiresAt!.Value, cancellationToken))
         {
-            await using var remember = tx.Command(
-                """
-                INSERT INTO workflow_poll_requests (request_key, namespace, task_kind, task_queue, build_id, worker_id, poll_request_id,
-                                                    status, task_id, task_attempt, completed_at, expires_at)
-                VALUES ($1, $2, 'workflow', $3, $4, $5, $6, 'completed', $7, $8, now(), $9 + interval '5 seconds')
-                ON CONFLICT (request_key) DO UPDATE
-                   SET status = 'completed', task_id = EXCLUDED.task_id, task_attempt = EXCLUDED.task_attempt,
-                       completed_at = now(), expires_at = EXCLUDED.expires_at
-                """,
-                requestKey, ns, worker.TaskQueue, RunWriter.Text(worker.MatchingBuildId), worker.WorkerId, pollRequestId,
-                claimed.Id, claimed.AttemptCount, claimed.LeaseExpiresAt!.Value);
-            await remember.ExecuteNonQueryAsync(cancellationToken);
+            // This poll's reservation expired and a duplicate took the key over: disposal rolls the lease back.
+            return null;
         }
 
         await tx.CommitAsync(cancellationToken);
@@ -471,29 +451,24 @@ public sealed class WorkflowTaskService(
     }
 
     /// <summary>
-    /// A retried poll (same <c>poll_request_id</c>) gets the task its lost answer carried, while that lease is still the
-    /// worker's, instead of claiming a second task and leaking the first lease for five minutes.
+    /// The task a recorded poll answer carried, while that lease is still the worker's: a retried poll (same
+    /// <c>poll_request_id</c>) gets it back instead of a second task, and the first lease does not leak.
     /// </summary>
-    private async Task<JsonObject?> ReplayPollAsync(string ns, byte[] requestKey, string workerId, int pageSize, CancellationToken cancellationToken)
+    private async Task<WorkflowTaskRow?> FindReplayableAsync(string ns, string workerId, PollRequestRecord record, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             $"""
             SELECT {WorkflowTaskRow.ColumnsOf("t")}
-              FROM workflow_poll_requests p
-              JOIN workflow_tasks t ON t.id = p.task_id
-             WHERE p.request_key = $1 AND p.namespace = $2 AND p.status = 'completed' AND p.expires_at > now()
-               AND t.status = 'leased' AND t.lease_owner = $3 AND t.attempt_count = p.task_attempt AND t.lease_expires_at > now()
+              FROM workflow_tasks t
+             WHERE t.id = $1 AND t.namespace = $2 AND t.status = 'leased' AND t.lease_owner = $3 AND t.attempt_count = $4
+               AND t.lease_expires_at > now()
             """);
-        command.Parameters.Add(new NpgsqlParameter { Value = requestKey });
+        command.Parameters.Add(new NpgsqlParameter { Value = record.TaskId! });
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        WorkflowTaskRow? task;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            task = await reader.ReadAsync(cancellationToken) ? WorkflowTaskRow.Read(reader) : null;
-        }
-
-        return task is null ? null : await BuildTaskPayloadAsync(task, pageSize, cancellationToken);
+        command.Parameters.Add(RunWriter.Int(record.TaskAttempt));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? WorkflowTaskRow.Read(reader) : null;
     }
 
     private async Task<JsonObject> BuildTaskPayloadAsync(WorkflowTaskRow task, int pageSize, CancellationToken cancellationToken)

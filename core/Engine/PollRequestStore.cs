@@ -1,0 +1,181 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DurableWorkflow.Core.Engine;
+
+/// <summary>
+/// Owner of <c>workflow_poll_requests</c> (worker-protocol spec §3.1.1): a poll with a <c>poll_request_id</c> reserves
+/// its key before it parks, records the task it leased in the claim's own transaction, or records that it ended empty.
+/// A duplicate of a reserved key never claims; it waits for the holder's answer. Reservations carry an expiry (hold +
+/// grace), so a key whose holder's node died becomes usable again without any cleanup.
+/// </summary>
+public static class PollRequestStore
+{
+    /// <summary>How long a retried poll may still fetch an empty answer, and a replayable lease outlives its row.</summary>
+    private const int AnswerKeptSeconds = 5;
+
+    private const int PurgeBatch = 500;
+
+    /// <summary>
+    /// Reserves the key for this poll: a new key, or one whose previous reservation or answer expired. False when
+    /// another poll holds the key or its answer is still current; the caller then follows that poll.
+    /// </summary>
+    public static async Task<bool> ReserveAsync(
+        NpgsqlDataSource dataSource, string ns, AdmittedPoll poll, PollReservation reservation, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(poll);
+        ArgumentNullException.ThrowIfNull(reservation);
+        await using var command = dataSource.CreateCommand(
+            """
+            INSERT INTO workflow_poll_requests (request_key, namespace, task_kind, task_queue, build_id, worker_id, poll_request_id,
+                                                status, reservation_id, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, now() + make_interval(secs => $9))
+            ON CONFLICT (request_key) DO UPDATE
+               SET status = 'pending', reservation_id = EXCLUDED.reservation_id, task_id = NULL, task_attempt = NULL,
+                   activity_attempt_id = NULL, created_at = now(), completed_at = NULL, expires_at = EXCLUDED.expires_at
+             WHERE workflow_poll_requests.expires_at <= now()
+            RETURNING reservation_id
+            """);
+        command.Parameters.Add(Bytes(reservation.Key));
+        command.Parameters.Add(new NpgsqlParameter { Value = ns });
+        command.Parameters.Add(new NpgsqlParameter { Value = poll.TaskKind });
+        command.Parameters.Add(new NpgsqlParameter { Value = poll.Worker.TaskQueue });
+        command.Parameters.Add(RunWriter.Text(poll.Kind == Workers.PollKind.Query ? null : poll.Worker.MatchingBuildId));
+        command.Parameters.Add(new NpgsqlParameter { Value = poll.Worker.WorkerId });
+        command.Parameters.Add(new NpgsqlParameter { Value = poll.PollRequestId! });
+        command.Parameters.Add(new NpgsqlParameter { Value = reservation.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = lifetime.TotalSeconds });
+        return await command.ExecuteScalarAsync(cancellationToken) is string;
+    }
+
+    /// <summary>
+    /// Takes the key over from the reservation or answer the caller read, when that one expired or was answered with
+    /// a lease the worker no longer holds. The observed reservation id makes this a compare-and-set: of several
+    /// duplicates only one takes over.
+    /// </summary>
+    public static async Task<bool> TakeOverAsync(
+        NpgsqlDataSource dataSource, PollReservation reservation, string? observedReservationId, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(reservation);
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE workflow_poll_requests
+               SET status = 'pending', reservation_id = $2, task_id = NULL, task_attempt = NULL, activity_attempt_id = NULL,
+                   created_at = now(), completed_at = NULL, expires_at = now() + make_interval(secs => $4)
+             WHERE request_key = $1 AND reservation_id IS NOT DISTINCT FROM $3
+               AND (status = 'completed' OR expires_at <= now())
+            """);
+        command.Parameters.Add(Bytes(reservation.Key));
+        command.Parameters.Add(new NpgsqlParameter { Value = reservation.Id });
+        command.Parameters.Add(RunWriter.Text(observedReservationId));
+        command.Parameters.Add(new NpgsqlParameter { Value = lifetime.TotalSeconds });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public static async Task<PollRequestRecord?> ReadAsync(NpgsqlDataSource dataSource, byte[] key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT status, reservation_id, task_id, task_attempt, activity_attempt_id, expires_at <= now()
+              FROM workflow_poll_requests
+             WHERE request_key = $1
+            """);
+        command.Parameters.Add(Bytes(key));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new PollRequestRecord(
+            reader.GetString(0),
+            reader.IsDBNull(1) ? null : reader.GetString(1),
+            reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetInt32(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.GetBoolean(5));
+    }
+
+    /// <summary>
+    /// Records the leased task in the claim's transaction, and wakes the duplicates waiting for it after commit. False
+    /// when this poll no longer holds the key (it expired and a duplicate took over): the caller must then roll its
+    /// claim back, or the two polls would hold two leases.
+    /// </summary>
+    public static async Task<bool> RecordClaimAsync(
+        EngineTransaction tx,
+        PollReservation reservation,
+        string taskId,
+        int? taskAttempt,
+        string? activityAttemptId,
+        DateTimeOffset leaseExpiresAt,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(reservation);
+        await using var command = tx.Command(
+            $"""
+            UPDATE workflow_poll_requests
+               SET status = 'completed', task_id = $3, task_attempt = $4, activity_attempt_id = $5, completed_at = now(),
+                   expires_at = LEAST($6 + interval '{AnswerKeptSeconds} seconds', now() + interval '1 hour')
+             WHERE request_key = $1 AND reservation_id = $2 AND status = 'pending'
+            """,
+            Bytes(reservation.Key), reservation.Id, taskId, RunWriter.Int(taskAttempt), RunWriter.Text(activityAttemptId), leaseExpiresAt);
+        var recorded = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        tx.Wake(WakeChannels.PollRequest(reservation.Key));
+        return recorded;
+    }
+
+    /// <summary>The holder ended empty: duplicates waiting for it answer empty too, and a late retry briefly does.</summary>
+    public static async Task CompleteEmptyAsync(
+        NpgsqlDataSource dataSource, WakeBus wakeBus, PollReservation reservation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(wakeBus);
+        ArgumentNullException.ThrowIfNull(reservation);
+        await using var command = dataSource.CreateCommand(
+            $"""
+            UPDATE workflow_poll_requests
+               SET status = 'completed', completed_at = now(), expires_at = now() + interval '{AnswerKeptSeconds} seconds'
+             WHERE request_key = $1 AND reservation_id = $2 AND status = 'pending'
+            """);
+        command.Parameters.Add(Bytes(reservation.Key));
+        command.Parameters.Add(new NpgsqlParameter { Value = reservation.Id });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        wakeBus.Publish([WakeChannels.PollRequest(reservation.Key)]);
+    }
+
+    /// <summary>The holder failed or its caller left: the key is free at once, and a waiting duplicate takes it.</summary>
+    public static async Task ReleaseAsync(
+        NpgsqlDataSource dataSource, WakeBus wakeBus, PollReservation reservation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(wakeBus);
+        ArgumentNullException.ThrowIfNull(reservation);
+        await using var command = dataSource.CreateCommand(
+            "DELETE FROM workflow_poll_requests WHERE request_key = $1 AND reservation_id = $2 AND status = 'pending'");
+        command.Parameters.Add(Bytes(reservation.Key));
+        command.Parameters.Add(new NpgsqlParameter { Value = reservation.Id });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        wakeBus.Publish([WakeChannels.PollRequest(reservation.Key)]);
+    }
+
+    /// <summary>Deletes a batch of rows expired for over a minute; nothing reads them any more.</summary>
+    public static async Task<int> PurgeExpiredAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand(
+            $"""
+            DELETE FROM workflow_poll_requests
+             WHERE request_key IN (SELECT request_key FROM workflow_poll_requests
+                                    WHERE expires_at < now() - interval '1 minute'
+                                    LIMIT {PurgeBatch}
+                                      FOR UPDATE SKIP LOCKED)
+            """);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static NpgsqlParameter Bytes(byte[] value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Bytea };
+}
