@@ -5,8 +5,8 @@ using Npgsql;
 namespace DurableWorkflow.Core.Engine;
 
 /// <summary>
-/// One probe loop per (kind, namespace, queue) on this node, shared by every poll parked on that queue, alive while at
-/// least one is parked. Parked polls do not re-probe on their own: they wait for a wake signal, and this loop is what
+/// One probe loop per (kind, namespace, queue) on this node, shared by every poll parked on that queue, alive while
+/// polls keep parking on it (it ends at the first wake-up that finds none). Parked polls do not re-probe on their own: they wait for a wake signal, and this loop is what
 /// makes that safe without signals. Every <see cref="LongPoll.ReprobeInterval"/> (or sooner, when the earliest ready
 /// task's <c>available_at</c> comes first) it returns the queue's expired leases to ready and, if claimable work exists
 /// that nothing signalled (a back-off that ran out, a signal lost with Redis), wakes the queue's parked polls locally so
@@ -20,6 +20,8 @@ public sealed class QueueProbeLoops : IAsyncDisposable
     private const int PurgeEveryTicks = 12;
 
     private static readonly TimeSpan ShortestSleep = TimeSpan.FromMilliseconds(20);
+
+    private static readonly TimeSpan SignalSettle = TimeSpan.FromMilliseconds(100);
 
     private readonly NpgsqlDataSource dataSource;
     private readonly WakeBus wakeBus;
@@ -61,9 +63,9 @@ public sealed class QueueProbeLoops : IAsyncDisposable
         {
             if (!loops.TryGetValue(key, out var loop))
             {
-                loop = new Loop(key, channel, probe, CancellationTokenSource.CreateLinkedTokenSource(stoppingToken));
+                loop = new Loop(key, channel, probe);
                 loops[key] = loop;
-                loop.Task = Task.Run(() => RunAsync(loop));
+                loop.Task = Task.Run(() => RunAsync(loop, stoppingToken));
             }
 
             loop.Parked++;
@@ -88,40 +90,96 @@ public sealed class QueueProbeLoops : IAsyncDisposable
     {
         lock (gate)
         {
-            if (--loop.Parked > 0)
-            {
-                return;
-            }
-
-            loops.Remove(loop.Key);
-            loop.Stop.Cancel();
-            loop.Stop.Dispose();
+            loop.Parked--;
         }
     }
 
-    private async Task RunAsync(Loop loop)
+    /// <summary>The loop ends at a wake-up that finds no poll parked, so polls arriving back to back share one loop.</summary>
+    private bool Idle(Loop loop)
+    {
+        lock (gate)
+        {
+            if (loop.Parked > 0)
+            {
+                return false;
+            }
+
+            loops.Remove(loop.Key);
+            return true;
+        }
+    }
+
+    private async Task RunAsync(Loop loop, CancellationToken token)
     {
         var (kind, ns, queue) = loop.Key;
-        var token = loop.Token;
         logger.QueueProbeStarted(kind, ns, queue);
+
+        // Subscribed like a parked poll: a signal that brought no claimable work may have announced a task whose
+        // available_at lies ahead (a retry back-off), so the loop then looks when that is and sleeps only until it.
+        using var wake = wakeBus.Subscribe([loop.Channel]);
         try
         {
-            // The poll that started the loop has just probed and recovered itself, so the first tick waits an interval.
+            // The poll that started the loop has just probed and recovered itself, so the first pass waits.
             var sleep = LongPoll.ReprobeInterval;
+            var nextPass = clock.GetUtcNow() + sleep;
             while (true)
             {
-                await Task.Delay(sleep, clock, token);
-                sleep = await TickAsync(loop, token);
+                var signalled = await wake.WaitAsync(sleep, clock, token);
+                if (Idle(loop))
+                {
+                    break;
+                }
+
+                if (signalled)
+                {
+                    // Let the woken polls claim first; coalesce a burst of signals into one look.
+                    await Task.Delay(SignalSettle, clock, token);
+                    var next = await NextAvailableAsync(loop, token);
+                    // Work claimable now was announced by that very signal; only a future available_at needs a pass.
+                    if (next is { } due && due > TimeSpan.Zero && clock.GetUtcNow() + due < nextPass)
+                    {
+                        nextPass = clock.GetUtcNow() + due + ShortestSleep;
+                    }
+                }
+                else
+                {
+                    nextPass = clock.GetUtcNow() + await PassAsync(loop, token);
+                }
+
+                sleep = nextPass - clock.GetUtcNow();
+                if (sleep < ShortestSleep)
+                {
+                    sleep = ShortestSleep;
+                }
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            logger.QueueProbeStopped(kind, ns, queue);
+            lock (gate)
+            {
+                loops.Remove(loop.Key);
+            }
+        }
+
+        logger.QueueProbeStopped(kind, ns, queue);
+    }
+
+    private async Task<TimeSpan?> NextAvailableAsync(Loop loop, CancellationToken token)
+    {
+        var (kind, ns, queue) = loop.Key;
+        try
+        {
+            return await loop.Probe.NextAvailableAsync(ns, queue, token);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !token.IsCancellationRequested))
+        {
+            logger.QueueProbeFailed(ex, kind, ns, queue);
+            return null;
         }
     }
 
-    /// <summary>One pass over the queue; returns how long to sleep before the next.</summary>
-    private async Task<TimeSpan> TickAsync(Loop loop, CancellationToken token)
+    /// <summary>One full pass over the queue; returns how long to sleep before the next.</summary>
+    private async Task<TimeSpan> PassAsync(Loop loop, CancellationToken token)
     {
         var (kind, ns, queue) = loop.Key;
         try
@@ -156,18 +214,13 @@ public sealed class QueueProbeLoops : IAsyncDisposable
         }
     }
 
-    private sealed class Loop((PollKind, string, string) key, string channel, QueueProbe probe, CancellationTokenSource stop)
+    private sealed class Loop((PollKind, string, string) key, string channel, QueueProbe probe)
     {
         public (PollKind Kind, string Namespace, string Queue) Key { get; } = key;
 
         public string Channel { get; } = channel;
 
         public QueueProbe Probe { get; } = probe;
-
-        public CancellationTokenSource Stop { get; } = stop;
-
-        /// <summary>Taken at creation: the source is disposed as soon as the last poll leaves.</summary>
-        public CancellationToken Token { get; } = stop.Token;
 
         public int Parked { get; set; }
 

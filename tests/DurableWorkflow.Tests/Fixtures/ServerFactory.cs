@@ -3,6 +3,7 @@ using System.Text;
 using DurableWorkflow.Core.Http;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace DurableWorkflow.Tests.Fixtures;
 
@@ -36,12 +37,20 @@ public sealed class ServerFactory(IReadOnlyDictionary<string, string?> settings)
         return new ServerFactory(settings);
     }
 
+    /// <summary>Also receives every log entry of the server, debug level included, when set before the first client.</summary>
+    public LogEventSink? LogSink { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (LogSink is { } sink)
+        {
+            builder.ConfigureLogging(logging => logging.AddProvider(sink).AddFilter<LogEventSink>(null, LogLevel.Debug));
         }
     }
 
