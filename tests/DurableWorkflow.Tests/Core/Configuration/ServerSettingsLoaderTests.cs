@@ -77,4 +77,36 @@ public class ServerSettingsLoaderTests
         Assert.Equal("build-42", settings.ServerBuildId);
         Assert.Null(settings.Auth.AdminToken);
     }
+
+    [Fact]
+    public void the_database_pool_is_capped_at_DW_DB_MAX_POOL_SIZE()
+    {
+        Assert.Equal(20, Load().DatabaseMaxPoolSize);
+        Assert.Equal(20, new Npgsql.NpgsqlConnectionStringBuilder(Load().DatabaseConnection).MaxPoolSize);
+
+        var settings = Load(("DW_DB_CONNECTION", "Host=127.0.0.1;Database=dw;Maximum Pool Size=100"), ("DW_DB_MAX_POOL_SIZE", "8"));
+
+        Assert.Equal(8, settings.DatabaseMaxPoolSize);
+        Assert.Equal(8, new Npgsql.NpgsqlConnectionStringBuilder(settings.DatabaseConnection).MaxPoolSize);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1001")]
+    [InlineData("twenty")]
+    public void an_invalid_DW_DB_MAX_POOL_SIZE_fails_at_start_naming_it(string value)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load(("DW_DB_MAX_POOL_SIZE", value)));
+
+        Assert.Contains("DW_DB_MAX_POOL_SIZE", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void a_minimum_pool_above_DW_DB_MAX_POOL_SIZE_fails_at_start()
+    {
+        var error = Assert.Throws<ConfigurationException>(() =>
+            Load(("DW_DB_CONNECTION", "Host=127.0.0.1;Database=dw;Minimum Pool Size=30"), ("DW_DB_MAX_POOL_SIZE", "10")));
+
+        Assert.Contains("DW_DB_MAX_POOL_SIZE", error.Message, StringComparison.Ordinal);
+    }
 }
