@@ -130,11 +130,13 @@ public sealed class QueueProbeLoops : IAsyncDisposable
                     break;
                 }
 
-                if (signalled)
+                // A full pass is never starved by a steady stream of signals: once due, it runs whatever woke the loop.
+                if (signalled && clock.GetUtcNow() < nextPass)
                 {
                     // Let the woken polls claim first; coalesce a burst of signals into one look.
                     await Task.Delay(SignalSettle, clock, token);
                     var next = await NextAvailableAsync(loop, token);
+
                     // Work claimable now was announced by that very signal; only a future available_at needs a pass.
                     if (next is { } due && due > TimeSpan.Zero && clock.GetUtcNow() + due < nextPass)
                     {
