@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Engine.Activities;
+using DurableWorkflow.Core.Engine.Timers;
 
 namespace DurableWorkflow.Core.Engine;
 
@@ -35,17 +37,10 @@ public static class RunCloser
             await close.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await TaskRows.CancelOpenOfRunAsync(tx, run.Id, keepTaskId, cancellationToken);
         await ExecuteAsync(tx, cancellationToken,
-            ("""
-             UPDATE workflow_tasks SET status = 'cancelled', closed_at = now(), updated_at = now()
-              WHERE run_id = $1 AND status IN ('ready', 'leased') AND id IS DISTINCT FROM $2
-             """, [run.Id, RunWriter.Text(keepTaskId)]),
             ("UPDATE workflow_waits SET status = 'cancelled', resolved_at = now() WHERE run_id = $1 AND status = 'open'", [run.Id]),
-            ("UPDATE workflow_signals SET status = 'discarded' WHERE run_id = $1 AND status = 'received'", [run.Id]),
-            ("""
-             UPDATE workflow_activity_attempts SET status = 'cancelled', closed_at = now()
-              WHERE run_id = $1 AND status = 'running'
-             """, [run.Id]));
+            ("UPDATE workflow_signals SET status = 'discarded' WHERE run_id = $1 AND status = 'received'", [run.Id]));
 
         var settled = await SettleTimersAndActivitiesAsync(tx, run.Id, cancellationToken);
         if (closure.Status is RunStatus.Cancelled or RunStatus.Terminated && settled.Count > 0)
@@ -119,57 +114,37 @@ public static class RunCloser
     private static async Task<List<NewHistoryEvent>> SettleTimersAndActivitiesAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
     {
         var events = new List<NewHistoryEvent>();
-        await using (var timers = tx.Command(
-            """
-            UPDATE workflow_timers SET status = 'cancelled', cancelled_at = now(), updated_at = now()
-             WHERE run_id = $1 AND status = 'pending'
-            RETURNING id, sequence, delay_seconds, fire_at, cancelled_at, timer_kind, condition_wait_id
-            """,
-            runId))
+        foreach (var timer in await TimerStore.CancelPendingOfRunAsync(tx, runId, cancellationToken))
         {
-            await using var reader = await timers.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            var payload = new JsonObject
             {
-                var payload = new JsonObject
-                {
-                    ["timer_id"] = reader.GetString(0),
-                    ["sequence"] = reader.GetInt32(1),
-                    ["delay_seconds"] = reader.GetInt32(2),
-                    ["fire_at"] = Http.WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(3)),
-                    ["cancelled_at"] = Http.WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(4)),
-                };
-                if (!reader.IsDBNull(5))
-                {
-                    payload["timer_kind"] = reader.GetString(5);
-                    payload["condition_wait_id"] = reader.IsDBNull(6) ? null : reader.GetString(6);
-                }
-
-                events.Add(new NewHistoryEvent("TimerCancelled", payload));
+                ["timer_id"] = timer.Id,
+                ["sequence"] = timer.Sequence,
+                ["delay_seconds"] = timer.DelaySeconds,
+                ["fire_at"] = Http.WireTime.Micro(timer.FireAt),
+                ["cancelled_at"] = Http.WireTime.Micro(timer.CancelledAt!.Value),
+            };
+            if (timer.Kind is not null)
+            {
+                payload["timer_kind"] = timer.Kind;
+                payload["condition_wait_id"] = timer.ConditionWaitId;
             }
+
+            events.Add(new NewHistoryEvent("TimerCancelled", payload));
         }
 
-        await using (var activities = tx.Command(
-            """
-            UPDATE workflow_activity_executions SET status = 'cancelled', closed_at = now(), updated_at = now()
-             WHERE run_id = $1 AND status IN ('pending', 'running')
-            RETURNING id, sequence, activity_type, current_attempt_id, attempt_count, closed_at
-            """,
-            runId))
+        foreach (var activity in await ActivityStore.CancelOpenOfRunAsync(tx, runId, cancellationToken))
         {
-            await using var reader = await activities.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            events.Add(new NewHistoryEvent("ActivityCancelled", new JsonObject
             {
-                events.Add(new NewHistoryEvent("ActivityCancelled", new JsonObject
-                {
-                    ["activity_execution_id"] = reader.GetString(0),
-                    ["activity_attempt_id"] = reader.IsDBNull(3) ? null : reader.GetString(3),
-                    ["activity_class"] = reader.GetString(2),
-                    ["activity_type"] = reader.GetString(2),
-                    ["sequence"] = reader.GetInt32(1),
-                    ["attempt_number"] = reader.GetInt32(4),
-                    ["cancelled_at"] = Http.WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(5)),
-                }));
-            }
+                ["activity_execution_id"] = activity.ExecutionId,
+                ["activity_attempt_id"] = activity.AttemptId,
+                ["activity_class"] = activity.ActivityType,
+                ["activity_type"] = activity.ActivityType,
+                ["sequence"] = activity.Sequence,
+                ["attempt_number"] = activity.AttemptCount,
+                ["cancelled_at"] = Http.WireTime.Micro(activity.CancelledAt),
+            }));
         }
 
         return [.. events.OrderBy(e => e.Payload["sequence"]!.GetValue<int>())];
@@ -252,7 +227,7 @@ public static class RunCloser
 
         ParallelGroup.CopyInto(parallel, payload);
         await HistoryStore.AppendAsync(tx, parent.Id, [new NewHistoryEvent(eventType, payload)], null, null, cancellationToken);
-        await TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(parent.Namespace, parent.Id, parent.TaskQueue, parent.WorkflowType,
+        await TaskRows.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(parent.Namespace, parent.Id, parent.TaskQueue, parent.WorkflowType,
             parent.Compatibility, parent.Priority, ResumeContext.Of(
                 ("workflow_wait_kind", "child"),
                 ("open_wait_id", $"child:{childCallId ?? child.Id}"),
@@ -270,45 +245,6 @@ public static class RunCloser
         {
             await using var command = tx.Command(sql, parameters);
             await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
-}
-
-/// <summary>The <c>parallel_group_*</c> keys Python puts on commands; copied verbatim onto every event of the step.</summary>
-public static class ParallelGroup
-{
-    public static readonly IReadOnlyList<string> Keys =
-    [
-        "parallel_group_id", "parallel_group_kind", "parallel_group_base_sequence", "parallel_group_size",
-        "parallel_group_index", "parallel_group_path",
-    ];
-
-    public static JsonObject? Extract(JsonObject command)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        var group = new JsonObject();
-        foreach (var key in Keys)
-        {
-            if (command[key] is { } value)
-            {
-                group[key] = value.DeepClone();
-            }
-        }
-
-        return group.Count == 0 ? null : group;
-    }
-
-    public static void CopyInto(JsonObject? group, JsonObject payload)
-    {
-        ArgumentNullException.ThrowIfNull(payload);
-        if (group is null)
-        {
-            return;
-        }
-
-        foreach (var (key, value) in group)
-        {
-            payload[key] = value?.DeepClone();
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Engine;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -165,6 +166,17 @@ public sealed class WorkerRegistrationRepository(NpgsqlDataSource dataSource)
         return registration;
     }
 
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, object?[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter as NpgsqlParameter ?? new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+
+        return command;
+    }
+
     /// <summary>
     /// Removes the registration and hands this worker's leased workflow tasks back to <c>ready</c> (docs/schema.md §6.4):
     /// runs are locked first in id order, then the tasks are updated. Also drops the worker's fleet heartbeats, since a
@@ -205,28 +217,26 @@ public sealed class WorkerRegistrationRepository(NpgsqlDataSource dataSource)
             }
         }
 
-        var recovered = 0;
-        var queues = new SortedSet<string>(StringComparer.Ordinal);
-        await using (var release = new NpgsqlCommand(
-            """
-            UPDATE workflow_tasks
-               SET status = 'ready', lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL,
-                   repair_count = repair_count + 1, updated_at = now()
-             WHERE status = 'leased' AND namespace = $1 AND lease_owner = $2 AND task_type = 'workflow'
-            RETURNING id, task_queue
-            """,
+        var leased = new List<string>();
+        await using (var find = new NpgsqlCommand(
+            "SELECT id FROM workflow_tasks WHERE status = 'leased' AND namespace = $1 AND lease_owner = $2 AND task_type = 'workflow' ORDER BY id",
             connection,
             transaction))
         {
-            release.Parameters.Add(Text(ns));
-            release.Parameters.Add(Text(workerId));
-            await using var reader = await release.ExecuteReaderAsync(cancellationToken);
+            find.Parameters.Add(Text(ns));
+            find.Parameters.Add(Text(workerId));
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                recovered++;
-                queues.Add(reader.GetString(1));
+                leased.Add(reader.GetString(0));
             }
         }
+
+        // The runs are locked, so these leases cannot change hands before they are released.
+        var released = await TaskRows.ReleaseLeasesAsync(
+            (sql, parameters) => Command(connection, transaction, sql, parameters), leased, new LeaseRelease { RunOpen = true }, cancellationToken);
+        var recovered = released.Count;
+        var queues = new SortedSet<string>(released.Select(task => task.TaskQueue), StringComparer.Ordinal);
 
         await using (var fleet = new NpgsqlCommand(
             "DELETE FROM workflow_worker_compatibility_heartbeats WHERE worker_id = $1 AND namespace = $2", connection, transaction))

@@ -122,7 +122,7 @@ internal sealed class CommandScope(EngineTransaction tx, string ns, CommandTarge
     /// </summary>
     public async Task<string?> ResumeAsync(ResumeContext resume, CancellationToken cancellationToken)
     {
-        var taskId = await TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue,
+        var taskId = await TaskRows.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue,
             run.WorkflowType, run.Compatibility, run.Priority, resume), cancellationToken);
         if (taskId is not null)
         {

@@ -7,6 +7,7 @@ using DurableWorkflow.Core.Engine.Queries;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Workflows;
@@ -22,7 +23,8 @@ public sealed class WorkflowCommandService(
     WakeBus wakeBus,
     QueryTaskBroker queries,
     ServerSettings settings,
-    TimeProvider clock)
+    TimeProvider clock,
+    ILogger<WorkflowCommandService> logger)
 {
     /// <summary>Upper bound on <c>wait_for: completed</c>, so an update call cannot pin a request for long.</summary>
     public const int MaxUpdateWaitSeconds = 60;
@@ -188,6 +190,7 @@ public sealed class WorkflowCommandService(
                                                && attempt < MaxTransactionAttempts)
             {
                 // Retried from scratch: the rolled-back attempt left no trace.
+                EngineLog.TransactionRetried(logger, commandType, target.WorkflowId, ex.SqlState, attempt);
             }
         }
     }

@@ -87,6 +87,38 @@ public static class ActivityStore
         return (task, execution);
     }
 
+    /// <summary>
+    /// Schedules a step: the pending execution with its deadlines armed from now, and the task of its first attempt.
+    /// </summary>
+    public static async Task<string> ScheduleAsync(
+        EngineTransaction tx, RunState run, NewActivityExecution activity, string workflowTaskId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(activity);
+        await using (var insert = tx.Command(
+            """
+            INSERT INTO workflow_activity_executions (id, namespace, run_id, sequence, activity_type, task_queue, compatibility,
+                   payload_codec, arguments, retry_policy, max_attempts, start_to_close_timeout, schedule_to_start_timeout,
+                   schedule_to_close_timeout, heartbeat_timeout, schedule_deadline_at, schedule_to_close_deadline_at,
+                   parallel_group, workflow_task_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14, $15,
+                    now() + make_interval(secs => $13), now() + make_interval(secs => $14), $16::jsonb, $17)
+            """,
+            activity.ExecutionId, run.Namespace, run.Id, activity.Sequence, activity.ActivityType, activity.TaskQueue,
+            RunWriter.Text(run.Compatibility), activity.PayloadCodec, RunWriter.Json(activity.Arguments), RunWriter.Json(activity.RetryPolicy),
+            activity.MaxAttempts, RunWriter.Int(activity.StartToCloseTimeout), RunWriter.Int(activity.ScheduleToStartTimeout),
+            RunWriter.Int(activity.ScheduleToCloseTimeout), RunWriter.Int(activity.HeartbeatTimeout), RunWriter.Json(activity.ParallelGroup),
+            workflowTaskId))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var task = await TaskRows.InsertActivityTaskAsync(tx, new ActivityTaskSpec(run.Namespace, run.Id, activity.TaskQueue, run.WorkflowType,
+            run.Compatibility, run.Priority, activity.ActivityType, activity.ExecutionId), cancellationToken);
+        return task.Id;
+    }
+
     public static async Task<ActivityAttemptRow> InsertAttemptAsync(
         EngineTransaction tx, string ns, ActivityTaskRow task, ActivityExecutionRow execution, string attemptId, string owner,
         CancellationToken cancellationToken)
@@ -184,6 +216,16 @@ public static class ActivityStore
     public static ApiError Refusal(int status, string reason, string message, string taskId, string attemptId) =>
         new ApiError(status, reason, message).With("task_id", taskId).With("activity_attempt_id", attemptId);
 
+    /// <summary>Extends an activity task's lease by <see cref="LeaseSeconds"/> from now; returns the new expiry.</summary>
+    public static async Task<DateTimeOffset> RenewAsync(EngineTransaction tx, string taskId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var renew = tx.Command(
+            $"UPDATE workflow_tasks SET lease_expires_at = now() + interval '{LeaseSeconds} seconds', updated_at = now() WHERE id = $1 RETURNING lease_expires_at",
+            taskId);
+        return await ReadTimeAsync(renew, cancellationToken);
+    }
+
     /// <summary>Closes the attempt, its task and (unless a retry reopens it) the execution with one outcome status.</summary>
     public static async Task CloseAsync(
         EngineTransaction tx, LockedActivity locked, string status, ActivityOutcomeRows rows, CancellationToken cancellationToken)
@@ -227,19 +269,9 @@ public static class ActivityStore
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(execution);
-        var retryTaskId = Ulid.NewId();
-        await using var insert = tx.Command(
-            """
-            INSERT INTO workflow_tasks (id, namespace, run_id, task_type, task_queue, compatibility, workflow_type, activity_type,
-                                        activity_execution_id, retry_of_task_id, priority, available_at)
-            VALUES ($1, $2, $3, 'activity', $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11))
-            RETURNING available_at
-            """,
-            retryTaskId, ns, task.RunId, task.TaskQueue, RunWriter.Text(task.Compatibility), task.WorkflowType, execution.ActivityType,
-            execution.Id, task.Id, (short)task.Priority, backoffSeconds);
-        var availableAt = await ReadTimeAsync(insert, cancellationToken);
-        tx.Wake(WakeChannels.ActivityTasks(ns, task.TaskQueue));
-        return (retryTaskId, availableAt);
+        var retry = await TaskRows.InsertActivityTaskAsync(tx, new ActivityTaskSpec(ns, task.RunId, task.TaskQueue, task.WorkflowType,
+            task.Compatibility, task.Priority, execution.ActivityType, execution.Id, task.Id, backoffSeconds), cancellationToken);
+        return (retry.Id, retry.AvailableAt);
     }
 
     /// <summary>The <c>workflow_failures</c> record of a step that closed unsuccessfully; returns its id.</summary>
@@ -272,7 +304,7 @@ public static class ActivityStore
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(execution);
-        return TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
+        return TaskRows.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
             run.Compatibility, run.Priority, ResumeContext.Of(
                 ("workflow_wait_kind", "activity"),
                 ("open_wait_id", $"activity:{execution.Id}"),
@@ -318,30 +350,10 @@ public static class ActivityStore
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(run);
-        string queue;
-        string executionId;
-        string? attemptId;
-        await using (var recover = tx.Command(
-            """
-            UPDATE workflow_tasks
-               SET status = CASE WHEN $2 THEN 'ready' ELSE 'cancelled' END,
-                   closed_at = CASE WHEN $2 THEN NULL ELSE now() END,
-                   lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL,
-                   repair_count = repair_count + 1, updated_at = now()
-             WHERE id = $1 AND status = 'leased' AND lease_expires_at <= now()
-            RETURNING task_queue, activity_execution_id, activity_attempt_id
-            """,
-            taskId, run.IsOpen))
+        if (await TaskRows.ReleaseLeaseAsync(tx, taskId, new LeaseRelease { RunOpen = run.IsOpen, ExpiredOnly = true }, cancellationToken)
+            is not { ActivityExecutionId: { } executionId } released)
         {
-            await using var reader = await recover.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return false;
-            }
-
-            queue = reader.GetString(0);
-            executionId = reader.GetString(1);
-            attemptId = reader.IsDBNull(2) ? null : reader.GetString(2);
+            return false;
         }
 
         await ExecuteAsync(tx, cancellationToken,
@@ -354,13 +366,39 @@ public static class ActivityStore
             ("""
              UPDATE workflow_activity_attempts SET status = 'expired', lease_expires_at = NULL, closed_at = now()
               WHERE id = $1 AND status = 'running'
-             """, [RunWriter.Text(attemptId)]));
-        if (run.IsOpen)
+             """, [RunWriter.Text(released.ActivityAttemptId)]));
+        return true;
+    }
+
+    /// <summary>
+    /// Cancels the open executions of a closing run and their running attempts (the tasks are cancelled with the run's
+    /// other open tasks); returns the cancelled executions for the history.
+    /// </summary>
+    public static async Task<IReadOnlyList<CancelledActivity>> CancelOpenOfRunAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using (var attempts = tx.Command(
+            "UPDATE workflow_activity_attempts SET status = 'cancelled', closed_at = now() WHERE run_id = $1 AND status = 'running'", runId))
         {
-            tx.Wake(WakeChannels.ActivityTasks(run.Namespace, queue));
+            await attempts.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        return true;
+        var cancelled = new List<CancelledActivity>();
+        await using var executions = tx.Command(
+            """
+            UPDATE workflow_activity_executions SET status = 'cancelled', closed_at = now(), updated_at = now()
+             WHERE run_id = $1 AND status IN ('pending', 'running')
+            RETURNING id, sequence, activity_type, current_attempt_id, attempt_count, closed_at
+            """,
+            runId);
+        await using var reader = await executions.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            cancelled.Add(new CancelledActivity(reader.GetString(0), reader.GetInt32(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4), reader.GetFieldValue<DateTimeOffset>(5)));
+        }
+
+        return cancelled;
     }
 
     /// <summary>The single timestamptz a <c>RETURNING</c> yields; a scalar read would hand back a <see cref="DateTime"/>.</summary>
@@ -384,6 +422,39 @@ public static class ActivityStore
         }
     }
 }
+
+/// <summary>A step a workflow task schedules (worker-protocol §3.5 <c>schedule_activity</c>).</summary>
+public sealed record NewActivityExecution
+{
+    public required string ExecutionId { get; init; }
+
+    public required int Sequence { get; init; }
+
+    public required string ActivityType { get; init; }
+
+    public required string TaskQueue { get; init; }
+
+    public required string PayloadCodec { get; init; }
+
+    public JsonObject? Arguments { get; init; }
+
+    public JsonObject? RetryPolicy { get; init; }
+
+    public required int MaxAttempts { get; init; }
+
+    public int? StartToCloseTimeout { get; init; }
+
+    public int? ScheduleToStartTimeout { get; init; }
+
+    public int? ScheduleToCloseTimeout { get; init; }
+
+    public int? HeartbeatTimeout { get; init; }
+
+    public JsonObject? ParallelGroup { get; init; }
+}
+
+/// <summary>An execution cancelled because its run closed.</summary>
+public sealed record CancelledActivity(string ExecutionId, int Sequence, string ActivityType, string? AttemptId, int AttemptCount, DateTimeOffset CancelledAt);
 
 /// <summary>The columns of an activity's <c>workflow_failures</c> row.</summary>
 public sealed record ActivityFailureRow(

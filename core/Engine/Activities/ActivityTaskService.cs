@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Workers;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine.Activities;
@@ -16,7 +17,8 @@ public sealed class ActivityTaskService(
     NpgsqlDataSource dataSource,
     WakeBus wakeBus,
     PollRunner polls,
-    ServerSettings settings)
+    ServerSettings settings,
+    ILogger<ActivityTaskService> logger)
 {
     public async Task<ApiResult<JsonObject>> PollAsync(string ns, JsonElement? body, CancellationToken cancellationToken)
     {
@@ -64,6 +66,7 @@ public sealed class ActivityTaskService(
         if (Unrecordable(locked, "completed") is { } ignored)
         {
             // Nothing was written; disposal rolls back and releases the locks.
+            EngineLog.ActivityOutcomeFenced(logger, "completion", taskId, attemptId!, owner!, ignored.Reason);
             return ignored;
         }
 
@@ -112,6 +115,7 @@ public sealed class ActivityTaskService(
         if (Unrecordable(locked, "failed") is { } ignored)
         {
             // Nothing was written; disposal rolls back and releases the locks.
+            EngineLog.ActivityOutcomeFenced(logger, "failure", taskId, attemptId!, owner!, ignored.Reason);
             return ignored;
         }
 
@@ -166,13 +170,7 @@ public sealed class ActivityTaskService(
         }
 
         var progress = new JsonObject { ["message"] = message, ["current"] = current, ["total"] = total, ["unit"] = unit, ["details"] = details };
-        DateTimeOffset leaseExpiresAt;
-        await using (var renew = tx.Command(
-            $"UPDATE workflow_tasks SET lease_expires_at = now() + interval '{ActivityStore.LeaseSeconds} seconds', updated_at = now() WHERE id = $1 RETURNING lease_expires_at",
-            task.Id))
-        {
-            leaseExpiresAt = await ActivityStore.ReadTimeAsync(renew, cancellationToken);
-        }
+        var leaseExpiresAt = await ActivityStore.RenewAsync(tx, task.Id, cancellationToken);
 
         await using (var beat = tx.Command(
             """
@@ -368,8 +366,16 @@ public sealed class ActivityTaskService(
         return task.Id;
     }
 
-    private Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken) =>
-        ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "activity", queue, ActivityStore.RecoverExpiredAsync, cancellationToken);
+    private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
+    {
+        var recovered = await ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "activity", queue, ActivityStore.RecoverExpiredAsync, cancellationToken);
+        if (recovered > 0)
+        {
+            EngineLog.LeasesRecoveredOnQueue(logger, recovered, "activity", ns, queue);
+        }
+
+        return recovered;
+    }
 
     private Task<TimeSpan?> NextAvailableAsync(string ns, string queue, CancellationToken cancellationToken) =>
         ExpiredLeases.NextAvailableOnQueueAsync(dataSource, ns, "activity", queue, cancellationToken);

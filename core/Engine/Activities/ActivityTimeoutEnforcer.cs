@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Http;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine.Activities;
@@ -10,7 +11,7 @@ namespace DurableWorkflow.Core.Engine.Activities;
 /// <c>ActivityTimedOut</c> and the workflow is resumed. Any number of nodes may run it: each execution is re-checked
 /// under the locks, so a second enforcement of the same execution finds nothing expired and changes nothing.
 /// </summary>
-public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus wakeBus)
+public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus wakeBus, ILogger<ActivityTimeoutEnforcer> logger)
 {
     private const int BatchSize = 100;
 
@@ -43,6 +44,11 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
             {
                 enforced++;
             }
+        }
+
+        if (due.Count > 0)
+        {
+            EngineLog.ActivityTimeoutPass(logger, due.Count, enforced);
         }
 
         return enforced;
@@ -81,7 +87,8 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
         // A schedule-to-start timeout uses up an attempt that never started, so a step nobody claims cannot retry forever.
         var attemptNumber = kind == ScheduleToStart ? execution.AttemptCount + 1 : Math.Max(1, execution.AttemptCount);
         await CloseTransportAsync(tx, task, attempt, kind, message, cancellationToken);
-        if (kind != ScheduleToClose && attemptNumber < execution.MaxAttempts)
+        var retrying = kind != ScheduleToClose && attemptNumber < execution.MaxAttempts;
+        if (retrying)
         {
             await ScheduleRetryAsync(tx, run, task, execution, attempt, kind, message, attemptNumber, cancellationToken);
         }
@@ -91,6 +98,7 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
         }
 
         await tx.CommitAsync(cancellationToken);
+        EngineLog.ActivityTimedOut(logger, execution.Id, runId, kind, retrying);
         return true;
     }
 

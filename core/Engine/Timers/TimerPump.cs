@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Http;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine.Timers;
@@ -9,29 +10,13 @@ namespace DurableWorkflow.Core.Engine.Timers;
 /// gets a workflow task. Any number of nodes may run it; each timer task is taken with <c>SKIP LOCKED</c> and
 /// re-checked under the run lock, so a timer fires exactly once.
 /// </summary>
-public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus)
+public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus, ILogger<TimerPump> logger)
 {
     private const int BatchSize = 100;
 
     public async Task<int> FireDueAsync(CancellationToken cancellationToken)
     {
-        var due = new List<(string TaskId, string RunId)>();
-        await using (var find = dataSource.CreateCommand(
-            """
-            SELECT id, run_id FROM workflow_tasks
-             WHERE status = 'ready' AND task_type = 'timer' AND available_at <= now()
-             ORDER BY available_at, id
-             LIMIT $1
-            """))
-        {
-            find.Parameters.Add(new NpgsqlParameter { Value = BatchSize });
-            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                due.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
-
+        var due = await TimerStore.FindDueAsync(dataSource, BatchSize, cancellationToken);
         var fired = 0;
         foreach (var (taskId, runId) in due)
         {
@@ -41,7 +26,13 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus)
             }
         }
 
-        return fired + await TimeOutOverdueRunsAsync(cancellationToken);
+        var timedOut = await TimeOutOverdueRunsAsync(cancellationToken);
+        if (due.Count > 0 || timedOut > 0)
+        {
+            EngineLog.TimerPass(logger, due.Count, fired, timedOut);
+        }
+
+        return fired + timedOut;
     }
 
     /// <summary>
@@ -96,6 +87,7 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus)
             await HistoryStore.AppendAsync(tx, run.Id, [new NewHistoryEvent("WorkflowTimedOut", (JsonObject)failure.DeepClone())], null, null, cancellationToken);
             await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Failed, "timed_out", Failure: failure, FailureId: failureId), null, cancellationToken);
             await tx.CommitAsync(cancellationToken);
+            EngineLog.RunTimedOut(logger, run.Id, kind);
             timedOut++;
         }
 
@@ -116,12 +108,7 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus)
     }
 
     /// <summary>The earliest future timer, so the pump can sleep exactly until then.</summary>
-    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
-    {
-        await using var next = dataSource.CreateCommand(
-            "SELECT min(available_at) FROM workflow_tasks WHERE status = 'ready' AND task_type = 'timer'");
-        return await next.ExecuteScalarAsync(cancellationToken) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
-    }
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) => TimerStore.NextDueAsync(dataSource, cancellationToken);
 
     private async Task<bool> FireAsync(string taskId, string runId, CancellationToken cancellationToken)
     {
@@ -132,63 +119,33 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus)
             return false;
         }
 
-        string timerId;
-        await using (var take = tx.Command(
-            """
-            UPDATE workflow_tasks SET status = 'completed', closed_at = now(), lease_owner = 'timer-pump', updated_at = now()
-             WHERE id = $1 AND status = 'ready' AND task_type = 'timer' AND available_at <= now()
-            RETURNING timer_id
-            """,
-            taskId))
+        if (await TimerStore.TakeDueTaskAsync(tx, taskId, cancellationToken) is not { } timerId)
         {
-            if (await take.ExecuteScalarAsync(cancellationToken) is not string id)
-            {
-                return false;
-            }
-
-            timerId = id;
+            return false;
         }
 
-        if (!run.IsOpen)
+        // A closed run's timer task is still taken, so the pump does not find it again; the timer itself stays as the
+        // run's closure left it.
+        if (!run.IsOpen || await TimerStore.MarkFiredAsync(tx, timerId, cancellationToken) is not { } timer)
         {
             await tx.CommitAsync(cancellationToken);
             return false;
         }
 
-        JsonObject payload;
-        string? conditionWaitId;
-        int sequence;
-        await using (var fire = tx.Command(
-            """
-            UPDATE workflow_timers SET status = 'fired', fired_at = now(), updated_at = now()
-             WHERE id = $1 AND status = 'pending'
-            RETURNING sequence, delay_seconds, fire_at, fired_at, timer_kind, condition_wait_id
-            """,
-            timerId))
+        var sequence = timer.Sequence;
+        var conditionWaitId = timer.ConditionWaitId;
+        var payload = new JsonObject
         {
-            await using var reader = await fire.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                await reader.DisposeAsync();
-                await tx.CommitAsync(cancellationToken);
-                return false;
-            }
-
-            sequence = reader.GetInt32(0);
-            conditionWaitId = reader.IsDBNull(5) ? null : reader.GetString(5);
-            payload = new JsonObject
-            {
-                ["timer_id"] = timerId,
-                ["sequence"] = sequence,
-                ["delay_seconds"] = reader.GetInt32(1),
-                ["fire_at"] = WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(2)),
-                ["fired_at"] = WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(3)),
-            };
-            if (!reader.IsDBNull(4))
-            {
-                payload["timer_kind"] = reader.GetString(4);
-                payload["condition_wait_id"] = conditionWaitId;
-            }
+            ["timer_id"] = timerId,
+            ["sequence"] = sequence,
+            ["delay_seconds"] = timer.DelaySeconds,
+            ["fire_at"] = WireTime.Micro(timer.FireAt),
+            ["fired_at"] = WireTime.Micro(timer.FiredAt!.Value),
+        };
+        if (timer.Kind is not null)
+        {
+            payload["timer_kind"] = timer.Kind;
+            payload["condition_wait_id"] = conditionWaitId;
         }
 
         ResumeContext resume;
@@ -227,7 +184,7 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus)
         }
 
         await HistoryStore.AppendAsync(tx, runId, [new NewHistoryEvent("TimerFired", payload)], null, null, cancellationToken);
-        await TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
+        await TaskRows.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
             run.Compatibility, run.Priority, resume), cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return true;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Engine.Activities;
+using DurableWorkflow.Core.Engine.Timers;
 using DurableWorkflow.Core.Http;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 
@@ -166,45 +166,27 @@ public sealed class CommandApplier
         var sequence = ++step;
         waitKind ??= "activity";
         var executionId = Ulid.NewId();
-        var taskId = Ulid.NewId();
         var activityType = command.String("activity_type")!.Trim();
         var queue = string.IsNullOrWhiteSpace(command.String("queue")) ? run.TaskQueue : command.String("queue")!;
         var retryPolicy = command.Fields["retry_policy"] as JsonObject;
-        var maxAttempts = CommandValidator.ReadInt(retryPolicy?["max_attempts"]) ?? 1;
         var parallel = ParallelGroup.Extract(command.Fields);
         var arguments = command.Fields["arguments"] as JsonObject;
-        await using (var insert = tx.Command(
-            """
-            INSERT INTO workflow_activity_executions (id, namespace, run_id, sequence, activity_type, task_queue, compatibility,
-                   payload_codec, arguments, retry_policy, max_attempts, start_to_close_timeout, schedule_to_start_timeout,
-                   schedule_to_close_timeout, heartbeat_timeout, schedule_deadline_at, schedule_to_close_deadline_at,
-                   parallel_group, workflow_task_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14, $15,
-                    now() + make_interval(secs => $13), now() + make_interval(secs => $14), $16::jsonb, $17)
-            """,
-            executionId, run.Namespace, run.Id, sequence, activityType, queue, RunWriter.Text(run.Compatibility),
-            arguments?["codec"]?.GetValue<string>() ?? run.PayloadCodec, RunWriter.Json(arguments), RunWriter.Json(retryPolicy), maxAttempts,
-            RunWriter.Int(command.Int("start_to_close_timeout")), RunWriter.Int(command.Int("schedule_to_start_timeout")),
-            RunWriter.Int(command.Int("schedule_to_close_timeout")), RunWriter.Int(command.Int("heartbeat_timeout")),
-            RunWriter.Json(parallel), task.TaskId))
+        createdTaskIds.Add(await ActivityStore.ScheduleAsync(tx, run, new NewActivityExecution
         {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var insertTask = tx.Command(
-            """
-            INSERT INTO workflow_tasks (id, namespace, run_id, task_type, task_queue, compatibility, workflow_type, activity_type,
-                                        activity_execution_id, priority)
-            VALUES ($1, $2, $3, 'activity', $4, $5, $6, $7, $8, $9)
-            """,
-            taskId, run.Namespace, run.Id, queue, RunWriter.Text(run.Compatibility), run.WorkflowType, activityType, executionId, (short)run.Priority))
-        {
-            await insertTask.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await TaskWriter.RegisterQueueAsync(tx, run.Namespace, queue, cancellationToken);
-        tx.Wake(WakeChannels.ActivityTasks(run.Namespace, queue));
-        createdTaskIds.Add(taskId);
+            ExecutionId = executionId,
+            Sequence = sequence,
+            ActivityType = activityType,
+            TaskQueue = queue,
+            PayloadCodec = arguments?["codec"]?.GetValue<string>() ?? run.PayloadCodec,
+            Arguments = arguments,
+            RetryPolicy = retryPolicy,
+            MaxAttempts = CommandValidator.ReadInt(retryPolicy?["max_attempts"]) ?? 1,
+            StartToCloseTimeout = command.Int("start_to_close_timeout"),
+            ScheduleToStartTimeout = command.Int("schedule_to_start_timeout"),
+            ScheduleToCloseTimeout = command.Int("schedule_to_close_timeout"),
+            HeartbeatTimeout = command.Int("heartbeat_timeout"),
+            ParallelGroup = parallel,
+        }, task.TaskId, cancellationToken));
         var payload = new JsonObject
         {
             ["activity_execution_id"] = executionId,
@@ -232,36 +214,12 @@ public sealed class CommandApplier
 
     private async Task StartTimerAsync(int sequence, int delaySeconds, JsonObject? conditionKeys, CancellationToken cancellationToken)
     {
-        var timerId = Ulid.NewId();
-        var taskId = Ulid.NewId();
         var kind = conditionKeys is null ? null : "condition_timeout";
-        DateTimeOffset fireAt;
-        await using (var insert = tx.Command(
-            """
-            INSERT INTO workflow_timers (id, namespace, run_id, sequence, timer_kind, condition_wait_id, delay_seconds, fire_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $7))
-            RETURNING fire_at
-            """,
-            timerId, run.Namespace, run.Id, sequence, RunWriter.Text(kind),
-            RunWriter.Text(conditionKeys?["condition_wait_id"]?.GetValue<string>()), delaySeconds))
-        {
-            fireAt = DbTime.FromScalar(await insert.ExecuteScalarAsync(cancellationToken));
-        }
-
-        await using (var insertTask = tx.Command(
-            """
-            INSERT INTO workflow_tasks (id, namespace, run_id, task_type, task_queue, compatibility, workflow_type, timer_id,
-                                        priority, available_at)
-            VALUES ($1, $2, $3, 'timer', $4, $5, $6, $7, $8, $9)
-            """,
-            taskId, run.Namespace, run.Id, run.TaskQueue, RunWriter.Text(run.Compatibility), run.WorkflowType, timerId,
-            (short)run.Priority, fireAt))
-        {
-            await insertTask.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        tx.Wake(WakeChannels.Timers);
+        var (timer, taskId) = await TimerStore.StartAsync(tx, run, sequence, delaySeconds, kind,
+            conditionKeys?["condition_wait_id"]?.GetValue<string>(), cancellationToken);
         createdTaskIds.Add(taskId);
+        var timerId = timer.Id;
+        var fireAt = timer.FireAt;
         var payload = new JsonObject
         {
             ["timer_id"] = timerId,
@@ -366,32 +324,19 @@ public sealed class CommandApplier
             return;
         }
 
-        await using var cancel = tx.Command(
-            """
-            WITH timer AS (
-                UPDATE workflow_timers SET status = 'cancelled', cancelled_at = now(), updated_at = now()
-                 WHERE id = $1 AND status = 'pending'
-                RETURNING id, delay_seconds, fire_at, cancelled_at)
-            UPDATE workflow_tasks t SET status = 'cancelled', closed_at = now(), updated_at = now()
-              FROM timer
-             WHERE t.timer_id = timer.id AND t.status IN ('ready', 'leased')
-            RETURNING timer.delay_seconds, timer.fire_at, timer.cancelled_at
-            """,
-            timerId);
-        await using var cancelled = await cancel.ExecuteReaderAsync(cancellationToken);
-        if (await cancelled.ReadAsync(cancellationToken))
+        if (await TimerStore.CancelAsync(tx, timerId, cancellationToken) is { } cancelled)
         {
             events.Add(new NewHistoryEvent("TimerCancelled", new JsonObject
             {
                 ["timer_id"] = timerId,
                 ["sequence"] = sequence,
-                ["delay_seconds"] = cancelled.GetInt32(0),
-                ["fire_at"] = WireTime.Micro(cancelled.GetFieldValue<DateTimeOffset>(1)),
+                ["delay_seconds"] = cancelled.DelaySeconds,
+                ["fire_at"] = WireTime.Micro(cancelled.FireAt),
                 ["timer_kind"] = "condition_timeout",
                 ["condition_wait_id"] = waitId,
                 ["condition_key"] = key,
                 ["condition_definition_fingerprint"] = fingerprint,
-                ["cancelled_at"] = WireTime.Micro(cancelled.GetFieldValue<DateTimeOffset>(2)),
+                ["cancelled_at"] = WireTime.Micro(cancelled.CancelledAt!.Value),
             }));
         }
     }

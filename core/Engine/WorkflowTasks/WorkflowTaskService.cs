@@ -1,8 +1,11 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Workers;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
@@ -15,7 +18,8 @@ public sealed class WorkflowTaskService(
     NpgsqlDataSource dataSource,
     WakeBus wakeBus,
     PollRunner polls,
-    ServerSettings settings)
+    ServerSettings settings,
+    ILogger<WorkflowTaskService> logger)
 {
     public const int DefaultHistoryPageSize = 500;
     public const int MaxHistoryPageSize = 1000;
@@ -61,7 +65,7 @@ public sealed class WorkflowTaskService(
                 return WorkflowTaskStore.TaskNotFound(taskId, attempt!.Value);
             }
 
-            if (await GuardAsync(tx, found.Run, found.Task, owner!, attempt!.Value, cancellationToken) is { } refused)
+            if (await GuardOrCommitRecoveryAsync(tx, found.Run, found.Task, "history", owner!, attempt!.Value, cancellationToken) is { } refused)
             {
                 return refused;
             }
@@ -103,15 +107,12 @@ public sealed class WorkflowTaskService(
             return WorkflowTaskStore.TaskNotFound(taskId, attempt!.Value).With("renewed", false);
         }
 
-        if (await GuardAsync(tx, found.Run, found.Task, owner!, attempt!.Value, cancellationToken) is { } refused)
+        if (await GuardOrCommitRecoveryAsync(tx, found.Run, found.Task, "heartbeat", owner!, attempt!.Value, cancellationToken) is { } refused)
         {
             return refused.With("renewed", false);
         }
 
-        await using var renew = tx.Command(
-            "UPDATE workflow_tasks SET lease_expires_at = now() + make_interval(secs => $2), updated_at = now() WHERE id = $1 RETURNING lease_expires_at",
-            taskId, settings.WorkflowTaskLeaseSeconds);
-        var expires = DbTime.FromScalar(await renew.ExecuteScalarAsync(cancellationToken));
+        var expires = await WorkflowTaskStore.RenewAsync(tx, taskId, settings.WorkflowTaskLeaseSeconds, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return ApiResult<JsonObject>.Ok(new JsonObject
         {
@@ -126,6 +127,11 @@ public sealed class WorkflowTaskService(
         });
     }
 
+    /// <summary>
+    /// Completes a leased workflow task in one transaction (worker-protocol spec §3.4): validate, lock, replay the stored
+    /// answer to an identical retry, guard the lease, apply the command batch, close the task, create the follow-up task
+    /// for what arrived during the lease, and record the answer with the task.
+    /// </summary>
     public async Task<ApiResult<JsonObject>> CompleteAsync(string ns, string taskId, JsonElement? body, CancellationToken cancellationToken)
     {
         var v = new RequestValidator(body);
@@ -151,6 +157,7 @@ public sealed class WorkflowTaskService(
             return v.ToError();
         }
 
+        var requestSha256 = SHA256.HashData(Encoding.UTF8.GetBytes(commandsNode?.ToJsonString() ?? "null"));
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
         var locked = await WorkflowTaskStore.LockAsync(tx, ns, taskId, cancellationToken);
         if (locked is not { } found)
@@ -159,13 +166,16 @@ public sealed class WorkflowTaskService(
         }
 
         var (run, task) = found;
-        if (task.ReplayableResponse is { } previous && task.LeaseOwner == owner && task.AttemptCount == attempt)
+        if (task.ReplayableResponse is { } previous && task.LeaseOwner == owner && task.AttemptCount == attempt
+            && task.ReplayableRequestSha256 is { } answered && CryptographicOperations.FixedTimeEquals(answered, requestSha256))
         {
-            // A retried completion whose answer was lost gets the original answer, and nothing is written twice.
+            // A retried completion whose answer was lost gets the original answer, and nothing is written twice. A
+            // different body falls through to the guard, which refuses it: the task is no longer leased.
+            EngineLog.CompletionReplayed(logger, taskId, attempt!.Value);
             return ApiResult<JsonObject>.Ok(previous);
         }
 
-        if (await GuardAsync(tx, run, task, owner!, attempt!.Value, cancellationToken) is { } refused)
+        if (await GuardOrCommitRecoveryAsync(tx, run, task, "completion", owner!, attempt!.Value, cancellationToken) is { } refused)
         {
             return refused;
         }
@@ -175,6 +185,7 @@ public sealed class WorkflowTaskService(
         if (invalid is not null)
         {
             // Nothing of the batch may survive; the transaction is rolled back by disposal.
+            EngineLog.CommandBatchRefused(logger, taskId, run.Id, invalid);
             return new ApiError(409, "invalid_commands", invalid)
                 .With("task_id", taskId)
                 .With("workflow_task_attempt", attempt)
@@ -182,31 +193,28 @@ public sealed class WorkflowTaskService(
                 .With("recorded", false);
         }
 
-        var response = new JsonObject
+        // The task closes before the follow-up is created: one open workflow task per run is an index, not a check.
+        await WorkflowTaskStore.CompleteAsync(tx, taskId, cancellationToken);
+        var createdTaskIds = batch!.CreatedTaskIds.ToList();
+        if (batch.RunStatus == RunStatus.Waiting && await LeasedTaskFollowUp.CreateAsync(tx, run, task, cancellationToken) is { } followUp)
+        {
+            createdTaskIds.Add(followUp);
+        }
+
+        var answer = new JsonObject
         {
             ["task_id"] = taskId,
             ["workflow_task_attempt"] = attempt,
             ["outcome"] = "completed",
             ["recorded"] = true,
             ["run_id"] = run.Id,
-            ["run_status"] = batch!.RunStatus,
-            ["created_task_ids"] = new JsonArray([.. batch.CreatedTaskIds.Select(id => (JsonNode?)id)]),
+            ["run_status"] = batch.RunStatus,
+            ["created_task_ids"] = new JsonArray([.. createdTaskIds.Select(id => (JsonNode?)id)]),
             ["reason"] = null,
         };
-        await using (var close = tx.Command(
-            "UPDATE workflow_tasks SET status = 'completed', closed_at = now(), outcome_response = $2::jsonb, updated_at = now() WHERE id = $1",
-            taskId, response.ToJsonString()))
-        {
-            await close.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        if (batch.RunStatus == RunStatus.Waiting)
-        {
-            await ResumeForPendingMessagesAsync(tx, run, task.HistoryCutoffSequence ?? 0, response, cancellationToken);
-        }
-
+        await WorkflowTaskStore.RecordAnswerAsync(tx, taskId, answer, requestSha256, cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        return ApiResult<JsonObject>.Ok(response);
+        return ApiResult<JsonObject>.Ok(answer);
     }
 
     public async Task<ApiResult<JsonObject>> FailAsync(string ns, string taskId, JsonElement? body, CancellationToken cancellationToken)
@@ -237,28 +245,14 @@ public sealed class WorkflowTaskService(
             return WorkflowTaskStore.TaskNotFound(taskId, attempt!.Value);
         }
 
-        if (await GuardAsync(tx, found.Run, found.Task, owner!, attempt!.Value, cancellationToken) is { } refused)
+        if (await GuardOrCommitRecoveryAsync(tx, found.Run, found.Task, "failure", owner!, attempt!.Value, cancellationToken) is { } refused)
         {
             return refused;
         }
 
-        // The same row is offered again after the repair back-off (3 s doubling to 60 s); the run never fails from this.
-        await using (var retry = tx.Command(
-            """
-            UPDATE workflow_tasks
-               SET status = 'ready',
-                   available_at = now() + LEAST(60, 3 * power(2, GREATEST(repair_count - 1, 0))) * interval '1 second',
-                   lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL,
-                   repair_count = repair_count + 1, last_error = $2, last_failed_at = now(), failure = $3::jsonb, updated_at = now()
-             WHERE id = $1
-            """,
-            taskId, message, failure!.Value.GetRawText()))
-        {
-            await retry.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        tx.Wake(WakeChannels.WorkflowTasks(ns, found.Task.TaskQueue));
+        await WorkflowTaskStore.RetryAfterFailureAsync(tx, taskId, message!, failure!.Value.GetRawText(), cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        EngineLog.WorkflowTaskFailed(logger, owner!, taskId, attempt!.Value);
         return ApiResult<JsonObject>.Ok(new JsonObject
         {
             ["task_id"] = taskId,
@@ -271,114 +265,39 @@ public sealed class WorkflowTaskService(
     }
 
     /// <summary>
-    /// Signals and updates that arrived while the task was leased are not in its history cutoff; they get the next
-    /// task now rather than waiting for something else to wake the run (ENGINE HEAD behaviour).
+    /// The ownership guard. A lease found expired is recovered on the spot and that recovery is COMMITTED here, so the
+    /// late holder learns its lease is gone and the task is back in the queue in the same breath; the caller must not
+    /// write anything else in <paramref name="tx"/> after a refusal.
     /// </summary>
-    private static async Task ResumeForPendingMessagesAsync(EngineTransaction tx, RunState run, long cutoff, JsonObject response, CancellationToken cancellationToken)
-    {
-        await using (var applied = tx.Command(
-            "UPDATE workflow_signals SET status = 'applied', applied_at = now() WHERE run_id = $1 AND status = 'received' AND history_sequence <= $2",
-            run.Id, cutoff))
-        {
-            await applied.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        if (await HasUnseenOutcomesAsync(tx, run.Id, cutoff, response["task_id"]!.GetValue<string>(), cancellationToken))
-        {
-            var resumed = await TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
-                run.Compatibility, run.Priority, ResumeContext.None), cancellationToken);
-            if (resumed is not null)
-            {
-                response["created_task_ids"]!.AsArray().Add(resumed);
-                return;
-            }
-        }
-
-        ResumeContext resume;
-        await using (var pending = tx.Command(
-            """
-            (SELECT 'signal' AS kind, id, signal_name, signal_wait_id, workflow_command_id, received_at AS at
-               FROM workflow_signals WHERE run_id = $1 AND status = 'received'
-              ORDER BY history_sequence LIMIT 1)
-            UNION ALL
-            (SELECT 'update', id, update_name, NULL, workflow_command_id, accepted_at
-               FROM workflow_updates WHERE run_id = $1 AND status = 'accepted'
-              ORDER BY accepted_at, id LIMIT 1)
-            ORDER BY at
-            LIMIT 1
-            """,
-            run.Id))
-        {
-            await using var reader = await pending.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return;
-            }
-
-            var id = reader.GetString(1);
-            var commandId = reader.IsDBNull(4) ? null : reader.GetString(4);
-            // Python applies an update only on a task that names it, so an update-driven task carries workflow_update_id.
-            resume = reader.GetString(0) == "signal"
-                ? ResumeContext.Of(
-                    ("workflow_wait_kind", "signal"),
-                    ("open_wait_id", $"signal-application:{id}"),
-                    ("resume_source_kind", "workflow_signal"),
-                    ("resume_source_id", id),
-                    ("workflow_signal_id", id),
-                    ("signal_name", reader.GetString(2)),
-                    ("signal_wait_id", reader.IsDBNull(3) ? null : reader.GetString(3)),
-                    ("workflow_command_id", commandId))
-                : ResumeContext.Of(
-                    ("workflow_wait_kind", "update"),
-                    ("open_wait_id", $"update:{id}"),
-                    ("resume_source_kind", "workflow_update"),
-                    ("resume_source_id", id),
-                    ("workflow_update_id", id),
-                    ("workflow_command_id", commandId));
-        }
-
-        var next = await TaskWriter.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
-            run.Compatibility, run.Priority, resume), cancellationToken);
-        if (next is not null)
-        {
-            response["created_task_ids"]!.AsArray().Add(next);
-        }
-    }
-
-    /// <summary>
-    /// An activity, timer or child outcome recorded while this task was leased could not create its own task (one open
-    /// workflow task per run), and this task's history stopped before it: the run needs another task to see it.
-    /// </summary>
-    private static async Task<bool> HasUnseenOutcomesAsync(EngineTransaction tx, string runId, long cutoff, string taskId, CancellationToken cancellationToken)
-    {
-        await using var unseen = tx.Command(
-            """
-            SELECT EXISTS (
-                SELECT 1 FROM workflow_history_events
-                 WHERE run_id = $1 AND sequence > $2 AND workflow_task_id IS DISTINCT FROM $3
-                   AND event_type IN ('ActivityCompleted', 'ActivityFailed', 'ActivityTimedOut', 'ActivityCancelled', 'TimerFired',
-                                      'ChildRunCompleted', 'ChildRunFailed', 'ChildRunCancelled', 'ChildRunTerminated'))
-            """,
-            runId, cutoff, taskId);
-        return await unseen.ExecuteScalarAsync(cancellationToken) is true;
-    }
-
-    private static async Task<ApiError?> GuardAsync(
-        EngineTransaction tx, RunState run, WorkflowTaskRow task, string owner, int attempt, CancellationToken cancellationToken)
+    private async Task<ApiError?> GuardOrCommitRecoveryAsync(
+        EngineTransaction tx, RunState run, WorkflowTaskRow task, string operation, string owner, int attempt, CancellationToken cancellationToken)
     {
         var refused = WorkflowTaskStore.Guard(run, task, owner, attempt);
-        if (refused?.Reason == "lease_expired")
+        if (refused is null)
         {
-            // The late holder learns its lease is gone, and the task goes back to the queue in the same breath.
-            await WorkflowTaskStore.RecoverExpiredAsync(tx, run, task.Id, cancellationToken);
+            return null;
+        }
+
+        EngineLog.WorkflowTaskFenced(logger, operation, task.Id, attempt, owner, refused.Reason);
+        if (refused.Reason == "lease_expired" && await WorkflowTaskStore.RecoverExpiredAsync(tx, run, task.Id, cancellationToken))
+        {
             await tx.CommitAsync(cancellationToken);
+            EngineLog.LeaseRecovered(logger, "workflow", task.Id, run.Namespace, task.TaskQueue, run.IsOpen);
         }
 
         return refused;
     }
 
-    private Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken) =>
-        ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "workflow", queue, WorkflowTaskStore.RecoverExpiredAsync, cancellationToken);
+    private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
+    {
+        var recovered = await ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "workflow", queue, WorkflowTaskStore.RecoverExpiredAsync, cancellationToken);
+        if (recovered > 0)
+        {
+            EngineLog.LeasesRecoveredOnQueue(logger, recovered, "workflow", ns, queue);
+        }
+
+        return recovered;
+    }
 
     private Task<TimeSpan?> NextAvailableAsync(string ns, string queue, CancellationToken cancellationToken) =>
         ExpiredLeases.NextAvailableOnQueueAsync(dataSource, ns, "workflow", queue, cancellationToken);
@@ -387,56 +306,9 @@ public sealed class WorkflowTaskService(
         string ns, WorkerRegistration worker, PollReservation? reservation, CancellationToken cancellationToken)
     {
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
-        WorkflowTaskRow? claimed;
-        await using (var claim = tx.Command(
-            $"""
-            WITH picked AS (
-                SELECT t.id, r.last_history_sequence
-                  FROM workflow_tasks t
-                  JOIN workflow_runs r ON r.id = t.run_id
-                 WHERE t.status = 'ready'
-                   AND t.namespace = $1 AND t.task_type = 'workflow' AND t.task_queue = $2
-                   AND t.available_at <= now()
-                   AND (t.compatibility IS NULL OR t.compatibility = $3)
-                   AND (cardinality($4::text[]) = 0 OR t.workflow_type = ANY ($4))
-                   AND r.status IN ('pending', 'running', 'waiting')
-                   AND (r.workflow_definition_fingerprint IS NULL OR r.workflow_definition_fingerprint = ($5::jsonb ->> r.workflow_type))
-                 ORDER BY t.priority, t.available_at, t.id
-                 LIMIT 1
-                   FOR UPDATE OF t SKIP LOCKED
-                   FOR NO KEY UPDATE OF r SKIP LOCKED)
-            UPDATE workflow_tasks t
-               SET status = 'leased', lease_owner = $6, leased_at = now(),
-                   lease_expires_at = now() + make_interval(secs => $7), attempt_count = t.attempt_count + 1,
-                   history_cutoff_sequence = picked.last_history_sequence,
-                   last_claim_error = NULL, last_claim_failed_at = NULL, last_dispatched_at = now(), updated_at = now()
-              FROM picked
-             WHERE t.id = picked.id
-            RETURNING {WorkflowTaskRow.ColumnsOf("t")}
-            """,
-            ns, worker.TaskQueue, RunWriter.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
-            JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, settings.WorkflowTaskLeaseSeconds))
-        {
-            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-            claimed = await reader.ReadAsync(cancellationToken) ? WorkflowTaskRow.Read(reader) : null;
-        }
-
-        if (claimed is null)
+        if (await WorkflowTaskStore.ClaimAsync(tx, ns, worker, settings.WorkflowTaskLeaseSeconds, cancellationToken) is not { } claimed)
         {
             return null;
-        }
-
-        await using (var running = tx.Command(
-            """
-            UPDATE workflow_runs
-               SET status = CASE WHEN status IN ('pending', 'waiting') THEN 'running' ELSE status END,
-                   liveness_state = 'workflow_task_leased', next_task_id = $2, next_task_type = 'workflow',
-                   next_task_status = 'leased', updated_at = now()
-             WHERE id = $1
-            """,
-            claimed.RunId, claimed.Id))
-        {
-            await running.ExecuteNonQueryAsync(cancellationToken);
         }
 
         if (reservation is not null

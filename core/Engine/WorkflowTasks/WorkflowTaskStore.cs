@@ -1,70 +1,15 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Http;
-using Npgsql;
+using DurableWorkflow.Core.Workers;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 
-/// <summary>A workflow task row as the guard and the payload builder need it.</summary>
-public sealed record WorkflowTaskRow
-{
-    public required string Id { get; init; }
-
-    public required string RunId { get; init; }
-
-    public required string Status { get; init; }
-
-    public required string TaskQueue { get; init; }
-
-    public string? Compatibility { get; init; }
-
-    public string? LeaseOwner { get; init; }
-
-    public DateTimeOffset? LeaseExpiresAt { get; init; }
-
-    /// <summary>Evaluated by PostgreSQL against its own clock, so node clock skew cannot matter.</summary>
-    public bool LeaseExpired { get; init; }
-
-    public required int AttemptCount { get; init; }
-
-    public long? HistoryCutoffSequence { get; init; }
-
-    public required JsonObject ResumeContext { get; init; }
-
-    public JsonObject? ReplayableResponse { get; init; }
-
-    public int RepairCount { get; init; }
-
-    internal static string Columns => ColumnsOf("workflow_tasks");
-
-    /// <summary>The selected columns, qualified with <paramref name="alias"/> so joins and <c>UPDATE ... FROM</c> stay unambiguous.</summary>
-    internal static string ColumnsOf(string alias) =>
-        $"""
-        {alias}.id, {alias}.run_id, {alias}.status, {alias}.task_queue, {alias}.compatibility, {alias}.lease_owner, {alias}.lease_expires_at,
-        ({alias}.status = 'leased' AND {alias}.lease_expires_at <= now()) AS expired, {alias}.attempt_count, {alias}.history_cutoff_sequence,
-        {alias}.resume_context::text,
-        CASE WHEN {alias}.status = 'completed' AND {alias}.closed_at > now() - interval '5 minutes' THEN {alias}.outcome_response::text END,
-        {alias}.repair_count
-        """;
-
-    internal static WorkflowTaskRow Read(NpgsqlDataReader reader) => new()
-    {
-        Id = reader.GetString(0),
-        RunId = reader.GetString(1),
-        Status = reader.GetString(2),
-        TaskQueue = reader.GetString(3),
-        Compatibility = reader.IsDBNull(4) ? null : reader.GetString(4),
-        LeaseOwner = reader.IsDBNull(5) ? null : reader.GetString(5),
-        LeaseExpiresAt = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
-        LeaseExpired = !reader.IsDBNull(7) && reader.GetBoolean(7),
-        AttemptCount = reader.GetInt32(8),
-        HistoryCutoffSequence = reader.IsDBNull(9) ? null : reader.GetInt64(9),
-        ResumeContext = JsonNode.Parse(reader.GetString(10)) as JsonObject ?? [],
-        ReplayableResponse = reader.IsDBNull(11) ? null : JsonNode.Parse(reader.GetString(11)) as JsonObject,
-        RepairCount = reader.GetInt32(12),
-    };
-}
-
-/// <summary>Locked views and lease recovery for workflow tasks (docs/schema.md §6.3–§6.4).</summary>
+/// <summary>
+/// The SQL of workflow tasks (docs/schema.md §6.1–§6.4), as <c>ActivityStore</c> is for activities: the claim, the
+/// locked view behind the ownership guard, lease renewal, completion, the retry after <c>/fail</c> and lease recovery.
+/// New rows come from <see cref="TaskRows"/>. Status predicates are SQL literals so the partial indexes apply.
+/// </summary>
 public static class WorkflowTaskStore
 {
     /// <summary>Locks the run, then the task (the engine's lock order); null when the task is unknown in the namespace.</summary>
@@ -107,35 +52,116 @@ public static class WorkflowTaskStore
     }
 
     /// <summary>
+    /// Leases the next matching ready task of the worker's queue and marks its run as running, under the run lock the
+    /// claim took. Null when nothing is claimable; tasks of runs being written elsewhere are skipped, never waited on.
+    /// </summary>
+    public static async Task<WorkflowTaskRow?> ClaimAsync(
+        EngineTransaction tx, string ns, WorkerRegistration worker, int leaseSeconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(worker);
+        WorkflowTaskRow? claimed;
+        await using (var claim = tx.Command(
+            $"""
+            WITH picked AS (
+                SELECT t.id, r.last_history_sequence
+                  FROM workflow_tasks t
+                  JOIN workflow_runs r ON r.id = t.run_id
+                 WHERE t.status = 'ready'
+                   AND t.namespace = $1 AND t.task_type = 'workflow' AND t.task_queue = $2
+                   AND t.available_at <= now()
+                   AND (t.compatibility IS NULL OR t.compatibility = $3)
+                   AND (cardinality($4::text[]) = 0 OR t.workflow_type = ANY ($4))
+                   AND r.status IN ('pending', 'running', 'waiting')
+                   AND (r.workflow_definition_fingerprint IS NULL OR r.workflow_definition_fingerprint = ($5::jsonb ->> r.workflow_type))
+                 ORDER BY t.priority, t.available_at, t.id
+                 LIMIT 1
+                   FOR UPDATE OF t SKIP LOCKED
+                   FOR NO KEY UPDATE OF r SKIP LOCKED)
+            UPDATE workflow_tasks t
+               SET status = 'leased', lease_owner = $6, leased_at = now(),
+                   lease_expires_at = now() + make_interval(secs => $7), attempt_count = t.attempt_count + 1,
+                   history_cutoff_sequence = picked.last_history_sequence,
+                   last_claim_error = NULL, last_claim_failed_at = NULL, last_dispatched_at = now(), updated_at = now()
+              FROM picked
+             WHERE t.id = picked.id
+            RETURNING {WorkflowTaskRow.ColumnsOf("t")}
+            """,
+            ns, worker.TaskQueue, RunWriter.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
+            JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, leaseSeconds))
+        {
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+            claimed = await reader.ReadAsync(cancellationToken) ? WorkflowTaskRow.Read(reader) : null;
+        }
+
+        if (claimed is null)
+        {
+            return null;
+        }
+
+        await using var running = tx.Command(
+            """
+            UPDATE workflow_runs
+               SET status = CASE WHEN status IN ('pending', 'waiting') THEN 'running' ELSE status END,
+                   liveness_state = 'workflow_task_leased', next_task_id = $2, next_task_type = 'workflow',
+                   next_task_status = 'leased', updated_at = now()
+             WHERE id = $1
+            """,
+            claimed.RunId, claimed.Id);
+        await running.ExecuteNonQueryAsync(cancellationToken);
+        return claimed;
+    }
+
+    /// <summary>Extends a guarded lease by <paramref name="leaseSeconds"/> from now; returns the new expiry.</summary>
+    public static async Task<DateTimeOffset> RenewAsync(EngineTransaction tx, string taskId, int leaseSeconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var renew = tx.Command(
+            "UPDATE workflow_tasks SET lease_expires_at = now() + make_interval(secs => $2), updated_at = now() WHERE id = $1 RETURNING lease_expires_at",
+            taskId, leaseSeconds);
+        return DbTime.FromScalar(await renew.ExecuteScalarAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// Closes a guarded task as completed. The lease owner and attempt stay on the row, so an identical retry can be
+    /// recognised; the answer is recorded by <see cref="RecordAnswerAsync"/> once it is known.
+    /// </summary>
+    public static async Task CompleteAsync(EngineTransaction tx, string taskId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var close = tx.Command(
+            "UPDATE workflow_tasks SET status = 'completed', closed_at = now(), updated_at = now() WHERE id = $1 AND status = 'leased'", taskId);
+        await close.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Keeps a completed task's answer and the fingerprint of the commands it answered, for an identical retry.</summary>
+    public static async Task RecordAnswerAsync(EngineTransaction tx, string taskId, JsonObject answer, byte[] requestSha256, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(answer);
+        await using var record = tx.Command(
+            "UPDATE workflow_tasks SET outcome_response = $2::jsonb, outcome_request_sha256 = $3 WHERE id = $1",
+            taskId, answer.ToJsonString(), requestSha256);
+        await record.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A worker's <c>/fail</c>: the same row is offered again after the repair back-off (3 s doubling to 60 s); the run
+    /// never fails from this.
+    /// </summary>
+    public static Task<ReleasedTask?> RetryAfterFailureAsync(
+        EngineTransaction tx, string taskId, string message, string failureJson, CancellationToken cancellationToken) =>
+        TaskRows.ReleaseLeaseAsync(tx, taskId, new LeaseRelease { RunOpen = true, BackOff = true, Error = message, FailureJson = failureJson },
+            cancellationToken);
+
+    /// <summary>
     /// Puts an expired lease back to ready (same row, so redelivery never duplicates a task), or cancels it when its run
     /// already ended. The caller holds the run lock; the predicate is re-checked so a concurrent recovery is a no-op.
     /// </summary>
     public static async Task<bool> RecoverExpiredAsync(EngineTransaction tx, RunState run, string taskId, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(run);
-        await using var recover = tx.Command(
-            """
-            UPDATE workflow_tasks
-               SET status = CASE WHEN $2 THEN 'ready' ELSE 'cancelled' END,
-                   closed_at = CASE WHEN $2 THEN NULL ELSE now() END,
-                   lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL,
-                   repair_count = repair_count + 1, updated_at = now()
-             WHERE id = $1 AND status = 'leased' AND lease_expires_at <= now()
-            RETURNING task_queue
-            """,
-            taskId, run.IsOpen);
-        if (await recover.ExecuteScalarAsync(cancellationToken) is not string queue)
-        {
-            return false;
-        }
-
-        if (run.IsOpen)
-        {
-            tx.Wake(WakeChannels.WorkflowTasks(run.Namespace, queue));
-        }
-
-        return true;
+        return await TaskRows.ReleaseLeaseAsync(tx, taskId, new LeaseRelease { RunOpen = run.IsOpen, ExpiredOnly = true }, cancellationToken) is not null;
     }
 
     /// <summary>The ownership guard (worker-protocol spec §3.8), in its documented order.</summary>

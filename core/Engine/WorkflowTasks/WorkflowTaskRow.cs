@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace DurableWorkflow.Core.Engine.WorkflowTasks;
+
+/// <summary>A workflow task row as the guard and the payload builder need it.</summary>
+public sealed record WorkflowTaskRow
+{
+    public required string Id { get; init; }
+
+    public required string RunId { get; init; }
+
+    public required string Status { get; init; }
+
+    public required string TaskQueue { get; init; }
+
+    public string? Compatibility { get; init; }
+
+    public string? LeaseOwner { get; init; }
+
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+
+    /// <summary>Evaluated by PostgreSQL against its own clock, so node clock skew cannot matter.</summary>
+    public bool LeaseExpired { get; init; }
+
+    public required int AttemptCount { get; init; }
+
+    public long? HistoryCutoffSequence { get; init; }
+
+    public required JsonObject ResumeContext { get; init; }
+
+    public JsonObject? ReplayableResponse { get; init; }
+
+    /// <summary>SHA-256 of the commands the stored answer was given for; only an identical retry gets the answer again.</summary>
+    public byte[]? ReplayableRequestSha256 { get; init; }
+
+    public int RepairCount { get; init; }
+
+    internal static string Columns => ColumnsOf("workflow_tasks");
+
+    /// <summary>The selected columns, qualified with <paramref name="alias"/> so joins and <c>UPDATE ... FROM</c> stay unambiguous.</summary>
+    internal static string ColumnsOf(string alias) =>
+        $"""
+        {alias}.id, {alias}.run_id, {alias}.status, {alias}.task_queue, {alias}.compatibility, {alias}.lease_owner, {alias}.lease_expires_at,
+        ({alias}.status = 'leased' AND {alias}.lease_expires_at <= now()) AS expired, {alias}.attempt_count, {alias}.history_cutoff_sequence,
+        {alias}.resume_context::text,
+        CASE WHEN {alias}.status = 'completed' AND {alias}.closed_at > now() - interval '5 minutes' THEN {alias}.outcome_response::text END,
+        {alias}.repair_count, {alias}.outcome_request_sha256
+        """;
+
+    internal static WorkflowTaskRow Read(NpgsqlDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        RunId = reader.GetString(1),
+        Status = reader.GetString(2),
+        TaskQueue = reader.GetString(3),
+        Compatibility = reader.IsDBNull(4) ? null : reader.GetString(4),
+        LeaseOwner = reader.IsDBNull(5) ? null : reader.GetString(5),
+        LeaseExpiresAt = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+        LeaseExpired = !reader.IsDBNull(7) && reader.GetBoolean(7),
+        AttemptCount = reader.GetInt32(8),
+        HistoryCutoffSequence = reader.IsDBNull(9) ? null : reader.GetInt64(9),
+        ResumeContext = JsonNode.Parse(reader.GetString(10)) as JsonObject ?? [],
+        ReplayableResponse = reader.IsDBNull(11) ? null : JsonNode.Parse(reader.GetString(11)) as JsonObject,
+        RepairCount = reader.GetInt32(12),
+        ReplayableRequestSha256 = reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13),
+    };
+}
