@@ -55,7 +55,7 @@ public static class ApiServices
         services.AddSingleton<WakeBus>();
         services.AddSingleton<PollRunner>();
         services.AddSingleton<WorkflowStartService>();
-        services.AddSingleton<WorkflowQueryService>();
+        services.AddSingleton<WorkflowReadService>();
         services.AddSingleton<WorkflowTaskService>();
         services.AddSingleton<QueryTaskBroker>();
         services.AddSingleton<QueryTaskService>();

@@ -17,7 +17,7 @@ public static partial class ApiRoutes
         });
 
     public static ApiRoute ListWorkflows { get; } = new(nameof(ListWorkflows), "GET", RouteTemplates.Workflows, OperatorControl,
-        async (HttpContext context, WorkflowQueryService service, CancellationToken token) =>
+        async (HttpContext context, WorkflowReadService service, CancellationToken token) =>
         {
             var query = context.Request.Query;
             var request = new WorkflowListRequest(Last(query, "workflow_type"), Last(query, "status"), Last(query, "query"),
@@ -26,27 +26,27 @@ public static partial class ApiRoutes
         });
 
     public static ApiRoute DescribeWorkflow { get; } = new(nameof(DescribeWorkflow), "GET", RouteTemplates.Workflow, OperatorControl,
-        async (string workflowId, HttpContext context, WorkflowQueryService service, CancellationToken token) =>
+        async (string workflowId, HttpContext context, WorkflowReadService service, CancellationToken token) =>
             ApiResults.From(await service.DescribeAsync(ApiRequest.Of(context).Namespace, workflowId, null, token)));
 
     public static ApiRoute ListWorkflowRuns { get; } = new(nameof(ListWorkflowRuns), "GET", RouteTemplates.WorkflowRuns, OperatorControl,
-        async (string workflowId, HttpContext context, WorkflowQueryService service, CancellationToken token) =>
+        async (string workflowId, HttpContext context, WorkflowReadService service, CancellationToken token) =>
             ApiResults.From(await service.ListRunsAsync(ApiRequest.Of(context).Namespace, workflowId, token)));
 
     public static ApiRoute DescribeWorkflowRun { get; } = new(nameof(DescribeWorkflowRun), "GET", RouteTemplates.WorkflowRun, OperatorControl,
-        async (string workflowId, string runId, HttpContext context, WorkflowQueryService service, CancellationToken token) =>
+        async (string workflowId, string runId, HttpContext context, WorkflowReadService service, CancellationToken token) =>
             ApiResults.From(await service.DescribeAsync(ApiRequest.Of(context).Namespace, workflowId, runId, token)));
 
     public static ApiRoute DebugWorkflow { get; } = new(nameof(DebugWorkflow), "GET", RouteTemplates.WorkflowDebug, OperatorControl,
-        async (string workflowId, HttpContext context, WorkflowQueryService service, CancellationToken token) =>
+        async (string workflowId, HttpContext context, WorkflowReadService service, CancellationToken token) =>
             ApiResults.From(await service.DebugAsync(ApiRequest.Of(context).Namespace, workflowId, null, Last(context.Request.Query, "include_last_event_payload"), token)));
 
     public static ApiRoute DebugWorkflowRun { get; } = new(nameof(DebugWorkflowRun), "GET", RouteTemplates.WorkflowRunDebug, OperatorControl,
-        async (string workflowId, string runId, HttpContext context, WorkflowQueryService service, CancellationToken token) =>
+        async (string workflowId, string runId, HttpContext context, WorkflowReadService service, CancellationToken token) =>
             ApiResults.From(await service.DebugAsync(ApiRequest.Of(context).Namespace, workflowId, runId, Last(context.Request.Query, "include_last_event_payload"), token)));
 
     public static ApiRoute GetWorkflowRunHistory { get; } = new(nameof(GetWorkflowRunHistory), "GET", RouteTemplates.WorkflowRunHistory, OperatorControl,
-        async (string workflowId, string runId, HttpContext context, WorkflowQueryService service, CancellationToken token) =>
+        async (string workflowId, string runId, HttpContext context, WorkflowReadService service, CancellationToken token) =>
         {
             var query = context.Request.Query;
             var request = new WorkflowHistoryRequest(Last(query, "page_size"), Last(query, "next_page_token"), Last(query, "wait_new_event"));
@@ -54,7 +54,7 @@ public static partial class ApiRoutes
         });
 
     public static ApiRoute ExportWorkflowRunHistory { get; } = new(nameof(ExportWorkflowRunHistory), "GET", RouteTemplates.WorkflowRunHistoryExport, OperatorControl,
-        async (string workflowId, string runId, HttpContext context, WorkflowQueryService service, CancellationToken token) =>
+        async (string workflowId, string runId, HttpContext context, WorkflowReadService service, CancellationToken token) =>
             ApiResults.From(await service.ExportHistoryAsync(ApiRequest.Of(context).Namespace, workflowId, runId, token)));
 
     /// <summary>A repeated query parameter takes its last value, as PHP's query parsing does.</summary>

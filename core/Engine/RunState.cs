@@ -104,14 +104,3 @@ public sealed record RunState
         CancelRequestedAt = reader.IsDBNull(24) ? null : reader.GetFieldValue<DateTimeOffset>(24),
     };
 }
-
-public static class RunStatus
-{
-    public const string Pending = "pending";
-    public const string Running = "running";
-    public const string Waiting = "waiting";
-    public const string Completed = "completed";
-    public const string Failed = "failed";
-    public const string Cancelled = "cancelled";
-    public const string Terminated = "terminated";
-}

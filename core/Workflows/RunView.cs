@@ -107,12 +107,6 @@ public sealed record RunActions(
     [property: JsonPropertyName("can_repair")] bool CanRepair,
     [property: JsonPropertyName("can_archive")] bool CanArchive);
 
-/// <summary>The run status vocabulary (control-plane spec §4).</summary>
-public static class RunStatuses
-{
-    public static bool IsTerminal(string status) => status is "completed" or "failed" or "cancelled" or "terminated";
-}
-
 /// <summary>One run joined with its instance, as every run-scoped read loads it.</summary>
 internal sealed record RunViewRow
 {

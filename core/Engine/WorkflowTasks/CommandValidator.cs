@@ -6,47 +6,6 @@ using DurableWorkflow.Core.Payloads;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 
-/// <summary>A command of a workflow-task completion that passed validation; payload fields are normalised to envelopes.</summary>
-public sealed record WorkflowCommand(int Index, string Type, JsonObject Fields)
-{
-    public bool IsTerminal => Type is CommandTypes.CompleteWorkflow or CommandTypes.FailWorkflow or CommandTypes.ContinueAsNew;
-
-    public bool IsStep => CommandTypes.Steps.Contains(Type);
-
-    public string? String(string key) => Fields[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-
-    public int? Int(string key) => CommandValidator.ReadInt(Fields[key]);
-}
-
-public static class CommandTypes
-{
-    public const string ScheduleActivity = "schedule_activity";
-    public const string StartTimer = "start_timer";
-    public const string StartChildWorkflow = "start_child_workflow";
-    public const string CompleteWorkflow = "complete_workflow";
-    public const string FailWorkflow = "fail_workflow";
-    public const string ContinueAsNew = "continue_as_new";
-    public const string RecordSideEffect = "record_side_effect";
-    public const string RecordVersionMarker = "record_version_marker";
-    public const string UpsertSearchAttributes = "upsert_search_attributes";
-    public const string OpenConditionWait = "open_condition_wait";
-    public const string CompleteUpdate = "complete_update";
-    public const string FailUpdate = "fail_update";
-
-    public static readonly IReadOnlyList<string> All =
-    [
-        CompleteWorkflow, FailWorkflow, ContinueAsNew, ScheduleActivity, StartTimer, StartChildWorkflow, CompleteUpdate,
-        FailUpdate, RecordSideEffect, RecordVersionMarker, UpsertSearchAttributes, OpenConditionWait,
-    ];
-
-    /// <summary>Commands that take a number from the run's step counter (worker-protocol spec §6.3).</summary>
-    public static readonly IReadOnlyList<string> Steps =
-    [
-        ScheduleActivity, StartTimer, StartChildWorkflow, RecordSideEffect, RecordVersionMarker, UpsertSearchAttributes,
-        OpenConditionWait,
-    ];
-}
-
 /// <summary>
 /// The three validation layers of a completion (worker-protocol spec §3.4.1): field types, field scope, then the
 /// grammar of each command type. Every problem is reported under <c>commands.N.field</c> in one 422.

@@ -16,7 +16,7 @@ namespace DurableWorkflow.Core.Workflows;
 /// history and history export. Every read is scoped to the request namespace, so a workflow of another namespace is
 /// indistinguishable from a missing one. All SQL of these reads lives here.
 /// </summary>
-public sealed class WorkflowQueryService(NpgsqlDataSource dataSource, WakeBus wakeBus, ServerSettings settings, TimeProvider clock)
+public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wakeBus, ServerSettings settings, TimeProvider clock)
 {
     public const int DefaultListPageSize = 50;
     public const int MaxListPageSize = 200;
