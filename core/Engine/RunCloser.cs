@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Activities;
 using DurableWorkflow.Core.Engine.Timers;
+using DurableWorkflow.Core.Storage;
 
 namespace DurableWorkflow.Core.Engine;
 
@@ -32,7 +33,7 @@ public static class RunCloser
                    next_task_at = NULL, updated_at = now()
              WHERE id = $1
             """,
-            run.Id, closure.Status, closure.ClosedReason, RunWriter.Json(closure.Output)))
+            run.Id, closure.Status, closure.ClosedReason, SqlValue.Json(closure.Output)))
         {
             await close.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -82,7 +83,7 @@ public static class RunCloser
             await using var reader = await close.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                failed.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3)));
+                failed.Add((reader.GetString(0), reader.GetString(1), reader.StringOrNull(2), reader.GetString(3)));
             }
         }
 
@@ -180,8 +181,8 @@ public static class RunCloser
             if (await reader.ReadAsync(cancellationToken))
             {
                 linkId = reader.GetString(0);
-                childCallId = reader.IsDBNull(1) ? null : reader.GetString(1);
-                parallel = reader.IsDBNull(2) ? null : JsonNode.Parse(reader.GetString(2)) as JsonObject;
+                childCallId = reader.StringOrNull(1);
+                parallel = reader.JsonObjectOrNull(2);
             }
         }
 

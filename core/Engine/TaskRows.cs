@@ -1,3 +1,4 @@
+using DurableWorkflow.Core.Storage;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine;
@@ -138,13 +139,13 @@ public static class TaskRows
         }
 
         await using var update = command(Release, [
-            taskIds.ToArray(), release.RunOpen, release.ExpiredOnly, release.BackOff, RunWriter.Text(release.Error), RunWriter.Text(release.FailureJson),
+            taskIds.ToArray(), release.RunOpen, release.ExpiredOnly, release.BackOff, SqlValue.Text(release.Error), SqlValue.Text(release.FailureJson),
         ]);
         await using var reader = await update.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             released.Add(new ReleasedTask(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+                reader.StringOrNull(4), reader.StringOrNull(5)));
         }
 
         return released;
@@ -159,7 +160,7 @@ public static class TaskRows
             UPDATE workflow_tasks SET status = 'cancelled', closed_at = now(), updated_at = now()
              WHERE run_id = $1 AND status IN ('ready', 'leased') AND id IS DISTINCT FROM $2
             """,
-            runId, RunWriter.Text(keepTaskId));
+            runId, SqlValue.Text(keepTaskId));
         await cancel.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -178,11 +179,11 @@ public static class TaskRows
     private static async Task<InsertedTask?> InsertAsync(EngineTransaction tx, Row row, CancellationToken cancellationToken)
     {
         await using var insert = tx.Command(Insert,
-            row.Id ?? Ulid.NewId(), row.Namespace, row.RunId, row.TaskType, row.TaskQueue, RunWriter.Text(row.Compatibility), row.WorkflowType,
-            (short)row.Priority, row.ResumeContext, RunWriter.Text(row.ActivityType), RunWriter.Text(row.ActivityExecutionId),
-            RunWriter.Text(row.RetryOfTaskId), RunWriter.Text(row.TimerId), RunWriter.Time(row.AvailableAt), row.DelaySeconds);
+            row.Id ?? Ulid.NewId(), row.Namespace, row.RunId, row.TaskType, row.TaskQueue, SqlValue.Text(row.Compatibility), row.WorkflowType,
+            (short)row.Priority, row.ResumeContext, SqlValue.Text(row.ActivityType), SqlValue.Text(row.ActivityExecutionId),
+            SqlValue.Text(row.RetryOfTaskId), SqlValue.Text(row.TimerId), SqlValue.Time(row.AvailableAt), row.DelaySeconds);
         await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new InsertedTask(reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1)) : null;
+        return await reader.ReadAsync(cancellationToken) ? new InsertedTask(reader.GetString(0), reader.Time(1)) : null;
     }
 
     /// <summary>The columns of one new row; what a kind does not use stays null.</summary>

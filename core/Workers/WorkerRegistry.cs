@@ -2,6 +2,7 @@ using System.Text.Json;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Http;
+using Microsoft.Extensions.Logging;
 
 namespace DurableWorkflow.Core.Workers;
 
@@ -12,6 +13,7 @@ public sealed class WorkerRegistry(
     WorkerRegistrationRepository repository,
     ServerSettings settings,
     TimeProvider clock,
+    ILogger<WorkerRegistry> logger,
     WakeBus? wakeBus = null)
 {
     public int HeartbeatIntervalSeconds => settings.WorkerHeartbeatIntervalSeconds;
@@ -80,6 +82,11 @@ public sealed class WorkerRegistry(
         if (outcome is null)
         {
             return WorkerErrors.NotFound(ns, workerId);
+        }
+
+        if (outcome.RecoveredWorkflowTaskCount > 0)
+        {
+            EngineLog.WorkerLeasesReleased(logger, workerId, ns, outcome.RecoveredWorkflowTaskCount);
         }
 
         if (wakeBus is not null && outcome.RecoveredTaskQueues.Count > 0)

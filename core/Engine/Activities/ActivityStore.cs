@@ -226,6 +226,16 @@ public static class ActivityStore
         return await ReadTimeAsync(renew, cancellationToken);
     }
 
+    /// <summary>Cancels a timed-out attempt's task; the worker still holding it learns so from its next heartbeat.</summary>
+    public static async Task CancelTaskAsync(EngineTransaction tx, string taskId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var cancel = tx.Command(
+            "UPDATE workflow_tasks SET status = 'cancelled', lease_expires_at = NULL, closed_at = now(), updated_at = now() WHERE id = $1",
+            taskId);
+        await cancel.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Closes the attempt, its task and (unless a retry reopens it) the execution with one outcome status.</summary>
     public static async Task CloseAsync(
         EngineTransaction tx, LockedActivity locked, string status, ActivityOutcomeRows rows, CancellationToken cancellationToken)

@@ -159,12 +159,7 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
     private static async Task CloseTransportAsync(
         EngineTransaction tx, ActivityTaskRow task, ActivityAttemptRow? attempt, string kind, string message, CancellationToken cancellationToken)
     {
-        await using (var cancel = tx.Command(
-            "UPDATE workflow_tasks SET status = 'cancelled', lease_expires_at = NULL, closed_at = now(), updated_at = now() WHERE id = $1",
-            task.Id))
-        {
-            await cancel.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await ActivityStore.CancelTaskAsync(tx, task.Id, cancellationToken);
 
         if (attempt is null)
         {

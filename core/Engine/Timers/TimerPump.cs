@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -163,8 +164,8 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus, ILog
             string? fingerprint = null;
             if (await reader.ReadAsync(cancellationToken))
             {
-                key = reader.IsDBNull(0) ? null : reader.GetString(0);
-                fingerprint = reader.IsDBNull(1) ? null : reader.GetString(1);
+                key = reader.StringOrNull(0);
+                fingerprint = reader.StringOrNull(1);
             }
 
             payload["condition_key"] = key;

@@ -1,3 +1,4 @@
+using DurableWorkflow.Core.Storage;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine.Timers;
@@ -19,9 +20,9 @@ public sealed record TimerRow(
         reader.GetString(0),
         reader.GetInt32(1),
         reader.GetInt32(2),
-        reader.GetFieldValue<DateTimeOffset>(3),
-        reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-        reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-        reader.IsDBNull(6) ? null : reader.GetString(6),
-        reader.IsDBNull(7) ? null : reader.GetString(7));
+        reader.Time(3),
+        reader.TimeOrNull(4),
+        reader.TimeOrNull(5),
+        reader.StringOrNull(6),
+        reader.StringOrNull(7));
 }

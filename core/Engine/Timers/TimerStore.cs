@@ -1,3 +1,4 @@
+using DurableWorkflow.Core.Storage;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine.Timers;
@@ -22,7 +23,7 @@ public static class TimerStore
             VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $7))
             RETURNING {TimerRow.Columns}
             """,
-            Ulid.NewId(), run.Namespace, run.Id, sequence, RunWriter.Text(kind), RunWriter.Text(conditionWaitId), delaySeconds))
+            Ulid.NewId(), run.Namespace, run.Id, sequence, SqlValue.Text(kind), SqlValue.Text(conditionWaitId), delaySeconds))
         {
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Activities;
 using DurableWorkflow.Core.Engine.Timers;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Storage;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 
@@ -81,7 +82,7 @@ public sealed class CommandApplier
                        next_task_at = NULL, updated_at = now()
                  WHERE id = $1
                 """,
-                run.Id, step, RunWriter.Text(waitKind ?? "signal"));
+                run.Id, step, SqlValue.Text(waitKind ?? "signal"));
             await waiting.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -272,8 +273,8 @@ public sealed class CommandApplier
                                         timeout_seconds, timer_id)
             VALUES ($1 || ':' || $3, $2, $3, 'condition', $4, $5, $6, $7, $8)
             """,
-            waitId, run.Namespace, run.Id, sequence, RunWriter.Text(command.String("condition_key")),
-            RunWriter.Text(command.String("condition_definition_fingerprint")), RunWriter.Int(timeout), RunWriter.Text(timerId));
+            waitId, run.Namespace, run.Id, sequence, SqlValue.Text(command.String("condition_key")),
+            SqlValue.Text(command.String("condition_definition_fingerprint")), SqlValue.Int(timeout), SqlValue.Text(timerId));
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -292,7 +293,7 @@ public sealed class CommandApplier
                           ORDER BY sequence DESC LIMIT 1)
             RETURNING sequence, condition_key, condition_definition_fingerprint, timer_id, timeout_seconds
             """,
-            run.Id, RunWriter.Text(task.ResumeContext["workflow_signal_id"]?.GetValue<string>())))
+            run.Id, SqlValue.Text(task.ResumeContext["workflow_signal_id"]?.GetValue<string>())))
         {
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
@@ -301,10 +302,10 @@ public sealed class CommandApplier
             }
 
             sequence = reader.GetInt32(0);
-            key = reader.IsDBNull(1) ? null : reader.GetString(1);
-            fingerprint = reader.IsDBNull(2) ? null : reader.GetString(2);
-            timerId = reader.IsDBNull(3) ? null : reader.GetString(3);
-            timeout = reader.IsDBNull(4) ? null : reader.GetInt32(4);
+            key = reader.StringOrNull(1);
+            fingerprint = reader.StringOrNull(2);
+            timerId = reader.StringOrNull(3);
+            timeout = reader.Int32OrNull(4);
         }
 
         var waitId = $"condition:{sequence}";
@@ -404,13 +405,13 @@ public sealed class CommandApplier
              WHERE id = $1 AND run_id = $2 AND status = 'accepted'
             RETURNING update_name, workflow_command_id, arguments::text
             """,
-            updateId, run.Id, completed ? "completed" : "failed", RunWriter.Json(result), RunWriter.Json(failure)))
+            updateId, run.Id, completed ? "completed" : "failed", SqlValue.Json(result), SqlValue.Json(failure)))
         {
             await using var reader = await update.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             name = reader.GetString(0);
-            commandId = reader.IsDBNull(1) ? null : reader.GetString(1);
-            arguments = reader.IsDBNull(2) ? null : reader.GetString(2);
+            commandId = reader.StringOrNull(1);
+            arguments = reader.StringOrNull(2);
         }
 
         var argumentBlob = arguments is null ? null : JsonNode.Parse(arguments)?["blob"]?.DeepClone();
@@ -461,7 +462,7 @@ public sealed class CommandApplier
             ON CONFLICT (id) DO NOTHING
             RETURNING id
             """,
-            childId, run.Namespace, childType, childRunId, RunWriter.Int(command.Int("execution_timeout_seconds"))))
+            childId, run.Namespace, childType, childRunId, SqlValue.Int(command.Int("execution_timeout_seconds"))))
         {
             if (await instance.ExecuteScalarAsync(cancellationToken) is null)
             {
@@ -478,7 +479,7 @@ public sealed class CommandApplier
             VALUES ($1, $2, 'child_workflow', $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
             """,
             linkId, run.Namespace, run.InstanceId, run.Id, sequence, callId, childId, childRunId,
-            RunWriter.Text(command.String("parent_close_policy") ?? "abandon"), RunWriter.Json(command.Fields["retry_policy"]), RunWriter.Json(parallel)))
+            SqlValue.Text(command.String("parent_close_policy") ?? "abandon"), SqlValue.Json(command.Fields["retry_policy"]), SqlValue.Json(parallel)))
         {
             await link.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -579,7 +580,7 @@ public sealed class CommandApplier
                                                    exception_class, message, exception, non_retryable)
                     VALUES ($1, $2, $3, 'workflow_run', $3, 'application', $4, $5, $6, $7::jsonb, $8)
                     """,
-                    failureId, run.Namespace, run.Id, RunWriter.Text(command.String("exception_type")),
+                    failureId, run.Namespace, run.Id, SqlValue.Text(command.String("exception_type")),
                     command.String("exception_class") ?? "RuntimeException", command.String("message"), exception.ToJsonString(),
                     command.Fields["non_retryable"]?.GetValue<bool>() ?? false))
                 {

@@ -1,3 +1,5 @@
+using DurableWorkflow.Core.Storage;
+
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 
 /// <summary>
@@ -76,7 +78,7 @@ public static class LeasedTaskFollowUp
         }
 
         var id = reader.GetString(1);
-        var commandId = reader.IsDBNull(4) ? null : reader.GetString(4);
+        var commandId = reader.StringOrNull(4);
         // Python applies an update only on a task that names it, so an update-driven task carries workflow_update_id.
         return reader.GetString(0) == "signal"
             ? ResumeContext.Of(
@@ -86,7 +88,7 @@ public static class LeasedTaskFollowUp
                 ("resume_source_id", id),
                 ("workflow_signal_id", id),
                 ("signal_name", reader.GetString(2)),
-                ("signal_wait_id", reader.IsDBNull(3) ? null : reader.GetString(3)),
+                ("signal_wait_id", reader.StringOrNull(3)),
                 ("workflow_command_id", commandId))
             : ResumeContext.Of(
                 ("workflow_wait_kind", "update"),

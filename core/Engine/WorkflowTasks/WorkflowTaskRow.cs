@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Storage;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
@@ -54,15 +55,15 @@ public sealed record WorkflowTaskRow
         RunId = reader.GetString(1),
         Status = reader.GetString(2),
         TaskQueue = reader.GetString(3),
-        Compatibility = reader.IsDBNull(4) ? null : reader.GetString(4),
-        LeaseOwner = reader.IsDBNull(5) ? null : reader.GetString(5),
-        LeaseExpiresAt = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+        Compatibility = reader.StringOrNull(4),
+        LeaseOwner = reader.StringOrNull(5),
+        LeaseExpiresAt = reader.TimeOrNull(6),
         LeaseExpired = !reader.IsDBNull(7) && reader.GetBoolean(7),
         AttemptCount = reader.GetInt32(8),
-        HistoryCutoffSequence = reader.IsDBNull(9) ? null : reader.GetInt64(9),
+        HistoryCutoffSequence = reader.Int64OrNull(9),
         ResumeContext = JsonNode.Parse(reader.GetString(10)) as JsonObject ?? [],
-        ReplayableResponse = reader.IsDBNull(11) ? null : JsonNode.Parse(reader.GetString(11)) as JsonObject,
+        ReplayableResponse = reader.JsonObjectOrNull(11),
         RepairCount = reader.GetInt32(12),
-        ReplayableRequestSha256 = reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13),
+        ReplayableRequestSha256 = reader.BytesOrNull(13),
     };
 }

@@ -1,6 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Storage;
 using DurableWorkflow.Core.Workers;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
@@ -87,7 +88,7 @@ public static class WorkflowTaskStore
              WHERE t.id = picked.id
             RETURNING {WorkflowTaskRow.ColumnsOf("t")}
             """,
-            ns, worker.TaskQueue, RunWriter.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
+            ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
             JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, leaseSeconds))
         {
             await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
