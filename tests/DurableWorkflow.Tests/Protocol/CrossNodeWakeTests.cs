@@ -7,17 +7,21 @@ namespace DurableWorkflow.Tests.Protocol;
 
 /// <summary>
 /// Rollout contract §10: two server processes on one database and one Redis. A long-poll parked on node A learns of a
-/// task written through node B from the Redis wake signal (or, at worst, its own re-probe) — long before its hold ends.
+/// task written through node B from the Redis wake signal. The database re-probe (about a second, possibly longer) is
+/// only the safety net, so every round must beat a budget the re-probe cannot meet reliably: with the wake broken a
+/// round lands anywhere in the re-probe interval, and all rounds under the budget by chance is below 1 %.
 /// </summary>
 public sealed class CrossNodeWakeTests(TwoNodeServers nodes, ITestOutputHelper output)
     : ProtocolTest(output, nodes.NodeA, nodes.NodeB), IClassFixture<TwoNodeServers>
 {
     private const int PollHoldSeconds = 20;
+    private const int Rounds = 5;
+    private static readonly TimeSpan WakeBudget = TimeSpan.FromMilliseconds(300);
 
     [Fact]
-    public async Task a_poll_parked_on_node_a_receives_a_task_started_through_node_b()
+    public async Task Defect7_a_poll_parked_on_node_a_receives_a_task_started_through_node_b_within_the_wake_budget_every_round()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(80));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var ct = timeout.Token;
         var queue = $"q-{Guid.NewGuid():N}";
         using var worker = nodes.NodeA.Worker(queue);
@@ -25,13 +29,14 @@ public sealed class CrossNodeWakeTests(TwoNodeServers nodes, ITestOutputHelper o
         (await worker.RegisterAsync(ct)).Expect(HttpStatusCode.Created, HttpStatusCode.OK);
 
         var latencies = new List<double>();
-        for (var round = 0; round < 3; round++)
+        for (var round = 0; round < Rounds; round++)
         {
             var poll = worker.PollWorkflowTaskAsync(PollHoldSeconds, ct);
 
             // The poll is parked: with nothing to claim it stays open (a parked poll answers only at its deadline).
             var parkedFor = Stopwatch.StartNew();
-            var finished = await Task.WhenAny(poll, Task.Delay(TimeSpan.FromMilliseconds(1500), ct));
+            // Each round parks for a different time, so the start lands at a different phase of the re-probe cycle.
+            var finished = await Task.WhenAny(poll, Task.Delay(TimeSpan.FromMilliseconds(1500 + (230 * round)), ct));
             Assert.True(finished != poll, "the poll on node A answered before any task existed");
 
             var started = await controlB.StartWorkflowAsync("cross-node", queue, [], ct);
@@ -46,7 +51,9 @@ public sealed class CrossNodeWakeTests(TwoNodeServers nodes, ITestOutputHelper o
             latencies.Add(latency.TotalMilliseconds);
         }
 
-        Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"cross-node dispatch latency (start on B returned -> poll on A answered): {string.Join(", ", latencies.Select(l => $"{l:F1} ms"))}"));
+        var report = string.Join(", ", latencies.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l:F1} ms")));
+        Output.WriteLine($"cross-node dispatch latency (start on B returned -> poll on A answered): {report}");
+        Assert.True(latencies.TrueForAll(l => l < WakeBudget.TotalMilliseconds),
+            $"a round exceeded the {WakeBudget.TotalMilliseconds} ms wake budget, so it waited for a re-probe: {report}");
     }
 }
