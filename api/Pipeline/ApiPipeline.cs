@@ -254,6 +254,11 @@ public sealed partial class ApiPipeline(
             context.Request.Query["namespace"],
             settings.DefaultNamespace);
 
+        if (RequestText.Check(request.Body, TextParameters(context, request.Namespace)) is { } textError)
+        {
+            return textError;
+        }
+
         if (policy.NamespaceMustExist && !await namespaces.ExistsAsync(request.Namespace, context.RequestAborted))
         {
             return ApiErrors.NamespaceNotFound(request.Namespace);
@@ -261,6 +266,12 @@ public sealed partial class ApiPipeline(
 
         return null;
     }
+
+    /// <summary>Every caller-supplied string an endpoint may hand to the engine: query, route values, the namespace.</summary>
+    private static IEnumerable<KeyValuePair<string, string?>> TextParameters(HttpContext context, string selectedNamespace) =>
+        context.Request.Query.SelectMany(q => q.Value.Select(value => KeyValuePair.Create(q.Key, value)))
+            .Concat(context.Request.RouteValues.Select(r => KeyValuePair.Create(RequestText.FieldName(r.Key), r.Value as string)))
+            .Append(KeyValuePair.Create(RequestText.NamespaceField, (string?)selectedNamespace));
 
     /// <summary>Reads at most one byte past the limit, so an oversized body is refused without buffering all of it.</summary>
     private async Task<ApiError?> ReadPayloadAsync(HttpContext context, ApiRequest request)

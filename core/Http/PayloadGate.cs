@@ -28,6 +28,11 @@ public static class PayloadGate
             return PayloadCheck.Failed(ApiErrors.UnsupportedMediaType());
         }
 
+        if (!RequestText.IsUtf8(body.Span))
+        {
+            return PayloadCheck.Failed(ApiErrors.MalformedJson("The request body is not valid UTF-8."));
+        }
+
         try
         {
             var document = JsonDocument.Parse(body);

@@ -94,7 +94,7 @@ public static class PayloadInput
             case JsonObject { Count: 0 }:
                 return PayloadInputResult.Empty;
             case JsonObject envelope when PayloadEnvelope.HasEnvelopeShape(envelope):
-                return ReadEnvelope(envelope, field);
+                return ReadEnvelope(envelope, field, argumentList: true);
             case JsonArray arguments:
                 return EncodeArguments(arguments);
             case JsonObject named:
@@ -115,16 +115,16 @@ public static class PayloadInput
         {
             var codec = string.IsNullOrEmpty(payloadCodec) ? PayloadEnvelope.DefaultCodec : payloadCodec;
             return IsKnownCodec(codec)
-                ? PayloadInputResult.Of(PayloadEnvelope.FromBlob(blob, codec))
+                ? CheckInline(PayloadEnvelope.FromBlob(blob, codec), field, field, argumentList: false)
                 : PayloadInputResult.Invalid(field, UnknownCodec(codec));
         }
 
         return PayloadEnvelope.HasEnvelopeShape(node)
-            ? ReadEnvelope(node.AsObject(), field)
+            ? ReadEnvelope(node.AsObject(), field, argumentList: false)
             : PayloadInputResult.Invalid(field, $"The {field} field must be a payload blob string or an envelope object.");
     }
 
-    private static PayloadInputResult ReadEnvelope(JsonObject shaped, string field)
+    private static PayloadInputResult ReadEnvelope(JsonObject shaped, string field, bool argumentList)
     {
         if (!PayloadEnvelope.TryRead(shaped, out var envelope, out var invalidKey, out var error))
         {
@@ -132,8 +132,30 @@ public static class PayloadInput
         }
 
         return IsKnownCodec(envelope.Codec)
-            ? PayloadInputResult.Of(envelope)
+            ? CheckInline(envelope, field, $"{field}.blob", argumentList)
             : PayloadInputResult.Invalid($"{field}.codec", UnknownCodec(envelope.Codec));
+    }
+
+    /// <summary>
+    /// An inline blob a worker could not decode would make the run retry its workflow task forever, so it is refused
+    /// here: it must be base64 of an Avro single-object frame whose datum decodes as the Value schema, and an argument
+    /// list must decode to an array (worker-protocol §6.4). External references are resolved, and checked, elsewhere.
+    /// </summary>
+    private static PayloadInputResult CheckInline(PayloadEnvelope envelope, string field, string blobField, bool argumentList)
+    {
+        if (envelope is not { Codec: PayloadEnvelope.DefaultCodec, Blob: { } blob })
+        {
+            return PayloadInputResult.Of(envelope);
+        }
+
+        if (!AvroValueCodec.TryDecode(blob, out var value, out var error))
+        {
+            return PayloadInputResult.Invalid(blobField, $"The {field} payload is not a valid avro payload: {error}");
+        }
+
+        return argumentList && value is not JsonArray
+            ? PayloadInputResult.Invalid(blobField, $"The {field} payload must encode an array of positional arguments.")
+            : PayloadInputResult.Of(envelope);
     }
 
     private static PayloadInputResult EncodeArguments(JsonArray arguments)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Payloads;
 using DurableWorkflow.Core.Workers;
 using Npgsql;
 using NpgsqlTypes;
@@ -52,6 +53,11 @@ public sealed class QueryTaskService(
                 {
                     v.AddError($"result_envelope.{key}", $"The result_envelope.{key} field is required and must be a string.");
                 }
+            }
+
+            if (v.IsValid && PayloadInput.ParseCommandPayload(JsonNode.Parse(e.GetRawText()), null, "result_envelope") is { IsValid: false } parsed)
+            {
+                v.AddError(parsed.ErrorField ?? "result_envelope", parsed.Error!);
             }
         }
 
