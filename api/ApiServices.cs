@@ -41,6 +41,7 @@ public static class ApiServices
         services.AddSingleton<TokenAuthenticator>();
         services.AddSingleton<VersionGate>();
         services.AddSingleton<ClusterInfoBuilder>();
+        services.AddSingleton<FleetSnapshotReader>();
         services.AddSingleton(sp =>
         {
             var builder = sp.GetRequiredService<ClusterInfoBuilder>();

@@ -30,10 +30,10 @@ public static partial class ApiRoutes
     { AlsoHead = true };
 
     public static ApiRoute ClusterInfo { get; } = new(nameof(ClusterInfo), "GET", RouteTemplates.ClusterInfo, RoutePolicy.Discovery,
-        (HttpContext context, ClusterInfoBuilder builder) =>
+        async (HttpContext context, ClusterInfoBuilder builder, FleetSnapshotReader fleet, CancellationToken token) =>
         {
             var ns = ApiRequest.Of(context).Namespace;
-            return ApiResults.Json(builder.Build(ns, WorkerFleetSummary.Empty(ns), TaskRepairSnapshot.Default));
+            return ApiResults.Json(builder.Build(ns, await fleet.ReadFleetAsync(ns, token), await fleet.ReadRepairAsync(token)));
         });
 }
 

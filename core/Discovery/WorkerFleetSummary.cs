@@ -25,6 +25,16 @@ public sealed record WorkerFleetSummary
     [JsonPropertyName("workers")]
     public required IReadOnlyList<FleetWorker> Workers { get; init; }
 
+    /// <summary>Live workers whose cohort is draining (included in <see cref="ActiveWorkers"/>); absent until read.</summary>
+    [JsonPropertyName("draining_workers")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? DrainingWorkers { get; init; }
+
+    /// <summary>Registered workers whose last heartbeat is older than the stale window; absent until read.</summary>
+    [JsonPropertyName("stale_workers")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? StaleWorkers { get; init; }
+
     public static WorkerFleetSummary Empty(string requestNamespace) => new()
     {
         Namespace = requestNamespace,
