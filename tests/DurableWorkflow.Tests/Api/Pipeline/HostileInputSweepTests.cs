@@ -92,6 +92,55 @@ public sealed class HostileInputSweepTests(BootstrappedDatabase database, ITestO
         Assert.True(failures.IsEmpty, $"{failures.Count} bad answers:\n" + string.Join("\n", failures.OrderBy(f => f, StringComparer.Ordinal).Take(60)));
     }
 
+    /// <summary>
+    /// The sweep above reaches command handling only as far as validation, since its task ids do not exist; here every
+    /// hostile command body is completed against a real leased workflow task, so the engine's command paths run too.
+    /// </summary>
+    [Fact]
+    public async Task Defect4_hostile_commands_completing_a_really_leased_workflow_task_never_answer_5xx()
+    {
+        var route = MappedRoutes.All(server).Single(r => r.Pattern == "/api/worker/workflow-tasks/{taskId}/complete");
+        var body = BaseBody(route);
+        var cases = Slots(body).Where(slot => slot.Pointer.StartsWith("/commands", StringComparison.Ordinal))
+            .SelectMany(slot => ValueCases.Select(value => (Case: $"{slot.Pointer}={value}", Body: slot.Replace(value))))
+            .Prepend((Case: "base", Body: body.ToJsonString()))
+            .ToList();
+        var failures = new ConcurrentBag<string>();
+        var statuses = new ConcurrentDictionary<int, int>();
+        const int Lanes = 3;
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, Lanes), async (lane, ct) =>
+        {
+            using var harness = await WorkflowHarness.CreateAsync(server);
+            foreach (var (label, text) in cases.Where((_, i) => i % Lanes == lane))
+            {
+                await harness.StartAsync();
+                var task = await harness.PollAsync();
+                var completion = text
+                    .Replace("\"sweep-worker\"", $"\"{harness.WorkerId}\"", StringComparison.Ordinal)
+                    .Replace("\"workflow_task_attempt\":1", $"\"workflow_task_attempt\":{task["workflow_task_attempt"]}", StringComparison.Ordinal);
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/worker/workflow-tasks/{task["task_id"]}/complete")
+                {
+                    Content = new ByteArrayContent(Encoding.UTF8.GetBytes(completion)),
+                };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                using var response = await harness.Worker.SendAsync(request, ct);
+                var status = (int)response.StatusCode;
+                statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
+                var answer = await response.Content.ReadAsStringAsync(ct);
+                if (status >= 500 || (status >= 400 && !HasEnvelope(answer)))
+                {
+                    failures.Add($"{status} [{label}] {Shorten(answer)}");
+                }
+            }
+        });
+
+        output.WriteLine($"{cases.Count} completions of leased tasks; statuses: " +
+            string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}")));
+        Assert.True(statuses.GetValueOrDefault(200) > 0, "no completion was accepted, so the command paths never ran");
+        Assert.True(failures.IsEmpty, $"{failures.Count} bad answers:\n" + string.Join("\n", failures.OrderBy(f => f, StringComparer.Ordinal).Take(60)));
+    }
+
     [Fact]
     public async Task Defect4_a_body_that_is_not_utf8_is_malformed_json_and_hostile_strings_are_named_in_a_422()
     {

@@ -79,7 +79,7 @@ public class PayloadInputTests
 
     [Theory]
     [InlineData("{\"codec\":\"avro\",\"blob\":\"wwHioz3/VYAiNwwCChBvcmRlci00MgA=\"}")]
-    [InlineData("{\"blob\":\"opaque, never decoded by the server\",\"codec\":\"avro\"}")]
+    [InlineData("{\"blob\":\"wwHioz3/VYAiNwwA\",\"codec\":\"avro\"}")]
     [InlineData("{\"codec\":\"avro\",\"external_storage\":{\"schema\":\"durable-workflow.v2.external-payload-reference.v1\",\"uri\":\"s3://b/k\",\"sha256\":\"ab\",\"size_bytes\":3,\"codec\":\"avro\"}}")]
     public void an_envelope_passes_through_unchanged(string json)
     {
