@@ -99,7 +99,7 @@ public sealed class HostileInputSweepTests(BootstrappedDatabase database, ITestO
     [Fact]
     public async Task Defect4_hostile_commands_completing_a_really_leased_workflow_task_never_answer_5xx()
     {
-        var route = MappedRoutes.All(server).Single(r => r.Pattern == "/api/worker/workflow-tasks/{taskId}/complete");
+        var route = MappedRoutes.All().Single(r => r.Pattern == "/api/worker/workflow-tasks/{taskId}/complete");
         var body = BaseBody(route);
         var cases = Slots(body).Where(slot => slot.Pointer.StartsWith("/commands", StringComparison.Ordinal))
             .SelectMany(slot => ValueCases.Select(value => (Case: $"{slot.Pointer}={value}", Body: slot.Replace(value))))
