@@ -5,25 +5,37 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-// The Azure Functions isolated worker: the host owns the public HTTP front end and routes each request to one function
-// in Routes/, which hands it to the same pipeline the standalone server maps.
-var builder = FunctionsApplication.CreateBuilder(args);
-builder.ConfigureFunctionsWebApplication();
-builder.Services.AddDurableWorkflowApi();
+namespace DurableWorkflow.Functions;
 
-// Durable timers and activity timeouts fire on every node, as on a standalone node; the scheduler runs from its timer trigger.
-builder.Services.AddHostedService<TimerPumpService>();
-
-var app = builder.Build();
-try
+/// <summary>
+/// The Azure Functions isolated worker: the host owns the public HTTP front end and routes each request to one function
+/// in Routes/, which hands it to the same pipeline the standalone server maps. An explicit entry class rather than
+/// top-level statements: the test project references both hosts, and each top-level <c>Program</c> would be public.
+/// </summary>
+public static class FunctionsProgram
 {
-    app.Services.GetRequiredService<ServerSettings>();
-}
-catch (ConfigurationException ex)
-{
-    await Console.Error.WriteLineAsync($"Invalid configuration: {ex.Message}");
-    return 1;
-}
+    public static async Task<int> Main(string[] args)
+    {
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
+        builder.Services.AddDurableWorkflowApi();
 
-await app.RunAsync();
-return 0;
+        // Durable timers and activity timeouts fire on every node, as on a standalone node; the scheduler runs from
+        // its timer trigger instead of an in-process timer.
+        builder.Services.AddHostedService<TimerPumpService>();
+
+        using var app = builder.Build();
+        try
+        {
+            app.Services.GetRequiredService<ServerSettings>();
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync($"Invalid configuration: {ex.Message}");
+            return 1;
+        }
+
+        await app.RunAsync();
+        return 0;
+    }
+}

@@ -21,6 +21,9 @@ public static class TestEnvironment
 
     public static string ServerAssembly => Path.Combine(RepoRoot, "server", "bin", BuildConfiguration, "net10.0", "DurableWorkflow.Server.dll");
 
+    /// <summary>The isolated worker's build output is the function app root: host.json and functions.metadata sit beside it.</summary>
+    public static string FunctionsAssembly => Path.Combine(RepoRoot, "functions", "bin", BuildConfiguration, "net10.0", "DurableWorkflow.Functions.dll");
+
     public static string BootstrapAssembly => Path.Combine(RepoRoot, "dbup", "bin", BuildConfiguration, "net10.0", "DurableWorkflow.Bootstrap.dll");
 
     private static string Required(string name) =>

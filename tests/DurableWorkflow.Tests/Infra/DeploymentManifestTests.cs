@@ -22,39 +22,28 @@ public sealed partial class DeploymentManifestTests
         JsonNode.Parse(await File.ReadAllTextAsync(InfraPaths.InRepo(parts), InfraTest.Token))!;
 
     [Fact]
-    public async Task Host_json_starts_the_functions_assembly_and_forwards_http_under_api()
+    public async Task Host_json_is_an_isolated_worker_app_root_with_http_under_api()
     {
         var host = await ReadJsonAsync("host.json");
 
         Assert.Equal("2.0", (string)host["version"]!);
-        Assert.Equal(FunctionsAssemblyName(), (string)host["customHandler"]!["description"]!["defaultExecutablePath"]!);
-        Assert.True((bool)host["customHandler"]!["enableForwardingHttpRequest"]!);
+        Assert.Null(host["customHandler"]);
         Assert.Equal("api", (string)host["extensions"]!["http"]!["routePrefix"]!);
         Assert.Null(host["extensionBundle"]);
+        var settings = await ReadJsonAsync("functions", "local.settings.json");
+        Assert.Equal("dotnet-isolated", (string)settings["Values"]!["FUNCTIONS_WORKER_RUNTIME"]!);
     }
 
     [Fact]
-    public async Task Function_folders_are_exactly_the_http_catch_all_and_the_scheduler_timer()
+    public async Task Functions_are_indexed_from_code_and_the_timer_schedule_is_an_app_setting()
     {
-        var functions = Directory.EnumerateDirectories(InfraPaths.InRepo("functions"))
-            .Where(d => File.Exists(Path.Combine(d, "function.json")))
-            .Select(Path.GetFileName)
-            .Order(StringComparer.Ordinal)
-            .ToList();
-        Assert.Equal(["SchedulerTick", "api"], functions);
+        // The worker SDK generates the function metadata; a function.json would be a second, stale source.
+        var sep = Path.DirectorySeparatorChar;
+        var functionJson = Directory.GetFiles(InfraPaths.InRepo("functions"), "function.json", SearchOption.AllDirectories);
+        Assert.DoesNotContain(functionJson, f => !f.Contains($"{sep}bin{sep}", StringComparison.Ordinal) && !f.Contains($"{sep}obj{sep}", StringComparison.Ordinal));
 
-        var api = (await ReadJsonAsync("functions", "api", "function.json"))["bindings"]!.AsArray();
-        var trigger = Assert.Single(api, b => (string)b!["type"]! == "httpTrigger")!;
-        Assert.Equal("{*rest}", (string)trigger["route"]!);
-        Assert.Equal("anonymous", (string)trigger["authLevel"]!);
-        Assert.Null(trigger["methods"]);
-        Assert.Single(api, b => (string)b!["type"]! == "http" && (string)b["direction"]! == "out");
-        Assert.Equal(2, api.Count);
-
-        var timer = Assert.Single((await ReadJsonAsync("functions", "SchedulerTick", "function.json"))["bindings"]!.AsArray())!;
-        Assert.Equal("timerTrigger", (string)timer["type"]!);
-        Assert.False((bool)timer["runOnStartup"]!);
-        var schedule = (string)timer["schedule"]!;
+        var source = await File.ReadAllTextAsync(InfraPaths.InRepo("functions", "Scheduling", "SchedulerTickFunction.cs"), InfraTest.Token);
+        var schedule = Assert.Single(TimerSchedule().Matches(source)).Groups[1].Value;
         var setting = Assert.Single(PercentSetting().Matches(schedule)).Groups[1].Value;
         var resources = await File.ReadAllTextAsync(Path.Combine(InfraPaths.InfraDirectory, "resources.bicep"), InfraTest.Token);
         Assert.Matches($@"(?m)^\s*{setting}\s*:", resources);
@@ -140,6 +129,9 @@ public sealed partial class DeploymentManifestTests
             }
         }
     }
+
+    [GeneratedRegex(@"\[TimerTrigger\(""([^""]+)""")]
+    private static partial Regex TimerSchedule();
 
     [GeneratedRegex(@"%([A-Za-z0-9_]+)%")]
     private static partial Regex PercentSetting();
