@@ -38,7 +38,7 @@ public sealed partial class FunctionsWorkerTests(FunctionsWorker fixture) : ICla
         var onDisk = FunctionShape.FromMetadataFile(Path.Combine(Host.AppDirectory, "functions.metadata"));
 
         FunctionMetadataRules.AssertMatchesRouteTable(fromWorker);
-        Assert.Equal(onDisk.Select(f => (f.Name, f.Trigger.ToJsonString())).Order(), fromWorker.Select(f => (f.Name, f.Trigger.ToJsonString())).Order());
+        Assert.Equal(onDisk.Select(f => (f.Name, f.Canonical)).Order(), fromWorker.Select(f => (f.Name, f.Canonical)).Order());
         Assert.True(Host.InitResponse.Capabilities.ContainsKey("HttpUri"), "the worker advertises no HttpUri");
     }
 
@@ -146,11 +146,13 @@ public sealed partial class FunctionsWorkerTests(FunctionsWorker fixture) : ICla
         var invoked = Host.Invocations.Skip(before).ToList();
         Assert.All(invoked, i => Assert.True(i.Succeeded, $"{i.FunctionName}: {i.Response.Result.Exception?.Message}"));
         var names = invoked.Select(i => i.FunctionName).ToHashSet();
-        Assert.Superset(names, new HashSet<string>
-        {
-            nameof(ApiRoutes.RegisterWorker), nameof(ApiRoutes.StartWorkflow), nameof(ApiRoutes.PollWorkflowTask),
-            nameof(ApiRoutes.CompleteWorkflowTask), nameof(ApiRoutes.DescribeWorkflow),
-        });
+        Assert.Superset(
+            new HashSet<string>
+            {
+                nameof(ApiRoutes.RegisterWorker), nameof(ApiRoutes.StartWorkflow), nameof(ApiRoutes.PollWorkflowTask),
+                nameof(ApiRoutes.CompleteWorkflowTask), nameof(ApiRoutes.DescribeWorkflow),
+            },
+            names);
     }
 
     [Fact]
