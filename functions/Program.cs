@@ -1,6 +1,5 @@
 using DurableWorkflow.Api;
 using DurableWorkflow.Api.Hosting;
-using DurableWorkflow.Core.Configuration;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -25,13 +24,9 @@ public static class FunctionsProgram
         builder.Services.AddHostedService<TimerPumpService>();
 
         using var app = builder.Build();
-        try
+        if (app.Services.ConfigurationError() is { } configurationError)
         {
-            app.Services.GetRequiredService<ServerSettings>();
-        }
-        catch (ConfigurationException ex)
-        {
-            await Console.Error.WriteLineAsync($"Invalid configuration: {ex.Message}");
+            await Console.Error.WriteLineAsync(configurationError);
             return 1;
         }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the deployable Functions package: a self-contained linux-x64 publish of ./functions, zipped on Linux
-# so the custom-handler executable keeps its run bit (EP and Dedicated plans do not chmod it for us).
+# Builds the deployable Functions package: a self-contained linux-x64 publish of the isolated worker in ./functions,
+# zipped on Linux so the worker executable keeps its run bit (EP and Dedicated plans do not chmod it for us).
 #
 #   infra/package.sh [--output ZIP] [--build-id ID] [--publish-dir DIR]
 #
@@ -58,10 +58,6 @@ ARTIFACTS="${DW_PACKAGE_ARTIFACTS_PATH:-$WORK/artifacts}"
 rm -rf "$PUBLISH_DIR"
 mkdir -p "$PUBLISH_DIR"
 
-# The executable name is whatever host.json tells the Functions host to start.
-EXE="$(sed -n 's/.*"defaultExecutablePath"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$ROOT/host.json" | head -n 1)"
-[ -n "$EXE" ] || die "host.json has no customHandler.description.defaultExecutablePath"
-
 echo "package: build id $BUILD_ID"
 echo "package: dotnet publish functions (Release, linux-x64, self-contained, invariant globalization) -> $PUBLISH_DIR"
 dotnet publish "$ROOT/functions/DurableWorkflow.Functions.csproj" \
@@ -73,10 +69,17 @@ dotnet publish "$ROOT/functions/DurableWorkflow.Functions.csproj" \
   -o "$PUBLISH_DIR" \
   -nologo
 
-# Layout the Functions host expects at the package root.
-for f in host.json api/function.json SchedulerTick/function.json "$EXE"; do
+# Layout the Functions host expects at the package root: host.json, the worker-indexed metadata, the worker
+# description (which names the executable the host starts) and the SDK's extension bundle.
+for f in host.json functions.metadata worker.config.json extensions.json; do
   [ -f "$PUBLISH_DIR/$f" ] || die "publish output lacks $f"
 done
+[ -n "$(ls -A "$PUBLISH_DIR/.azurefunctions" 2>/dev/null)" ] || die "publish output lacks .azurefunctions/"
+[ -z "$(find "$PUBLISH_DIR" -name function.json -print -quit)" ] || die "publish output contains a function.json (metadata comes from functions.metadata)"
+EXE="$(sed -n 's/.*"defaultExecutablePath"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$PUBLISH_DIR/worker.config.json" | head -n 1)"
+EXE="${EXE#\{WorkerRoot\}}"
+[ -n "$EXE" ] && [ "$EXE" != "dotnet" ] || die "worker.config.json names no self-contained executable (got '${EXE:-}')"
+[ -f "$PUBLISH_DIR/$EXE" ] || die "publish output lacks $EXE"
 [ -x "$PUBLISH_DIR/$EXE" ] || die "publish output: $EXE is not executable"
 [ ! -e "$PUBLISH_DIR/local.settings.json" ] || die "publish output contains local.settings.json (local secrets must never ship)"
 
@@ -126,17 +129,20 @@ import sys, zipfile
 out, exe = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(out) as z:
     infos = {i.filename: i for i in z.infolist()}
-    missing = [n for n in ("host.json", "api/function.json", "SchedulerTick/function.json", exe) if n not in infos]
+    required = ("host.json", "functions.metadata", "worker.config.json", "extensions.json", exe)
+    missing = [n for n in required if n not in infos]
+    if not any(n.startswith(".azurefunctions/") for n in infos):
+        missing.append(".azurefunctions/")
     if missing:
         sys.exit("package: ERROR: zip lacks " + ", ".join(missing))
     mode = infos[exe].external_attr >> 16
     if not mode & 0o100:
         sys.exit("package: ERROR: %s has mode %o in the zip (no owner-exec bit)" % (exe, mode & 0o7777))
-    print("package: verified zip root: host.json, api/function.json, SchedulerTick/function.json, %s (mode %o); %d entries"
+    print("package: verified zip root: host.json, functions.metadata, worker.config.json, extensions.json, .azurefunctions/, %s (mode %o); %d entries"
           % (exe, mode & 0o7777, len(infos)))
 PY
 elif command -v unzip >/dev/null 2>&1; then
-  unzip -Z "$OUTPUT" "$EXE" host.json api/function.json SchedulerTick/function.json
+  unzip -Z "$OUTPUT" "$EXE" host.json functions.metadata worker.config.json extensions.json
 else
   echo "package: WARNING: no python3 or unzip on PATH; zip layout not re-read"
 fi

@@ -4,7 +4,7 @@ using System.Runtime.Versioning;
 
 namespace DurableWorkflow.Tests.Infra;
 
-/// <summary>infra/package.sh: the zip root the Functions host needs, with the handler's run bit intact.</summary>
+/// <summary>infra/package.sh: the zip root the Functions host needs for the isolated worker, with the worker's run bit intact.</summary>
 [SupportedOSPlatform("linux")]
 public sealed class PackageScriptTests
 {
@@ -95,10 +95,13 @@ public sealed class PackageScriptTests
 
     private static void AssertHostLayout(ZipArchive archive)
     {
-        foreach (var name in new[] { "host.json", "api/function.json", "SchedulerTick/function.json" })
+        foreach (var name in new[] { "host.json", "functions.metadata", "worker.config.json", "extensions.json" })
         {
             Assert.Contains(archive.Entries, e => e.FullName == name);
         }
+
+        Assert.Contains(archive.Entries, e => e.FullName.StartsWith(".azurefunctions/", StringComparison.Ordinal));
+        Assert.DoesNotContain(archive.Entries, e => e.Name == "function.json");
 
         var executable = Assert.Single(archive.Entries, e => e.FullName == ExecutableName);
         var mode = executable.ExternalAttributes >> 16;

@@ -98,12 +98,17 @@ internal sealed class StubSandbox : IDisposable
                 name.StartsWith("STUB_", StringComparison.Ordinal));
     }
 
+    /// <summary>What the worker SDK writes for a self-contained publish: the host starts the apphost.</summary>
+    public const string WorkerConfig = """{"description":{"language":"dotnet-isolated","defaultExecutablePath":"{WorkerRoot}DurableWorkflow.Functions","defaultWorkerPath":"DurableWorkflow.Functions.dll","workerIndexing":"true"}}""";
+
     public static void WriteFixtureZip(string path, int executableMode, bool includeExecutable = true)
     {
         using var archive = ZipFile.Open(path, ZipArchiveMode.Create);
         AddEntry(archive, "host.json", File.ReadAllText(InfraPaths.InRepo("host.json")), Convert.ToInt32("100644", 8));
-        AddEntry(archive, "api/function.json", File.ReadAllText(InfraPaths.InRepo("functions", "api", "function.json")), Convert.ToInt32("100644", 8));
-        AddEntry(archive, "SchedulerTick/function.json", File.ReadAllText(InfraPaths.InRepo("functions", "SchedulerTick", "function.json")), Convert.ToInt32("100644", 8));
+        AddEntry(archive, "functions.metadata", "[]", Convert.ToInt32("100644", 8));
+        AddEntry(archive, "worker.config.json", WorkerConfig, Convert.ToInt32("100644", 8));
+        AddEntry(archive, "extensions.json", """{"extensions":[]}""", Convert.ToInt32("100644", 8));
+        AddEntry(archive, ".azurefunctions/Microsoft.Azure.Functions.Worker.Extensions.dll", "stub", Convert.ToInt32("100644", 8));
         if (includeExecutable)
         {
             AddEntry(archive, "DurableWorkflow.Functions", "\u007fELF stub", executableMode);
@@ -208,10 +213,12 @@ internal sealed class StubSandbox : IDisposable
           *" publish "*)
             out=""
             while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift 2 ;; *) shift ;; esac; done
-            mkdir -p "$out/api" "$out/SchedulerTick"
+            mkdir -p "$out/.azurefunctions"
             cp "$STUB_REPO/host.json" "$out/host.json"
-            cp "$STUB_REPO/functions/api/function.json" "$out/api/function.json"
-            cp "$STUB_REPO/functions/SchedulerTick/function.json" "$out/SchedulerTick/function.json"
+            echo '[]' > "$out/functions.metadata"
+            echo '{"extensions":[]}' > "$out/extensions.json"
+            echo 'stub' > "$out/.azurefunctions/Microsoft.Azure.Functions.Worker.Extensions.dll"
+            printf '%s\n' '{"description":{"language":"dotnet-isolated","defaultExecutablePath":"{WorkerRoot}DurableWorkflow.Functions","defaultWorkerPath":"DurableWorkflow.Functions.dll"}}' > "$out/worker.config.json"
             if [ "${STUB_PUBLISH_NO_EXE:-}" != "1" ]; then
               printf '#!/bin/sh\necho stub handler\n' > "$out/DurableWorkflow.Functions"
               chmod 755 "$out/DurableWorkflow.Functions"
