@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the deployable Functions package: a self-contained linux-x64 publish of the isolated worker in ./functions,
-# zipped on Linux so the worker executable keeps its run bit (EP and Dedicated plans do not chmod it for us).
+# Builds the deployable Functions package: a framework-dependent linux-x64 publish of ./functions (the .NET isolated
+# worker), zipped, and read back to check the layout the Functions host loads.
 #
 #   infra/package.sh [--output ZIP] [--build-id ID] [--publish-dir DIR]
 #
@@ -12,7 +12,7 @@
 # Environment: DW_PACKAGE_ZIP_TOOL=auto|zip|python3 (default auto: zip when on PATH, else python3),
 #              DW_PACKAGE_ARTIFACTS_PATH (MSBuild bin/obj root; default: a temporary folder, so a package build never
 #              touches the repo's own obj/ folders that IDEs and test runs use).
-# External tools are looked up on PATH: dotnet, zip or python3.
+# External tools are looked up on PATH: dotnet, python3 (layout check), and zip unless python3 zips.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,30 +58,81 @@ ARTIFACTS="${DW_PACKAGE_ARTIFACTS_PATH:-$WORK/artifacts}"
 rm -rf "$PUBLISH_DIR"
 mkdir -p "$PUBLISH_DIR"
 
+WORKER="$(sed -n 's:.*<AssemblyName>\([^<]*\)</AssemblyName>.*:\1:p' "$ROOT/functions/DurableWorkflow.Functions.csproj" | head -n 1)"
+[ -n "$WORKER" ] || die "functions/DurableWorkflow.Functions.csproj has no <AssemblyName>"
+command -v python3 >/dev/null 2>&1 || die "python3 is needed to check the package layout (apt-get install python3)"
+
 echo "package: build id $BUILD_ID"
-echo "package: dotnet publish functions (Release, linux-x64, self-contained, invariant globalization) -> $PUBLISH_DIR"
+# Framework-dependent: the DOTNET-ISOLATED|10.0 stack carries the .NET and ASP.NET Core runtimes, and the SDK's
+# worker.config.json then starts the worker as `dotnet <assembly>`, the form the host can pre-start as a placeholder.
+echo "package: dotnet publish functions (Release, linux-x64, framework-dependent) -> $PUBLISH_DIR"
 dotnet publish "$ROOT/functions/DurableWorkflow.Functions.csproj" \
-  -c Release -r linux-x64 --self-contained \
-  -p:InvariantGlobalization=true \
+  -c Release -r linux-x64 --self-contained false \
   -p:InformationalVersion="$BUILD_ID" \
   -p:IncludeSourceRevisionInInformationalVersion=false \
   --artifacts-path "$ARTIFACTS" \
   -o "$PUBLISH_DIR" \
   -nologo
 
-# Layout the Functions host expects at the package root: host.json, the worker-indexed metadata, the worker
-# description (which names the executable the host starts) and the SDK's extension bundle.
-for f in host.json functions.metadata worker.config.json extensions.json; do
-  [ -f "$PUBLISH_DIR/$f" ] || die "publish output lacks $f"
-done
-[ -n "$(ls -A "$PUBLISH_DIR/.azurefunctions" 2>/dev/null)" ] || die "publish output lacks .azurefunctions/"
-[ -z "$(find "$PUBLISH_DIR" -name function.json -print -quit)" ] || die "publish output contains a function.json (metadata comes from functions.metadata)"
-EXE="$(sed -n 's/.*"defaultExecutablePath"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$PUBLISH_DIR/worker.config.json" | head -n 1)"
-EXE="${EXE#\{WorkerRoot\}}"
-[ -n "$EXE" ] && [ "$EXE" != "dotnet" ] || die "worker.config.json names no self-contained executable (got '${EXE:-}')"
-[ -f "$PUBLISH_DIR/$EXE" ] || die "publish output lacks $EXE"
-[ -x "$PUBLISH_DIR/$EXE" ] || die "publish output: $EXE is not executable"
-[ ! -e "$PUBLISH_DIR/local.settings.json" ] || die "publish output contains local.settings.json (local secrets must never ship)"
+# check_layout KIND PATH WORKER: KIND=dir reads the publish folder, KIND=zip the package. Both must hold the app root
+# the host loads: host.json (no customHandler), worker.config.json running `dotnet <worker>.dll`, functions.metadata
+# (the worker-indexed functions, SchedulerTick among them), extensions.json and the .azurefunctions/ files it names.
+check_layout() {
+  python3 - "$@" <<'PY'
+import json, os, sys, zipfile
+kind, path, worker = sys.argv[1], sys.argv[2], sys.argv[3]
+if kind == "zip":
+    z = zipfile.ZipFile(path)
+    names = {n.rstrip("/") for n in z.namelist()}
+    read = lambda n: z.read(n).decode("utf-8-sig")
+else:
+    names = set()
+    for folder, _, files in os.walk(path):
+        names.update(os.path.relpath(os.path.join(folder, f), path).replace(os.sep, "/") for f in files)
+    read = lambda n: open(os.path.join(path, n), encoding="utf-8-sig").read()
+where = "zip" if kind == "zip" else "publish output"
+def fail(message):
+    sys.exit("package: ERROR: %s: %s" % (where, message))
+assembly = worker + ".dll"
+for required in ("host.json", "worker.config.json", "functions.metadata", "extensions.json", assembly):
+    if required not in names:
+        fail("lacks " + required)
+legacy = sorted(n for n in names if n == "function.json" or n.endswith("/function.json"))
+if legacy:
+    fail("holds function.json files (%s); the worker indexes its functions from code" % ", ".join(legacy))
+if any(n == "local.settings.json" or n.endswith("/local.settings.json") for n in names):
+    fail("contains local.settings.json (local secrets must never ship)")
+if "customHandler" in json.loads(read("host.json")):
+    fail("host.json still has a customHandler section")
+description = json.loads(read("worker.config.json"))["description"]
+if description.get("language") != "dotnet-isolated":
+    fail("worker.config.json language is %r, not dotnet-isolated" % description.get("language"))
+if description.get("defaultExecutablePath") != "dotnet" or description.get("defaultWorkerPath") != assembly:
+    fail("worker.config.json starts %r %r; a framework-dependent package runs 'dotnet %s'"
+         % (description.get("defaultExecutablePath"), description.get("defaultWorkerPath"), assembly))
+functions = json.loads(read("functions.metadata"))
+if not functions:
+    fail("functions.metadata lists no function")
+scripts = sorted({f.get("scriptFile") for f in functions} - {assembly})
+if scripts:
+    fail("functions.metadata points at %s, not %s" % (", ".join(map(str, scripts)), assembly))
+timers = [f["name"] for f in functions if any(b.get("type") == "timerTrigger" for b in f.get("bindings", []))]
+if timers != ["SchedulerTick"]:
+    fail("functions.metadata timer functions are %s, expected exactly SchedulerTick" % timers)
+loaders = [e.get("hintPath", "") for e in json.loads(read("extensions.json"))["extensions"]]
+dot = sorted(n for n in names if n.startswith(".azurefunctions/"))
+if not dot:
+    fail("lacks the .azurefunctions/ folder")
+for hint in loaders:
+    hint = hint[2:] if hint.startswith("./") else hint
+    if hint not in names:
+        fail("extensions.json names %s, which is missing" % hint)
+print("package: verified %s: host.json, worker.config.json (dotnet %s), functions.metadata (%d functions), "
+      "extensions.json, .azurefunctions/ (%d files), no function.json; %d entries" % (where, assembly, len(functions), len(dot), len(names)))
+PY
+}
+
+check_layout dir "$PUBLISH_DIR" "$WORKER" || exit 1
 
 if [ "$ZIP_TOOL" = "auto" ]; then
   if command -v zip >/dev/null 2>&1; then
@@ -89,18 +140,18 @@ if [ "$ZIP_TOOL" = "auto" ]; then
   elif command -v python3 >/dev/null 2>&1; then
     ZIP_TOOL=python3
   else
-    die "neither zip nor python3 is on PATH (apt-get install zip)"
+    die "no zip on PATH (apt-get install zip)"
   fi
 fi
 
 rm -f "$OUTPUT"
 case "$ZIP_TOOL" in
   zip)
-    echo "package: zip (Info-ZIP keeps unix modes) -> $OUTPUT"
+    echo "package: zip -> $OUTPUT"
     (cd "$PUBLISH_DIR" && zip -q -r -X "$OUTPUT" .)
     ;;
   python3)
-    echo "package: python3 zipfile (unix modes in external_attr) -> $OUTPUT"
+    echo "package: python3 zipfile -> $OUTPUT"
     python3 - "$PUBLISH_DIR" "$OUTPUT" <<'PY'
 import os, stat, sys, zipfile
 src, out = sys.argv[1], sys.argv[2]
@@ -122,29 +173,7 @@ PY
 esac
 [ -s "$OUTPUT" ] || die "zip tool produced no $OUTPUT"
 
-# Evidence: read the zip back and check the root layout and the run bit.
-if command -v python3 >/dev/null 2>&1; then
-  python3 - "$OUTPUT" "$EXE" <<'PY'
-import sys, zipfile
-out, exe = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(out) as z:
-    infos = {i.filename: i for i in z.infolist()}
-    required = ("host.json", "functions.metadata", "worker.config.json", "extensions.json", exe)
-    missing = [n for n in required if n not in infos]
-    if not any(n.startswith(".azurefunctions/") for n in infos):
-        missing.append(".azurefunctions/")
-    if missing:
-        sys.exit("package: ERROR: zip lacks " + ", ".join(missing))
-    mode = infos[exe].external_attr >> 16
-    if not mode & 0o100:
-        sys.exit("package: ERROR: %s has mode %o in the zip (no owner-exec bit)" % (exe, mode & 0o7777))
-    print("package: verified zip root: host.json, functions.metadata, worker.config.json, extensions.json, .azurefunctions/, %s (mode %o); %d entries"
-          % (exe, mode & 0o7777, len(infos)))
-PY
-elif command -v unzip >/dev/null 2>&1; then
-  unzip -Z "$OUTPUT" "$EXE" host.json functions.metadata worker.config.json extensions.json
-else
-  echo "package: WARNING: no python3 or unzip on PATH; zip layout not re-read"
-fi
+# Evidence: read the zip back; hidden .azurefunctions/ must have made it in.
+check_layout zip "$OUTPUT" "$WORKER" || { rm -f "$OUTPUT"; exit 1; }
 
 echo "package: wrote $OUTPUT ($(wc -c <"$OUTPUT" | tr -d ' ') bytes, build id $BUILD_ID)"

@@ -1,4 +1,4 @@
-// Everything inside the resource group. See infra/README-deploy.md for the why of each choice.
+// Everything inside the resource group. README.md ("Deploy to Azure") gives the why of each choice.
 param environmentName string
 param location string
 param tags object
@@ -344,7 +344,10 @@ func kvRef(secretUri string) string => '@Microsoft.KeyVault(SecretUri=${secretUr
 // same id into the assemblies, so a re-provision that drops the setting still advertises the right build.
 var commonSettings = {
   FUNCTIONS_EXTENSION_VERSION: '~4'
-  FUNCTIONS_WORKER_RUNTIME: 'custom'
+  FUNCTIONS_WORKER_RUNTIME: 'dotnet-isolated'
+  // The package is framework-dependent (worker.config.json runs `dotnet DurableWorkflow.Functions.dll`), so the host
+  // may pre-start the worker from the stack's runtime and specialise it; a version mismatch only means a normal start.
+  WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED: '1'
   WEBSITE_RUN_FROM_PACKAGE: '1'
   SCM_DO_BUILD_DURING_DEPLOYMENT: 'false'
   ENABLE_ORYX_BUILD: 'false'
@@ -384,7 +387,7 @@ var stagingSticky = {
 }
 
 var siteConfigCommon = {
-  linuxFxVersion: '' // the portal's "Custom Handler" stack on Linux
+  linuxFxVersion: 'DOTNET-ISOLATED|10.0' // the stack provides the .NET 10 and ASP.NET Core runtimes the worker runs on
   healthCheckPath: '/api/ready'
   functionAppScaleLimit: 10
   ftpsState: 'Disabled'

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 
 namespace DurableWorkflow.Tests.Infra;
 
@@ -119,11 +120,19 @@ public sealed partial class BicepTemplateTests
     }
 
     [Fact]
-    public async Task Sites_run_the_custom_handler_on_elastic_premium_with_ready_gates()
+    public async Task Sites_run_the_dotnet_isolated_worker_on_elastic_premium_with_ready_gates()
     {
         var template = await BuildToJsonAsync("resources.bicep");
         var siteConfig = template["variables"]!["siteConfigCommon"]!;
         Assert.Equal("/api/ready", (string)siteConfig["healthCheckPath"]!);
+        Assert.False((bool)siteConfig["use32BitWorkerProcess"]!); // the dotnet-isolated placeholder only serves 64-bit hosts
+
+        // The stack's .NET version is the one the worker targets: the package is framework-dependent.
+        var stack = ((string)siteConfig["linuxFxVersion"]!).Split('|');
+        Assert.Equal("DOTNET-ISOLATED", stack[0]);
+        var props = XDocument.Load(InfraPaths.InRepo("Directory.Build.props"));
+        var targetFramework = props.Descendants("TargetFramework").Single().Value.Trim();
+        Assert.Equal("net" + stack[1], targetFramework);
 
         var resources = Resources(template);
         var plan = Assert.Single(resources, r => (string)r["type"]! == "Microsoft.Web/serverfarms");
@@ -138,7 +147,10 @@ public sealed partial class BicepTemplateTests
 
         // The app settings are built from a Bicep object, so check the source for the settings that carry behaviour.
         var source = await File.ReadAllTextAsync(Path.Combine(InfraPaths.InfraDirectory, "resources.bicep"), InfraTest.Token);
-        Assert.Matches(Setting("FUNCTIONS_WORKER_RUNTIME", "'custom'"), source);
+        Assert.Matches(Setting("FUNCTIONS_WORKER_RUNTIME", "'dotnet-isolated'"), source);
+        Assert.Matches(Setting("FUNCTIONS_EXTENSION_VERSION", "'~4'"), source);
+        Assert.Matches(Setting("WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED", "'1'"), source);
+        Assert.DoesNotContain("CUSTOMHANDLER", source, StringComparison.OrdinalIgnoreCase);
         Assert.Matches(Setting("WEBSITE_SWAP_WARMUP_PING_PATH", "'/api/ready'"), source);
         Assert.Matches(Setting("WEBSITE_SWAP_WARMUP_PING_STATUSES", "'200'"), source);
         Assert.Matches(Setting("AzureWebJobsStorage__credential", "'managedidentity'"), source);
@@ -148,6 +160,22 @@ public sealed partial class BicepTemplateTests
         {
             Assert.Matches(Setting(secret, @"kvRef\("), source);
         }
+    }
+
+    [Fact]
+    public async Task Sticky_timer_switch_names_the_worker_timer_function()
+    {
+        // AzureWebJobs_<function name>_Disabled only acts when <function name> is the name the worker registers.
+        var template = await BuildToJsonAsync("resources.bicep");
+        var switchName = Assert.Single(
+            template["variables"]!["prodSticky"]!.AsObject().Select(p => p.Key),
+            k => k.StartsWith("AzureWebJobs_", StringComparison.Ordinal) && k.EndsWith("_Disabled", StringComparison.Ordinal));
+        var name = switchName["AzureWebJobs_".Length..^"_Disabled".Length];
+        var function = await File.ReadAllTextAsync(InfraPaths.InRepo("functions", "Scheduling", "SchedulerTickFunction.cs"), InfraTest.Token);
+
+        Assert.Contains("[TimerTrigger(", function, StringComparison.Ordinal);
+        Assert.Contains("[Function(", function, StringComparison.Ordinal);
+        Assert.Contains($"\"{name}\"", function, StringComparison.Ordinal);
     }
 
     internal static async Task<JsonNode> BuildToJsonAsync(string fileName)
