@@ -3,6 +3,7 @@
 # worker), zipped, and read back to check the layout the Functions host loads.
 #
 #   infra/package.sh [--output ZIP] [--build-id ID] [--publish-dir DIR]
+#   infra/package.sh --check ZIP      (only the layout check, on an existing package; builds nothing)
 #
 # --output       zip to write (default infra/dist/durableworkflow-functions-<build id>.zip)
 # --build-id     build identity stamped into the assemblies (InformationalVersion, read back by the server as its
@@ -13,12 +14,14 @@
 #              DW_PACKAGE_ARTIFACTS_PATH (MSBuild bin/obj root; default: a temporary folder, so a package build never
 #              touches the repo's own obj/ folders that IDEs and test runs use).
 # External tools are looked up on PATH: dotnet, python3 (layout check), and zip unless python3 zips.
+# Exit code: 0 packaged (or checked); 1 build, layout or zip failure; the package is never left behind half-checked.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTPUT=""
 BUILD_ID="${DW_BUILD_ID:-}"
 PUBLISH_DIR=""
+CHECK=""
 ZIP_TOOL="${DW_PACKAGE_ZIP_TOOL:-auto}"
 
 die() {
@@ -31,48 +34,15 @@ while [ $# -gt 0 ]; do
     --output) [ $# -ge 2 ] || die "--output needs a value"; OUTPUT="$2"; shift 2 ;;
     --build-id) [ $# -ge 2 ] || die "--build-id needs a value"; BUILD_ID="$2"; shift 2 ;;
     --publish-dir) [ $# -ge 2 ] || die "--publish-dir needs a value"; PUBLISH_DIR="$2"; shift 2 ;;
+    --check) [ $# -ge 2 ] || die "--check needs a zip"; CHECK="$2"; shift 2 ;;
     -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
 
-if [ -z "$BUILD_ID" ]; then
-  if sha="$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null)"; then
-    BUILD_ID="${sha}-$(date -u +%Y%m%d%H%M%S)"
-  else
-    BUILD_ID="local-$(date -u +%Y%m%d%H%M%S)"
-  fi
-fi
-[[ "$BUILD_ID" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$ ]] || die "build id '$BUILD_ID' must match [A-Za-z0-9][A-Za-z0-9._+-]{0,99}"
-
-[ -n "$OUTPUT" ] || OUTPUT="$ROOT/infra/dist/durableworkflow-functions-${BUILD_ID}.zip"
-mkdir -p "$(dirname "$OUTPUT")"
-OUTPUT="$(cd "$(dirname "$OUTPUT")" && pwd)/$(basename "$OUTPUT")"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/dw-package.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-if [ -z "$PUBLISH_DIR" ]; then
-  PUBLISH_DIR="$WORK/publish"
-fi
-ARTIFACTS="${DW_PACKAGE_ARTIFACTS_PATH:-$WORK/artifacts}"
-rm -rf "$PUBLISH_DIR"
-mkdir -p "$PUBLISH_DIR"
-
 WORKER="$(sed -n 's:.*<AssemblyName>\([^<]*\)</AssemblyName>.*:\1:p' "$ROOT/functions/DurableWorkflow.Functions.csproj" | head -n 1)"
 [ -n "$WORKER" ] || die "functions/DurableWorkflow.Functions.csproj has no <AssemblyName>"
 command -v python3 >/dev/null 2>&1 || die "python3 is needed to check the package layout (apt-get install python3)"
-
-echo "package: build id $BUILD_ID"
-# Framework-dependent: the DOTNET-ISOLATED|10.0 stack carries the .NET and ASP.NET Core runtimes, and the SDK's
-# worker.config.json then starts the worker as `dotnet <assembly>`, the form the host can pre-start as a placeholder.
-echo "package: dotnet publish functions (Release, linux-x64, framework-dependent) -> $PUBLISH_DIR"
-dotnet publish "$ROOT/functions/DurableWorkflow.Functions.csproj" \
-  -c Release -r linux-x64 --self-contained false \
-  -p:InformationalVersion="$BUILD_ID" \
-  -p:IncludeSourceRevisionInInformationalVersion=false \
-  --artifacts-path "$ARTIFACTS" \
-  -o "$PUBLISH_DIR" \
-  -nologo
 
 # check_layout KIND PATH WORKER: KIND=dir reads the publish folder, KIND=zip the package. Both must hold the app root
 # the host loads: host.json (no customHandler), worker.config.json running `dotnet <worker>.dll`, functions.metadata
@@ -120,17 +90,57 @@ timers = [f["name"] for f in functions if any(b.get("type") == "timerTrigger" fo
 if timers != ["SchedulerTick"]:
     fail("functions.metadata timer functions are %s, expected exactly SchedulerTick" % timers)
 loaders = [e.get("hintPath", "") for e in json.loads(read("extensions.json"))["extensions"]]
-dot = sorted(n for n in names if n.startswith(".azurefunctions/"))
-if not dot:
-    fail("lacks the .azurefunctions/ folder")
 for hint in loaders:
     hint = hint[2:] if hint.startswith("./") else hint
     if hint not in names:
         fail("extensions.json names %s, which is missing" % hint)
+dot = sorted(n for n in names if n.startswith(".azurefunctions/"))
+if not dot:
+    fail("lacks the .azurefunctions/ folder")
 print("package: verified %s: host.json, worker.config.json (dotnet %s), functions.metadata (%d functions), "
       "extensions.json, .azurefunctions/ (%d files), no function.json; %d entries" % (where, assembly, len(functions), len(dot), len(names)))
 PY
 }
+
+if [ -n "$CHECK" ]; then
+  [ -s "$CHECK" ] || die "$CHECK does not exist or is empty"
+  check_layout zip "$CHECK" "$WORKER"
+  exit $?
+fi
+
+if [ -z "$BUILD_ID" ]; then
+  if sha="$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null)"; then
+    BUILD_ID="${sha}-$(date -u +%Y%m%d%H%M%S)"
+  else
+    BUILD_ID="local-$(date -u +%Y%m%d%H%M%S)"
+  fi
+fi
+[[ "$BUILD_ID" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$ ]] || die "build id '$BUILD_ID' must match [A-Za-z0-9][A-Za-z0-9._+-]{0,99}"
+
+[ -n "$OUTPUT" ] || OUTPUT="$ROOT/infra/dist/durableworkflow-functions-${BUILD_ID}.zip"
+mkdir -p "$(dirname "$OUTPUT")"
+OUTPUT="$(cd "$(dirname "$OUTPUT")" && pwd)/$(basename "$OUTPUT")"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/dw-package.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+if [ -z "$PUBLISH_DIR" ]; then
+  PUBLISH_DIR="$WORK/publish"
+fi
+ARTIFACTS="${DW_PACKAGE_ARTIFACTS_PATH:-$WORK/artifacts}"
+rm -rf "$PUBLISH_DIR"
+mkdir -p "$PUBLISH_DIR"
+
+echo "package: build id $BUILD_ID"
+# Framework-dependent: the DOTNET-ISOLATED|10.0 stack carries the .NET and ASP.NET Core runtimes, and the SDK's
+# worker.config.json then starts the worker as `dotnet <assembly>`, the form the host can pre-start as a placeholder.
+echo "package: dotnet publish functions (Release, linux-x64, framework-dependent) -> $PUBLISH_DIR"
+dotnet publish "$ROOT/functions/DurableWorkflow.Functions.csproj" \
+  -c Release -r linux-x64 --self-contained false \
+  -p:InformationalVersion="$BUILD_ID" \
+  -p:IncludeSourceRevisionInInformationalVersion=false \
+  --artifacts-path "$ARTIFACTS" \
+  -o "$PUBLISH_DIR" \
+  -nologo
 
 check_layout dir "$PUBLISH_DIR" "$WORKER" || exit 1
 

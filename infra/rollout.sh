@@ -6,7 +6,8 @@
 #
 # deploy (default):
 #   1 preflight    az login context, slot host names, operator token; production's current build (evidence)
-#   2 package      infra/package.sh: self-contained linux-x64 publish + zip (skipped with --package ZIP)
+#   2 package      infra/package.sh: framework-dependent publish of the isolated worker + zip + layout check
+#                  (--package ZIP: only the layout check, infra/package.sh --check ZIP)
 #   3 bootstrap    infra/hooks/bootstrap-db.sh: DbUp once, before any new code starts; stops on failure
 #   4 deploy       DW_SERVER_BUILD_ID=<id> on the staging slot, then config-zip --slot staging
 #   5 wait         staging /api/ready = 200 AND /api/cluster/info server_build_id = <id>
@@ -64,7 +65,7 @@ fail() {
   exit "$code"
 }
 
-usage() { sed -n '2,33p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,34p' "${BASH_SOURCE[0]}"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -130,7 +131,7 @@ if [ "$DRY_RUN" -eq 1 ]; then
   log "  build id   : $BUILD_ID"
   log "  1 preflight: az account show; hosts $stv / $prv; operator token from ${KV:-<AZURE_KEY_VAULT_NAME>}/dw-operator-token or DW_ROLLOUT_TOKEN"
   if [ "$PACKAGE_GIVEN" -eq 1 ]; then
-    log "  2 package  : use the given $PACKAGE (build id $BUILD_ID)"
+    log "  2 package  : use the given $PACKAGE (build id $BUILD_ID) after infra/package.sh --check $PACKAGE"
   else
     log "  2 package  : infra/package.sh --build-id $BUILD_ID --output $PACKAGE"
   fi
@@ -279,6 +280,7 @@ evidence "production currently serves ${old_build:-<unknown>}"
 step "[2/9] package"
 if [ "$PACKAGE_GIVEN" -eq 1 ]; then
   [ -s "$PACKAGE" ] || fail 10 "package $PACKAGE does not exist"
+  "$SCRIPT_DIR/package.sh" --check "$PACKAGE" || fail 10 "package $PACKAGE is not an isolated-worker app root; nothing deployed"
   evidence "using the given package $PACKAGE ($(wc -c <"$PACKAGE" | tr -d ' ') bytes)"
 else
   "$SCRIPT_DIR/package.sh" --build-id "$BUILD_ID" --output "$PACKAGE" || fail 10 "packaging failed"

@@ -1,8 +1,10 @@
 #!/bin/sh
 # azd predeploy hook. `azd deploy` (and the deploy half of `azd up`) writes straight to the PRODUCTION slot: azd's
-# function host target has no slot support, and its `language: dotnet` publish is not self-contained linux-x64.
-# Production upgrades therefore go through infra/rollout.sh (staging slot + swap). This hook refuses azd deploy
-# unless DW_ALLOW_AZD_DEPLOY=true (for a throwaway dev environment), and always bootstraps the schema first.
+# function host target has no slot support. Its package is fine for the isolated worker (`dotnet publish -c Release`
+# gives a framework-dependent app root like infra/package.sh's, portable and without the build-id stamp), but it skips the staging
+# slot, the /api/ready + server_build_id gate and the swap. Production upgrades therefore go through infra/rollout.sh.
+# This hook refuses azd deploy unless DW_ALLOW_AZD_DEPLOY=true (for a throwaway dev environment), and always
+# bootstraps the schema first.
 set -eu
 
 if [ "${DW_ALLOW_AZD_DEPLOY:-false}" != "true" ]; then

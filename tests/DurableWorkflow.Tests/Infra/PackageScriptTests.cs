@@ -1,19 +1,19 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Runtime.Versioning;
+using System.Text.Json.Nodes;
 
 namespace DurableWorkflow.Tests.Infra;
 
-/// <summary>infra/package.sh: the zip root the Functions host needs for the isolated worker, with the worker's run bit intact.</summary>
+/// <summary>infra/package.sh: the isolated-worker app root the Functions host loads, checked in the zip it writes.</summary>
 [SupportedOSPlatform("linux")]
 public sealed class PackageScriptTests
 {
     private const string Script = "infra/package.sh";
-    private const string ExecutableName = "DurableWorkflow.Functions";
-    private const int OwnerExecute = 0b001_000_000; // 0o100
+    private const string WorkerAssembly = "DurableWorkflow.Functions.dll";
 
     [Fact]
-    public async Task Real_self_contained_publish_zips_the_host_layout_with_an_executable_handler()
+    public async Task Real_publish_zips_the_isolated_worker_app_root_framework_dependent()
     {
         var work = Directory.CreateTempSubdirectory("dw-infra-package-").FullName;
         try
@@ -24,19 +24,43 @@ public sealed class PackageScriptTests
             var result = await ProcessRunner.RunAsync(
                 "bash",
                 [InfraPaths.InRepo(Script), "--output", zipPath, "--build-id", buildId],
-                // A fresh artifacts folder restores and builds the worker SDK's inner WorkerExtensions project too:
-                // about 5 minutes alone on a shared 2-core machine, more beside the rest of the suite.
-                TimeSpan.FromMinutes(15),
+                TimeSpan.FromMinutes(12),
                 InfraTest.Token,
                 environment: new Dictionary<string, string?> { ["TMPDIR"] = work, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" });
 
             Assert.True(result.ExitCode == 0, result.Describe());
-            Assert.Contains("package: verified zip root", result.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("package: verified zip", result.StandardOutput, StringComparison.Ordinal);
             using var archive = ZipFile.OpenRead(zipPath);
-            AssertHostLayout(archive);
-            Assert.Contains(archive.Entries, e => e.FullName == "DurableWorkflow.Functions.dll");
-            Assert.Contains(archive.Entries, e => e.FullName == "libhostfxr.so"); // self-contained runtime
-            Assert.DoesNotContain(archive.Entries, e => e.FullName.EndsWith("local.settings.json", StringComparison.Ordinal));
+            var names = archive.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
+            foreach (var name in new[] { "host.json", "worker.config.json", "functions.metadata", "extensions.json", WorkerAssembly })
+            {
+                Assert.Contains(name, names);
+            }
+
+            Assert.Contains(names, n => n.StartsWith(".azurefunctions/", StringComparison.Ordinal) && n.EndsWith(".dll", StringComparison.Ordinal));
+            Assert.DoesNotContain(names, n => n == "function.json" || n.EndsWith("/function.json", StringComparison.Ordinal));
+            Assert.DoesNotContain(names, n => n.EndsWith("local.settings.json", StringComparison.Ordinal));
+            Assert.DoesNotContain("libhostfxr.so", names); // framework-dependent: the stack brings the runtime
+            Assert.DoesNotContain("libcoreclr.so", names);
+
+            var host = Read(archive, "host.json");
+            Assert.Null(host["customHandler"]);
+            var worker = Read(archive, "worker.config.json")["description"]!;
+            Assert.Equal("dotnet-isolated", (string)worker["language"]!);
+            Assert.Equal("dotnet", (string)worker["defaultExecutablePath"]!);
+            Assert.Equal(WorkerAssembly, (string)worker["defaultWorkerPath"]!);
+
+            var functions = Read(archive, "functions.metadata").AsArray();
+            Assert.All(functions, f => Assert.Equal(WorkerAssembly, (string)f!["scriptFile"]!));
+            var timer = Assert.Single(functions, f => f!["bindings"]!.AsArray().Any(b => (string)b!["type"]! == "timerTrigger"))!;
+            Assert.Equal("SchedulerTick", (string)timer["name"]!);
+            Assert.Contains(functions, f => (string)f!["bindings"]![0]!["route"]! == "ready");
+
+            // The runtimeconfig names the shared frameworks the stack must provide.
+            var runtimeConfig = Read(archive, "DurableWorkflow.Functions.runtimeconfig.json")["runtimeOptions"]!;
+            var frameworks = runtimeConfig["frameworks"]!.AsArray().Select(f => (string)f!["name"]!).ToList();
+            Assert.Contains("Microsoft.AspNetCore.App", frameworks);
+            Assert.All(runtimeConfig["frameworks"]!.AsArray(), f => Assert.StartsWith("10.", (string)f!["version"]!, StringComparison.Ordinal));
 
             // The build id is stamped into the assemblies: the server's default DW_SERVER_BUILD_ID.
             var core = Path.Combine(work, "DurableWorkflow.Core.dll");
@@ -50,7 +74,7 @@ public sealed class PackageScriptTests
     }
 
     [Fact]
-    public async Task Python_fallback_zip_keeps_the_run_bit()
+    public async Task Publish_is_framework_dependent_and_the_python_fallback_zip_keeps_the_hidden_folder()
     {
         using var sandbox = new StubSandbox();
         sandbox.Environment["DW_PACKAGE_ZIP_TOOL"] = "python3";
@@ -61,52 +85,69 @@ public sealed class PackageScriptTests
         Assert.True(result.ExitCode == 0, result.Describe());
         Assert.DoesNotContain(sandbox.Calls(), c => c.StartsWith("zip ", StringComparison.Ordinal));
         var publish = Assert.Single(sandbox.Calls(), c => c.StartsWith("dotnet publish ", StringComparison.Ordinal));
-        Assert.Contains("-c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true -p:InformationalVersion=pytest-1", publish, StringComparison.Ordinal);
+        Assert.Contains("-c Release -r linux-x64 --self-contained false -p:InformationalVersion=pytest-1", publish, StringComparison.Ordinal);
         using var archive = ZipFile.OpenRead(zipPath);
-        AssertHostLayout(archive);
+        Assert.Equal(
+            StubSandbox.PackageLayout().Keys.Order(StringComparer.Ordinal),
+            archive.Entries.Select(e => e.FullName).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
-    public async Task Publish_output_without_the_handler_executable_is_rejected()
+    [Theory]
+    [InlineData("functions.metadata")]
+    [InlineData("worker.config.json")]
+    [InlineData("extensions.json")]
+    [InlineData(WorkerAssembly)]
+    [InlineData(".azurefunctions/" + StubSandbox.MetadataLoader)]
+    public async Task Publish_output_missing_part_of_the_app_root_is_rejected_before_zipping(string missing)
     {
         using var sandbox = new StubSandbox();
-        sandbox.Environment["STUB_PUBLISH_NO_EXE"] = "1";
+        sandbox.Environment["STUB_PUBLISH_DROP"] = missing;
         var zipPath = Path.Combine(sandbox.Root, "missing.zip");
 
-        var result = await sandbox.RunScriptAsync(Script, "--output", zipPath, "--build-id", "noexe-1");
+        var result = await sandbox.RunScriptAsync(Script, "--output", zipPath, "--build-id", "missing-1");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains($"publish output lacks {ExecutableName}", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("package: ERROR: publish output:", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains(missing, result.StandardError, StringComparison.Ordinal);
         Assert.False(File.Exists(zipPath));
         Assert.DoesNotContain(sandbox.Calls(), c => c.StartsWith("zip ", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task Zip_whose_handler_lost_its_run_bit_is_rejected()
+    public async Task Publish_output_with_a_function_json_is_rejected()
     {
         using var sandbox = new StubSandbox();
-        File.Delete(sandbox.FixtureZip);
-        StubSandbox.WriteFixtureZip(sandbox.FixtureZip, executableMode: Convert.ToInt32("100644", 8));
-        var zipPath = Path.Combine(sandbox.Root, "nox.zip");
+        sandbox.Environment["STUB_PUBLISH_ADD"] = "api/function.json";
+        var zipPath = Path.Combine(sandbox.Root, "legacy.zip");
 
-        var result = await sandbox.RunScriptAsync(Script, "--output", zipPath, "--build-id", "nox-1");
+        var result = await sandbox.RunScriptAsync(Script, "--output", zipPath, "--build-id", "legacy-1");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("no owner-exec bit", result.StandardError + result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("holds function.json files (api/function.json)", result.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(zipPath));
     }
 
-    private static void AssertHostLayout(ZipArchive archive)
+    [Fact]
+    public async Task Self_contained_worker_config_is_rejected_in_the_zip_and_the_zip_removed()
     {
-        foreach (var name in new[] { "host.json", "functions.metadata", "worker.config.json", "extensions.json" })
-        {
-            Assert.Contains(archive.Entries, e => e.FullName == name);
-        }
+        using var sandbox = new StubSandbox();
+        // The publish folder is fine; the zip the (stub) zip tool writes starts the worker through an apphost.
+        var badZip = Path.Combine(sandbox.Root, "apphost.zip");
+        StubSandbox.WriteFixtureZip(badZip, layout => layout["worker.config.json"] =
+            """{"description":{"language":"dotnet-isolated","defaultExecutablePath":"{WorkerRoot}DurableWorkflow.Functions","defaultWorkerPath":"DurableWorkflow.Functions.dll"}}""");
+        sandbox.Environment["STUB_ZIP_OUTPUT"] = badZip;
+        var zipPath = Path.Combine(sandbox.Root, "selfcontained.zip");
 
-        Assert.Contains(archive.Entries, e => e.FullName.StartsWith(".azurefunctions/", StringComparison.Ordinal));
-        Assert.DoesNotContain(archive.Entries, e => e.Name == "function.json");
+        var result = await sandbox.RunScriptAsync(Script, "--output", zipPath, "--build-id", "sc-1");
 
-        var executable = Assert.Single(archive.Entries, e => e.FullName == ExecutableName);
-        var mode = executable.ExternalAttributes >> 16;
-        Assert.True((mode & OwnerExecute) != 0, $"{ExecutableName} has unix mode {Convert.ToString(mode, 8)}");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("package: ERROR: zip: worker.config.json starts '{WorkerRoot}DurableWorkflow.Functions'", result.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(zipPath));
+    }
+
+    private static JsonNode Read(ZipArchive archive, string name)
+    {
+        using var stream = archive.GetEntry(name)!.Open();
+        return JsonNode.Parse(stream)!;
     }
 }

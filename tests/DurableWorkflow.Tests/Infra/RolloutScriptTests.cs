@@ -97,6 +97,26 @@ public sealed class RolloutScriptTests : IDisposable
     }
 
     [Fact]
+    public async Task Given_package_from_the_custom_handler_layout_is_refused_before_the_bootstrap()
+    {
+        var legacy = Path.Combine(_sandbox.Root, "legacy.zip");
+        StubSandbox.WriteFixtureZip(legacy, layout =>
+        {
+            layout.Remove("functions.metadata");
+            layout["api/function.json"] = """{"bindings":[{"type":"httpTrigger","route":"{*rest}"}]}""";
+        });
+
+        var result = await _sandbox.RunScriptAsync(Script, "--build-id", NewBuild, "--package", legacy);
+
+        Assert.Equal(10, result.ExitCode);
+        Assert.Contains("package: ERROR: zip: lacks functions.metadata", result.StandardError, StringComparison.Ordinal);
+        var calls = _sandbox.Calls();
+        Assert.DoesNotContain(calls, c => c.StartsWith("dotnet ", StringComparison.Ordinal));
+        Assert.DoesNotContain(calls, c => c.Contains("appsettings set", StringComparison.Ordinal) || c.Contains("config-zip", StringComparison.Ordinal));
+        Assert.Equal(StubSandbox.OldBuild, _sandbox.SlotBuild("production"));
+    }
+
+    [Fact]
     public async Task Staging_that_never_gets_ready_stops_before_the_swap_preview()
     {
         _sandbox.Environment["STUB_STAGING_READY"] = "503";

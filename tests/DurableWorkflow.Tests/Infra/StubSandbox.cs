@@ -17,6 +17,21 @@ internal sealed class StubSandbox : IDisposable
     public const string OperatorToken = "stub-operator-token";
     public const string OldBuild = "old-build-1";
     public const string OlderBuild = "older-build-0";
+    public const string WorkerAssembly = "DurableWorkflow.Functions.dll";
+    public const string MetadataLoader = "Microsoft.Azure.WebJobs.Extensions.FunctionMetadataLoader.dll";
+
+    private const string WorkerConfig = """
+        {"description":{"language":"dotnet-isolated","extensions":[".dll"],"defaultExecutablePath":"dotnet","defaultWorkerPath":"DurableWorkflow.Functions.dll","workerIndexing":"true","canUsePlaceholder":true}}
+        """;
+
+    private const string FunctionsMetadata = """
+        [{"name":"SchedulerTick","scriptFile":"DurableWorkflow.Functions.dll","language":"dotnet-isolated","bindings":[{"name":"timer","direction":"In","type":"timerTrigger","schedule":"%SCHEDULER_CRON%","runOnStartup":false,"useMonitor":true}]},
+         {"name":"Readiness","scriptFile":"DurableWorkflow.Functions.dll","language":"dotnet-isolated","bindings":[{"name":"request","direction":"In","type":"httpTrigger","authLevel":"Anonymous","methods":["get","head"],"route":"ready"},{"name":"$return","direction":"Out","type":"http"}]}]
+        """;
+
+    private const string ExtensionsJson = """
+        {"extensions":[{"name":"Startup","typeName":"Stub.Startup, Stub","hintPath":"./.azurefunctions/Microsoft.Azure.WebJobs.Extensions.FunctionMetadataLoader.dll"}]}
+        """;
 
     private static readonly UnixFileMode Executable =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
@@ -36,7 +51,7 @@ internal sealed class StubSandbox : IDisposable
         WriteStub("curl", CurlStub);
         WriteStub("dotnet", DotnetStub);
         WriteStub("zip", ZipStub);
-        WriteFixtureZip(FixtureZip, executableMode: Convert.ToInt32("100755", 8));
+        WriteFixtureZip(FixtureZip);
     }
 
     public string Root { get; }
@@ -98,32 +113,33 @@ internal sealed class StubSandbox : IDisposable
                 name.StartsWith("STUB_", StringComparison.Ordinal));
     }
 
-    /// <summary>What the worker SDK writes for a self-contained publish: the host starts the apphost.</summary>
-    public const string WorkerConfig = """{"description":{"language":"dotnet-isolated","defaultExecutablePath":"{WorkerRoot}DurableWorkflow.Functions","defaultWorkerPath":"DurableWorkflow.Functions.dll","workerIndexing":"true"}}""";
-
-    public static void WriteFixtureZip(string path, int executableMode, bool includeExecutable = true)
+    /// <summary>A package root as the worker SDK publishes it, shrunk to the files the layout check reads.</summary>
+    public static IReadOnlyDictionary<string, string> PackageLayout() => new Dictionary<string, string>(StringComparer.Ordinal)
     {
+        ["host.json"] = File.ReadAllText(InfraPaths.InRepo("host.json")),
+        ["worker.config.json"] = WorkerConfig,
+        ["functions.metadata"] = FunctionsMetadata,
+        ["extensions.json"] = ExtensionsJson,
+        [".azurefunctions/" + MetadataLoader] = "MZ stub",
+        [WorkerAssembly] = "MZ stub",
+    };
+
+    /// <summary>Writes <see cref="PackageLayout"/> into a zip; <paramref name="change"/> edits the layout first.</summary>
+    public static void WriteFixtureZip(string path, Action<Dictionary<string, string>>? change = null)
+    {
+        var layout = new Dictionary<string, string>(PackageLayout(), StringComparer.Ordinal);
+        change?.Invoke(layout);
         using var archive = ZipFile.Open(path, ZipArchiveMode.Create);
-        AddEntry(archive, "host.json", File.ReadAllText(InfraPaths.InRepo("host.json")), Convert.ToInt32("100644", 8));
-        AddEntry(archive, "functions.metadata", "[]", Convert.ToInt32("100644", 8));
-        AddEntry(archive, "worker.config.json", WorkerConfig, Convert.ToInt32("100644", 8));
-        AddEntry(archive, "extensions.json", """{"extensions":[]}""", Convert.ToInt32("100644", 8));
-        AddEntry(archive, ".azurefunctions/Microsoft.Azure.Functions.Worker.Extensions.dll", "stub", Convert.ToInt32("100644", 8));
-        if (includeExecutable)
+        foreach (var (name, content) in layout)
         {
-            AddEntry(archive, "DurableWorkflow.Functions", "\u007fELF stub", executableMode);
+            var entry = archive.CreateEntry(name);
+            entry.ExternalAttributes = Convert.ToInt32("100644", 8) << 16;
+            using var stream = entry.Open();
+            stream.Write(Encoding.UTF8.GetBytes(content));
         }
     }
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
-
-    private static void AddEntry(ZipArchive archive, string name, string content, int mode)
-    {
-        var entry = archive.CreateEntry(name);
-        entry.ExternalAttributes = mode << 16;
-        using var stream = entry.Open();
-        stream.Write(Encoding.UTF8.GetBytes(content));
-    }
 
     private void WriteStub(string name, string body)
     {
@@ -206,23 +222,18 @@ internal sealed class StubSandbox : IDisposable
 
     private const string DotnetStub = """
         #!/usr/bin/env bash
-        # stub dotnet: publish lays out a fake package root; run --project dbup is the bootstrap.
+        # stub dotnet: publish lays out the fixture package root; run --project dbup is the bootstrap.
         printf 'dotnet %s\n' "$*" >> "$STUB_LOG"
         args=" $* "
         case "$args" in
           *" publish "*)
             out=""
             while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift 2 ;; *) shift ;; esac; done
-            mkdir -p "$out/.azurefunctions"
-            cp "$STUB_REPO/host.json" "$out/host.json"
-            echo '[]' > "$out/functions.metadata"
-            echo '{"extensions":[]}' > "$out/extensions.json"
-            echo 'stub' > "$out/.azurefunctions/Microsoft.Azure.Functions.Worker.Extensions.dll"
-            printf '%s\n' '{"description":{"language":"dotnet-isolated","defaultExecutablePath":"{WorkerRoot}DurableWorkflow.Functions","defaultWorkerPath":"DurableWorkflow.Functions.dll"}}' > "$out/worker.config.json"
-            if [ "${STUB_PUBLISH_NO_EXE:-}" != "1" ]; then
-              printf '#!/bin/sh\necho stub handler\n' > "$out/DurableWorkflow.Functions"
-              chmod 755 "$out/DurableWorkflow.Functions"
-            fi
+            # the package layout comes from the fixture zip; STUB_PUBLISH_DROP removes one file, STUB_PUBLISH_ADD adds one
+            mkdir -p "$out"
+            python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$STUB_ZIP_FIXTURE" "$out"
+            [ -z "${STUB_PUBLISH_DROP:-}" ] || rm -f "$out/$STUB_PUBLISH_DROP"
+            if [ -n "${STUB_PUBLISH_ADD:-}" ]; then mkdir -p "$(dirname "$out/$STUB_PUBLISH_ADD")"; echo '{}' > "$out/$STUB_PUBLISH_ADD"; fi
             echo "stub publish -> $out" ;;
           *" run "*"--status"*) echo "stub dbup: 0 scripts pending" ;;
           *" run "*)
@@ -235,10 +246,10 @@ internal sealed class StubSandbox : IDisposable
 
     private const string ZipStub = """
         #!/usr/bin/env bash
-        # stub zip: logs argv and drops the prepared fixture zip where the .zip argument points.
+        # stub zip: logs argv and drops the prepared zip (STUB_ZIP_OUTPUT, else the fixture) where the .zip argument points.
         printf 'zip %s\n' "$*" >> "$STUB_LOG"
         for a in "$@"; do
-          case "$a" in *.zip) cp "$STUB_ZIP_FIXTURE" "$a" ;; esac
+          case "$a" in *.zip) cp "${STUB_ZIP_OUTPUT:-$STUB_ZIP_FIXTURE}" "$a" ;; esac
         done
         exit 0
         """;
