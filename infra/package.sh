@@ -44,25 +44,18 @@ WORKER="$(sed -n 's:.*<AssemblyName>\([^<]*\)</AssemblyName>.*:\1:p' "$ROOT/func
 [ -n "$WORKER" ] || die "functions/DurableWorkflow.Functions.csproj has no <AssemblyName>"
 command -v python3 >/dev/null 2>&1 || die "python3 is needed to check the package layout (apt-get install python3)"
 
-# check_layout KIND PATH WORKER: KIND=dir reads the publish folder, KIND=zip the package. Both must hold the app root
-# the host loads: host.json (no customHandler), worker.config.json running `dotnet <worker>.dll`, functions.metadata
-# (the worker-indexed functions, SchedulerTick among them), extensions.json and the .azurefunctions/ files it names.
+# check_layout ZIP WORKER: the zip must hold the app root the host loads: host.json (no customHandler),
+# worker.config.json running `dotnet <worker>.dll`, functions.metadata (the worker-indexed functions, SchedulerTick the
+# only timer), extensions.json and the .azurefunctions/ files it names; no function.json, no local.settings.json.
 check_layout() {
   python3 - "$@" <<'PY'
-import json, os, sys, zipfile
-kind, path, worker = sys.argv[1], sys.argv[2], sys.argv[3]
-if kind == "zip":
-    z = zipfile.ZipFile(path)
-    names = {n.rstrip("/") for n in z.namelist()}
-    read = lambda n: z.read(n).decode("utf-8-sig")
-else:
-    names = set()
-    for folder, _, files in os.walk(path):
-        names.update(os.path.relpath(os.path.join(folder, f), path).replace(os.sep, "/") for f in files)
-    read = lambda n: open(os.path.join(path, n), encoding="utf-8-sig").read()
-where = "zip" if kind == "zip" else "publish output"
+import json, sys, zipfile
+path, worker = sys.argv[1], sys.argv[2]
+z = zipfile.ZipFile(path)
+names = {n.rstrip("/") for n in z.namelist()}
+read = lambda n: z.read(n).decode("utf-8-sig")
 def fail(message):
-    sys.exit("package: ERROR: %s: %s" % (where, message))
+    sys.exit("package: ERROR: zip: " + message)
 assembly = worker + ".dll"
 for required in ("host.json", "worker.config.json", "functions.metadata", "extensions.json", assembly):
     if required not in names:
@@ -97,14 +90,14 @@ for hint in loaders:
 dot = sorted(n for n in names if n.startswith(".azurefunctions/"))
 if not dot:
     fail("lacks the .azurefunctions/ folder")
-print("package: verified %s: host.json, worker.config.json (dotnet %s), functions.metadata (%d functions), "
-      "extensions.json, .azurefunctions/ (%d files), no function.json; %d entries" % (where, assembly, len(functions), len(dot), len(names)))
+print("package: verified zip: host.json, worker.config.json (dotnet %s), functions.metadata (%d functions), "
+      "extensions.json, .azurefunctions/ (%d files), no function.json; %d entries" % (assembly, len(functions), len(dot), len(names)))
 PY
 }
 
 if [ -n "$CHECK" ]; then
   [ -s "$CHECK" ] || die "$CHECK does not exist or is empty"
-  check_layout zip "$CHECK" "$WORKER"
+  check_layout "$CHECK" "$WORKER"
   exit $?
 fi
 
@@ -141,8 +134,6 @@ dotnet publish "$ROOT/functions/DurableWorkflow.Functions.csproj" \
   --artifacts-path "$ARTIFACTS" \
   -o "$PUBLISH_DIR" \
   -nologo
-
-check_layout dir "$PUBLISH_DIR" "$WORKER" || exit 1
 
 if [ "$ZIP_TOOL" = "auto" ]; then
   if command -v zip >/dev/null 2>&1; then
@@ -183,7 +174,7 @@ PY
 esac
 [ -s "$OUTPUT" ] || die "zip tool produced no $OUTPUT"
 
-# Evidence: read the zip back; hidden .azurefunctions/ must have made it in.
-check_layout zip "$OUTPUT" "$WORKER" || { rm -f "$OUTPUT"; exit 1; }
+# Evidence: read the zip back (the one layout check: hidden .azurefunctions/ must have made it in); a bad zip is removed.
+check_layout "$OUTPUT" "$WORKER" || { rm -f "$OUTPUT"; exit 1; }
 
 echo "package: wrote $OUTPUT ($(wc -c <"$OUTPUT" | tr -d ' ') bytes, build id $BUILD_ID)"

@@ -52,6 +52,13 @@ internal sealed class StubSandbox : IDisposable
         WriteStub("dotnet", DotnetStub);
         WriteStub("zip", ZipStub);
         WriteFixtureZip(FixtureZip);
+        PublishFixture = Directory.CreateDirectory(Path.Combine(Root, "publish-fixture")).FullName;
+        foreach (var (name, content) in PackageLayout())
+        {
+            var path = Path.Combine(PublishFixture, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, content);
+        }
     }
 
     public string Root { get; }
@@ -63,6 +70,9 @@ internal sealed class StubSandbox : IDisposable
     public string LogPath { get; }
 
     public string FixtureZip { get; }
+
+    /// <summary>The <see cref="PackageLayout"/> as a folder: what the stub <c>dotnet publish</c> copies out.</summary>
+    public string PublishFixture { get; }
 
     /// <summary>Scenario switches read by the stubs (STUB_*), and overrides of the script settings.</summary>
     public Dictionary<string, string?> Environment { get; } = new(StringComparer.Ordinal);
@@ -81,6 +91,7 @@ internal sealed class StubSandbox : IDisposable
             ["STUB_STATE"] = State,
             ["STUB_REPO"] = InfraPaths.RepositoryRoot,
             ["STUB_ZIP_FIXTURE"] = FixtureZip,
+            ["STUB_PUBLISH_FIXTURE"] = PublishFixture,
             ["STUB_STAGING_HOST"] = StagingHost,
             ["STUB_TOKEN"] = OperatorToken,
             ["AZURE_RESOURCE_GROUP"] = "rg-test",
@@ -229,9 +240,9 @@ internal sealed class StubSandbox : IDisposable
           *" publish "*)
             out=""
             while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift 2 ;; *) shift ;; esac; done
-            # the package layout comes from the fixture zip; STUB_PUBLISH_DROP removes one file, STUB_PUBLISH_ADD adds one
+            # the package layout comes from the fixture folder; STUB_PUBLISH_DROP removes one file, STUB_PUBLISH_ADD adds one
             mkdir -p "$out"
-            python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$STUB_ZIP_FIXTURE" "$out"
+            cp -R "$STUB_PUBLISH_FIXTURE/." "$out"
             [ -z "${STUB_PUBLISH_DROP:-}" ] || rm -f "$out/$STUB_PUBLISH_DROP"
             if [ -n "${STUB_PUBLISH_ADD:-}" ]; then mkdir -p "$(dirname "$out/$STUB_PUBLISH_ADD")"; echo '{}' > "$out/$STUB_PUBLISH_ADD"; fi
             echo "stub publish -> $out" ;;
