@@ -54,7 +54,10 @@ public sealed record ServerSettings
 
     public bool SchedulerEnabled { get; init; } = true;
 
-    public int SchedulerIntervalSeconds { get; init; } = 10;
+    public int SchedulerIntervalSeconds { get; init; } = 1;
+
+    /// <summary>How long a scheduler lease lasts without renewal; default <c>max(5, 3 × interval)</c>.</summary>
+    public int SchedulerLeaseSeconds { get; init; } = 5;
 
     public string TopologyShape { get; init; } = "standalone_server";
 

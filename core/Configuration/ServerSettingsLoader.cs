@@ -27,6 +27,7 @@ public static class ServerSettingsLoader
 
         // The query wait defaults from the poll timeout (upstream server.query_tasks.timeout), so that is read first too.
         var pollTimeout = reader.Integer("DW_WORKER_POLL_TIMEOUT", 30, min: 0, max: 60);
+        var schedulerInterval = reader.Integer("DW_SCHEDULER_INTERVAL_SECONDS", 1, min: 1, max: 3600);
         var settings = new ServerSettings
         {
             DatabaseConnection = database,
@@ -51,7 +52,8 @@ public static class ServerSettingsLoader
             QueryTaskMaxPendingPerQueue = reader.Integer("DW_QUERY_TASK_MAX_PENDING_PER_QUEUE", 1024, min: 1, max: 10_000),
             UpdateWaitCompletionTimeoutSeconds = reader.Integer("DW_V2_UPDATE_WAIT_COMPLETION_TIMEOUT_SECONDS", 10, min: 1, max: 300),
             SchedulerEnabled = reader.Boolean("DW_SCHEDULER_ENABLED", true),
-            SchedulerIntervalSeconds = reader.Integer("DW_SCHEDULER_INTERVAL_SECONDS", 10, min: 1, max: 3600),
+            SchedulerIntervalSeconds = schedulerInterval,
+            SchedulerLeaseSeconds = reader.Integer("DW_SCHEDULER_LEASE_SECONDS", Math.Max(5, 3 * schedulerInterval), min: 2, max: 3600),
             TopologyShape = reader.OneOf("DW_SERVER_TOPOLOGY_SHAPE", "standalone_server", TopologyCatalog.Shapes),
         };
 

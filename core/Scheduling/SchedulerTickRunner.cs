@@ -4,23 +4,16 @@ using Npgsql;
 
 namespace DurableWorkflow.Core.Scheduling;
 
-/// <summary>One unit of scheduler work run inside the tick's lock (schedules, activity timeouts, retention, repair).</summary>
-public interface ISchedulerPass
-{
-    string Name { get; }
-
-    /// <summary>Does a bounded amount of work and returns a one-line summary for the invocation log.</summary>
-    Task<string> RunAsync(CancellationToken cancellationToken);
-}
-
 /// <summary>
-/// The singleton scheduler tick. The Functions timer is only a wake-up call: its singleton covers one host id, and a
-/// staging slot or a standalone node may tick too, so exclusivity comes from a PostgreSQL advisory lock held for the
-/// duration of the tick. A tick that finds the lock taken does nothing.
+/// The singleton scheduler tick. The Functions timer and the standalone timer are only wake-up calls: slots, host ids
+/// and a fleet of standalone nodes may all tick. A session advisory lock keeps ticks from overlapping, and the
+/// PostgreSQL lease (<see cref="SchedulerLease"/>) decides who the scheduler is: its fencing token is proven by every
+/// write a pass makes, so a tick that stalled or lost its connection past the lease writes nothing.
 /// </summary>
 public sealed class SchedulerTickRunner(
     NpgsqlDataSource dataSource,
     ServerSettings settings,
+    SchedulerLease lease,
     IEnumerable<ISchedulerPass> passes,
     ILogger<SchedulerTickRunner> logger)
 {
@@ -44,10 +37,33 @@ public sealed class SchedulerTickRunner(
         var logs = new List<string> { isPastDue ? "scheduler tick: lock acquired (past due)" : "scheduler tick: lock acquired" };
         try
         {
+            if (await lease.TryAcquireAsync(cancellationToken) is not { } fence)
+            {
+                SchedulerLog.LeaseHeld(logger);
+                logs.Add("scheduler tick: skipped, another scheduler holds the lease");
+                return new SchedulerTickOutcome(SchedulerTickStatus.LeaseHeld, logs);
+            }
+
+            logs.Add($"scheduler lease: token {fence.Token}");
             foreach (var pass in passes)
             {
-                var summary = await pass.RunAsync(cancellationToken);
-                logs.Add($"{pass.Name}: {summary}");
+                try
+                {
+                    var summary = await pass.RunAsync(fence, cancellationToken);
+                    logs.Add($"{pass.Name}: {summary}");
+                }
+                catch (SchedulerLeaseLostException)
+                {
+                    SchedulerLog.LeaseLost(logger, fence.Token, pass.Name);
+                    logs.Add($"{pass.Name}: stopped, lease token {fence.Token} lost");
+                    return new SchedulerTickOutcome(SchedulerTickStatus.LeaseLost, logs);
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+                {
+                    // One pass's database trouble must not starve the others; each is idempotent and resumes next tick.
+                    SchedulerLog.PassFailed(logger, ex, pass.Name);
+                    logs.Add($"{pass.Name}: failed ({ex.GetType().Name})");
+                }
             }
         }
         finally
@@ -72,6 +88,8 @@ public enum SchedulerTickStatus
 {
     Ran,
     LockHeld,
+    LeaseHeld,
+    LeaseLost,
     Disabled,
 }
 

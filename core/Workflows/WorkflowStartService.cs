@@ -37,8 +37,36 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             return error;
         }
 
-        var start = request.Value!;
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        var result = await InsertAsync(tx, ns, request.Value!, input, cancellationToken);
+        if (result.Status == 201)
+        {
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Starts a run inside the caller's transaction, which commits it (the scheduler's fire: the run and the schedule's
+    /// fire record commit together or not at all). The body is the same as the start route's; the workflow id is
+    /// always generated, so the start never meets a duplicate.
+    /// </summary>
+    public async Task<ApiResult<WorkflowStartResponse>> StartWithinAsync(EngineTransaction tx, string ns, JsonElement body, CancellationToken cancellationToken)
+    {
+        var request = Validate(body, out var input);
+        if (request.Error is { } error)
+        {
+            return error;
+        }
+
+        return await InsertAsync(tx, ns, request.Value! with { WorkflowId = Ulid.NewId() }, input, cancellationToken);
+    }
+
+    /// <summary>Writes the start; only a new run (201) leaves the transaction for the caller to commit.</summary>
+    private static async Task<ApiResult<WorkflowStartResponse>> InsertAsync(
+        EngineTransaction tx, string ns, StartRequest start, JsonObject? input, CancellationToken cancellationToken)
+    {
         var commandId = Ulid.NewId();
         var runId = Ulid.NewId();
         await using (var claimId = tx.Command(
@@ -86,7 +114,6 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         var response = new WorkflowStartResponse(start.WorkflowId, runId, start.WorkflowType, ns, "pending", start.BusinessKey,
             PayloadEnvelope.DefaultCodec, "started_new");
         await RecordCommandAsync(tx, ns, start.WorkflowId, runId, commandId, 1, "accepted", "started_new", null, response, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
         return ApiResult<WorkflowStartResponse>.Ok(response, 201);
     }
 
