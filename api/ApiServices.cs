@@ -12,6 +12,8 @@ using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Namespaces;
 using DurableWorkflow.Core.Readiness;
 using DurableWorkflow.Core.Scheduling;
+using DurableWorkflow.Core.Scheduling.Passes;
+using DurableWorkflow.Core.Scheduling.Schedules;
 using DurableWorkflow.Core.Workers;
 using Npgsql;
 
@@ -64,6 +66,15 @@ public static class ApiServices
         services.AddSingleton<ActivityTaskService>();
         services.AddSingleton<TimerPump>();
         services.AddSingleton<ActivityTimeoutEnforcer>();
+        services.AddSingleton<SchedulerLease>();
+        services.AddSingleton<IScheduleStartGate, OpenScheduleStartGate>();
+        services.AddSingleton<ScheduleFirer>();
+        services.AddSingleton<ScheduleService>();
+        services.AddSingleton<ScheduleMetrics>();
+        services.AddSingleton<SchedulePass>();
+        services.AddSingleton<ActivityTimeoutPass>();
+        services.AddSingleton<ISchedulerPass>(sp => sp.GetRequiredService<SchedulePass>());
+        services.AddSingleton<ISchedulerPass>(sp => sp.GetRequiredService<ActivityTimeoutPass>());
         services.AddSingleton<SchedulerTickRunner>();
         services.AddSingleton<ApiPipeline>();
         return services;

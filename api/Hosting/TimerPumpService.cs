@@ -1,5 +1,4 @@
 using DurableWorkflow.Core.Engine;
-using DurableWorkflow.Core.Engine.Activities;
 using DurableWorkflow.Core.Engine.Timers;
 using Npgsql;
 
@@ -7,11 +6,11 @@ namespace DurableWorkflow.Api.Hosting;
 
 /// <summary>
 /// Runs the timer pump on every API node: it sleeps until the next due timer (at most one second, so timers created
-/// on other nodes are seen promptly) or until a timer is scheduled on this node. Activity timeouts are enforced in the
-/// same loop, so they too are acted on within about a second (worker-protocol §4.5).
+/// on other nodes are seen promptly) or until a timer is scheduled on this node. Activity timeouts are the scheduler
+/// tick's (<c>ActivityTimeoutPass</c>), which runs every second by default.
 /// </summary>
 public sealed class TimerPumpService(
-    TimerPump pump, ActivityTimeoutEnforcer activityTimeouts, WakeBus wakeBus, TimeProvider clock, ILogger<TimerPumpService> logger) : BackgroundService
+    TimerPump pump, WakeBus wakeBus, TimeProvider clock, ILogger<TimerPumpService> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
@@ -24,7 +23,6 @@ public sealed class TimerPumpService(
             try
             {
                 await pump.FireDueAsync(stoppingToken);
-                await activityTimeouts.EnforceDueAsync(stoppingToken);
                 if (await pump.NextDueAsync(stoppingToken) is { } next)
                 {
                     var until = next - clock.GetUtcNow();

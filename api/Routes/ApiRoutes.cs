@@ -21,6 +21,9 @@ public static partial class ApiRoutes
             PollWorkflowTask, GetWorkflowTaskHistory, HeartbeatWorkflowTask, CompleteWorkflowTask, FailWorkflowTask,
             PollQueryTask, CompleteQueryTask, FailQueryTask,
             PollActivityTask, CompleteActivityTask, FailActivityTask, HeartbeatActivityTask,
+            ListSchedules, CreateSchedule, DescribeSchedule, UpdateSchedule, DeleteSchedule,
+            PauseSchedule, ResumeSchedule, TriggerSchedule, BackfillSchedule, GetScheduleHistory,
+            GetActivityTimeoutStatus, RunActivityTimeoutPass,
         ];
     }
 

@@ -59,4 +59,15 @@ public static class RouteTemplates
     public const string ActivityTaskComplete = "worker/activity-tasks/{taskId}/complete";
     public const string ActivityTaskFail = "worker/activity-tasks/{taskId}/fail";
     public const string ActivityTaskHeartbeat = "worker/activity-tasks/{taskId}/heartbeat";
+
+    public const string Schedules = "schedules";
+    public const string Schedule = "schedules/{scheduleId}";
+    public const string SchedulePause = "schedules/{scheduleId}/pause";
+    public const string ScheduleResume = "schedules/{scheduleId}/resume";
+    public const string ScheduleTrigger = "schedules/{scheduleId}/trigger";
+    public const string ScheduleBackfill = "schedules/{scheduleId}/backfill";
+    public const string ScheduleHistory = "schedules/{scheduleId}/history";
+
+    public const string SystemActivityTimeouts = "system/activity-timeouts";
+    public const string SystemActivityTimeoutPass = "system/activity-timeouts/pass";
 }

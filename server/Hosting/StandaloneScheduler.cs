@@ -6,10 +6,12 @@ namespace DurableWorkflow.Server.Hosting;
 
 /// <summary>
 /// Drives the scheduler tick from an in-process timer on a standalone node (the Functions app uses a timer trigger).
-/// Several standalone nodes may all run it: the advisory lock inside the tick keeps one scheduler at a time.
+/// Several standalone nodes may all run it: the lease inside the tick keeps one scheduler at a time. On shutdown the
+/// lease is released so the next scheduler takes over at its next tick instead of waiting for the expiry.
 /// </summary>
 public sealed class StandaloneScheduler(
     SchedulerTickRunner runner,
+    SchedulerLease lease,
     ServerSettings settings,
     TimeProvider clock,
     ILogger<StandaloneScheduler> logger) : BackgroundService
@@ -21,17 +23,41 @@ public sealed class StandaloneScheduler(
             return;
         }
 
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(settings.SchedulerIntervalSeconds), clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        var interval = TimeSpan.FromSeconds(settings.SchedulerIntervalSeconds);
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await runner.RunAsync(isPastDue: false, stoppingToken);
             }
-            catch (NpgsqlException ex)
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
             {
                 // The database may be down or restarting; the next tick retries, nothing is lost by skipping one.
                 logger.LogWarning(ex, "Scheduler tick failed; retrying at the next interval");
+            }
+
+            // Ticks land just after whole interval boundaries, where cron and interval occurrences fall, so a one-second
+            // schedule is fired within its own second rather than drifting into the next one.
+            var now = clock.GetUtcNow();
+            var intervalTicks = interval.Ticks;
+            var next = new DateTimeOffset((now.UtcTicks / intervalTicks + 1) * intervalTicks, TimeSpan.Zero).AddMilliseconds(20);
+            await Task.Delay(next - now, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (settings.SchedulerEnabled)
+        {
+            try
+            {
+                await lease.ReleaseAsync(cancellationToken);
+            }
+            catch (NpgsqlException ex)
+            {
+                // The lease then simply expires; the next scheduler waits for that instead.
+                logger.LogWarning(ex, "Could not release the scheduler lease at shutdown");
             }
         }
     }

@@ -40,7 +40,7 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
         var enforced = 0;
         foreach (var (executionId, runId) in due)
         {
-            if (await EnforceAsync(executionId, runId, cancellationToken))
+            if (await EnforceAsync(executionId, runId, null, cancellationToken))
             {
                 enforced++;
             }
@@ -54,9 +54,28 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
         return enforced;
     }
 
-    private async Task<bool> EnforceAsync(string executionId, string runId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Enforces one execution if a deadline of it has passed; false when there was nothing to do. A
+    /// <paramref name="guard"/> runs first inside the transaction (the scheduler's lease fence): when it answers false,
+    /// nothing is written.
+    /// </summary>
+    public async Task<bool> EnforceAsync(
+        string executionId, Func<EngineTransaction, CancellationToken, Task<bool>>? guard, CancellationToken cancellationToken)
+    {
+        await using var find = dataSource.CreateCommand("SELECT run_id FROM workflow_activity_executions WHERE id = $1");
+        find.Parameters.Add(new NpgsqlParameter { Value = executionId });
+        return await find.ExecuteScalarAsync(cancellationToken) is string runId
+            && await EnforceAsync(executionId, runId, guard, cancellationToken);
+    }
+
+    private async Task<bool> EnforceAsync(
+        string executionId, string runId, Func<EngineTransaction, CancellationToken, Task<bool>>? guard, CancellationToken cancellationToken)
     {
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        if (guard is not null && !await guard(tx, cancellationToken))
+        {
+            return false;
+        }
 
         // The lock order of every activity outcome (run → task → execution → attempt), so a racing /complete either
         // commits first and leaves nothing expired, or waits and then answers stale_attempt.
