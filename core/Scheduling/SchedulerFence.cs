@@ -4,21 +4,22 @@ namespace DurableWorkflow.Core.Scheduling;
 
 /// <summary>
 /// Proof that this process held the scheduler lease with <see cref="Token"/> when the tick began. Every scheduler
-/// transaction calls <see cref="HoldsAsync"/> first: the <c>FOR SHARE</c> row lock makes a concurrent takeover wait
-/// until the transaction ends, and a holder whose lease expired or was taken over finds no row and writes nothing.
+/// transaction calls <see cref="HoldsAsync"/> first: it extends the unexpired lease of this owner and token, and the
+/// row lock that update takes makes a concurrent takeover wait until the transaction ends. A holder whose lease
+/// expired or was taken over matches no row and writes nothing.
 /// </summary>
-public sealed record SchedulerFence(string Owner, long Token)
+public sealed record SchedulerFence(string Owner, long Token, TimeSpan Duration)
 {
     public async Task<bool> HoldsAsync(EngineTransaction tx, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         await using var check = tx.Command(
             """
-            SELECT 1 FROM scheduler_leases
+            UPDATE scheduler_leases SET expires_at = greatest(expires_at, now() + make_interval(secs => $4)), renewed_at = now()
              WHERE name = $1 AND owner = $2 AND token = $3 AND expires_at > now()
-               FOR SHARE
+            RETURNING 1
             """,
-            SchedulerLease.Name, Owner, Token);
+            SchedulerLease.Name, Owner, Token, Duration.TotalSeconds);
         return await check.ExecuteScalarAsync(cancellationToken) is not null;
     }
 

@@ -21,7 +21,7 @@ public sealed class SchedulerLease(NpgsqlDataSource dataSource, ServerSettings s
     public async Task<SchedulerFence?> TryAcquireAsync(CancellationToken cancellationToken)
     {
         // One statement: insert the first lease, renew our own (token unchanged), or take over an expired one
-        // (token + 1). The row lock of ON CONFLICT DO UPDATE waits for any FOR SHARE fence of the previous holder.
+        // (token + 1). The row lock of ON CONFLICT DO UPDATE waits for any in-flight fenced transaction of the previous holder.
         await using var acquire = dataSource.CreateCommand(
             """
             INSERT INTO scheduler_leases AS l (name, owner, token, acquired_at, renewed_at, expires_at)
@@ -38,7 +38,7 @@ public sealed class SchedulerLease(NpgsqlDataSource dataSource, ServerSettings s
         acquire.Parameters.Add(new NpgsqlParameter { Value = Name });
         acquire.Parameters.Add(new NpgsqlParameter { Value = Owner });
         acquire.Parameters.Add(new NpgsqlParameter { Value = Duration.TotalSeconds });
-        return await acquire.ExecuteScalarAsync(cancellationToken) is long token ? new SchedulerFence(Owner, token) : null;
+        return await acquire.ExecuteScalarAsync(cancellationToken) is long token ? new SchedulerFence(Owner, token, Duration) : null;
     }
 
     /// <summary>Gives the lease up at shutdown so the next scheduler need not wait for the expiry.</summary>

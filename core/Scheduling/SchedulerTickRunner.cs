@@ -47,6 +47,14 @@ public sealed class SchedulerTickRunner(
             logs.Add($"scheduler lease: token {fence.Token}");
             foreach (var pass in passes)
             {
+                // Renewed before each pass, so a long tick keeps its lease; a changed token means it was lost meanwhile.
+                if (await lease.TryAcquireAsync(cancellationToken) is not { } renewed || renewed != fence)
+                {
+                    SchedulerLog.LeaseLost(logger, fence.Token, pass.Name);
+                    logs.Add($"{pass.Name}: stopped, lease token {fence.Token} lost");
+                    return new SchedulerTickOutcome(SchedulerTickStatus.LeaseLost, logs);
+                }
+
                 try
                 {
                     var summary = await pass.RunAsync(fence, cancellationToken);

@@ -12,7 +12,8 @@ public static class ScheduleStore
     {
         ArgumentNullException.ThrowIfNull(tx);
         await using var now = tx.Command("SELECT now()");
-        return (DateTimeOffset)(await now.ExecuteScalarAsync(cancellationToken))!;
+        // timestamptz arrives as a UTC DateTime from ExecuteScalar.
+        return new DateTimeOffset((DateTime)(await now.ExecuteScalarAsync(cancellationToken))!, TimeSpan.Zero);
     }
 
     /// <summary>The live (not deleted) incarnation of a schedule id, row-locked when <paramref name="forUpdate"/>.</summary>
@@ -135,7 +136,7 @@ public static class ScheduleStore
     }
 
     public static NpgsqlParameter Time(DateTimeOffset? value) =>
-        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
+        new() { Value = (object?)value?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
 
     private static NpgsqlParameter Int(int? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer };
 

@@ -1,7 +1,7 @@
 -- The scheduler lease (rollout contract 9.1, issue 10). The advisory lock only covers one session; a tick whose
--- connection died, or whose process stalled past the lease, must not keep writing. Every scheduler write joins this
--- row by (owner, token) with FOR SHARE, so a takeover (which increments token) waits for in-flight writes and then
--- fences the previous holder out.
+-- connection died, or whose process stalled past the lease, must not keep writing. Every scheduler transaction first
+-- extends this row by (owner, token, unexpired), so a takeover (which increments token) waits for in-flight writes
+-- and then fences the previous holder out.
 CREATE TABLE IF NOT EXISTS scheduler_leases (
     name        varchar(64)  COLLATE "C" PRIMARY KEY,
     owner       varchar(255) COLLATE "C" NOT NULL,
