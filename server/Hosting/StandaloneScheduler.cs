@@ -26,6 +26,16 @@ public sealed class StandaloneScheduler(
         var interval = TimeSpan.FromSeconds(settings.SchedulerIntervalSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Ticks land just after whole interval boundaries, where cron and interval occurrences fall, so a one-second
+            // schedule is fired within its own second rather than drifting into the next one.
+            var now = clock.GetUtcNow();
+            var next = new DateTimeOffset((now.UtcTicks / interval.Ticks + 1) * interval.Ticks, TimeSpan.Zero).AddMilliseconds(20);
+            await Task.Delay(next - now, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
             try
             {
                 await runner.RunAsync(isPastDue: false, stoppingToken);
@@ -35,13 +45,6 @@ public sealed class StandaloneScheduler(
                 // The database may be down or restarting; the next tick retries, nothing is lost by skipping one.
                 logger.LogWarning(ex, "Scheduler tick failed; retrying at the next interval");
             }
-
-            // Ticks land just after whole interval boundaries, where cron and interval occurrences fall, so a one-second
-            // schedule is fired within its own second rather than drifting into the next one.
-            var now = clock.GetUtcNow();
-            var intervalTicks = interval.Ticks;
-            var next = new DateTimeOffset((now.UtcTicks / intervalTicks + 1) * intervalTicks, TimeSpan.Zero).AddMilliseconds(20);
-            await Task.Delay(next - now, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
