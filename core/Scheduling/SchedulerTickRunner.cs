@@ -6,20 +6,17 @@ namespace DurableWorkflow.Core.Scheduling;
 
 /// <summary>
 /// The singleton scheduler tick. The Functions timer and the standalone timer are only wake-up calls: slots, host ids
-/// and a fleet of standalone nodes may all tick. A session advisory lock keeps ticks from overlapping, and the
-/// PostgreSQL lease (<see cref="SchedulerLease"/>) decides who the scheduler is: its fencing token is proven by every
-/// write a pass makes, so a tick that stalled or lost its connection past the lease writes nothing.
+/// and a fleet of standalone nodes may all tick. The PostgreSQL lease (<see cref="SchedulerLease"/>) decides who the
+/// scheduler is, and its fencing token is proven by every write a pass makes, so a tick that stalled or lost its
+/// connection past the lease writes nothing. (A session advisory lock is deliberately not used: a non-holder winning
+/// it at the same instant would make the holder skip its tick.)
 /// </summary>
 public sealed class SchedulerTickRunner(
-    NpgsqlDataSource dataSource,
     ServerSettings settings,
     SchedulerLease lease,
     IEnumerable<ISchedulerPass> passes,
     ILogger<SchedulerTickRunner> logger)
 {
-    /// <summary>Advisory lock key: the ASCII bytes of "DWSCHED", stable across releases so old and new nodes exclude each other.</summary>
-    public const long AdvisoryLockKey = 0x44_57_53_43_48_45_44;
-
     public async Task<SchedulerTickOutcome> RunAsync(bool isPastDue, CancellationToken cancellationToken)
     {
         if (!settings.SchedulerEnabled)
@@ -27,75 +24,49 @@ public sealed class SchedulerTickRunner(
             return new SchedulerTickOutcome(SchedulerTickStatus.Disabled, ["scheduler tick: disabled on this node (DW_SCHEDULER_ENABLED=false)"]);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (!await TryLockAsync(connection, cancellationToken))
+        if (await lease.TryAcquireAsync(cancellationToken) is not { } fence)
         {
-            logger.LogInformation("Scheduler tick skipped: another scheduler holds the lock");
-            return new SchedulerTickOutcome(SchedulerTickStatus.LockHeld, ["scheduler tick: skipped, another scheduler holds the lock"]);
+            SchedulerLog.LeaseHeld(logger);
+            return new SchedulerTickOutcome(SchedulerTickStatus.LeaseHeld, ["scheduler tick: skipped, another scheduler holds the lease"]);
         }
 
-        var logs = new List<string> { isPastDue ? "scheduler tick: lock acquired (past due)" : "scheduler tick: lock acquired" };
-        try
+        var logs = new List<string> { $"scheduler tick: lease token {fence.Token}{(isPastDue ? " (past due)" : string.Empty)}" };
+        foreach (var pass in passes)
         {
-            if (await lease.TryAcquireAsync(cancellationToken) is not { } fence)
+            // Renewed before each pass, so a long tick keeps its lease; a changed token means it was lost meanwhile.
+            if (await lease.TryAcquireAsync(cancellationToken) is not { } renewed || renewed != fence)
             {
-                SchedulerLog.LeaseHeld(logger);
-                logs.Add("scheduler tick: skipped, another scheduler holds the lease");
-                return new SchedulerTickOutcome(SchedulerTickStatus.LeaseHeld, logs);
+                SchedulerLog.LeaseLost(logger, fence.Token, pass.Name);
+                logs.Add($"{pass.Name}: stopped, lease token {fence.Token} lost");
+                return new SchedulerTickOutcome(SchedulerTickStatus.LeaseLost, logs);
             }
 
-            logs.Add($"scheduler lease: token {fence.Token}");
-            foreach (var pass in passes)
+            try
             {
-                // Renewed before each pass, so a long tick keeps its lease; a changed token means it was lost meanwhile.
-                if (await lease.TryAcquireAsync(cancellationToken) is not { } renewed || renewed != fence)
-                {
-                    SchedulerLog.LeaseLost(logger, fence.Token, pass.Name);
-                    logs.Add($"{pass.Name}: stopped, lease token {fence.Token} lost");
-                    return new SchedulerTickOutcome(SchedulerTickStatus.LeaseLost, logs);
-                }
-
-                try
-                {
-                    var summary = await pass.RunAsync(fence, cancellationToken);
-                    logs.Add($"{pass.Name}: {summary}");
-                }
-                catch (SchedulerLeaseLostException)
-                {
-                    SchedulerLog.LeaseLost(logger, fence.Token, pass.Name);
-                    logs.Add($"{pass.Name}: stopped, lease token {fence.Token} lost");
-                    return new SchedulerTickOutcome(SchedulerTickStatus.LeaseLost, logs);
-                }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
-                {
-                    // One pass's database trouble must not starve the others; each is idempotent and resumes next tick.
-                    SchedulerLog.PassFailed(logger, ex, pass.Name);
-                    logs.Add($"{pass.Name}: failed ({ex.GetType().Name})");
-                }
+                var summary = await pass.RunAsync(fence, cancellationToken);
+                logs.Add($"{pass.Name}: {summary}");
             }
-        }
-        finally
-        {
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
-            unlock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLockKey });
-            await unlock.ExecuteScalarAsync(CancellationToken.None);
+            catch (SchedulerLeaseLostException)
+            {
+                SchedulerLog.LeaseLost(logger, fence.Token, pass.Name);
+                logs.Add($"{pass.Name}: stopped, lease token {fence.Token} lost");
+                return new SchedulerTickOutcome(SchedulerTickStatus.LeaseLost, logs);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                // One pass's database trouble must not starve the others; each is idempotent and resumes next tick.
+                SchedulerLog.PassFailed(logger, ex, pass.Name);
+                logs.Add($"{pass.Name}: failed ({ex.GetType().Name})");
+            }
         }
 
         return new SchedulerTickOutcome(SchedulerTickStatus.Ran, logs);
-    }
-
-    private static async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLockKey });
-        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 }
 
 public enum SchedulerTickStatus
 {
     Ran,
-    LockHeld,
     LeaseHeld,
     LeaseLost,
     Disabled,
