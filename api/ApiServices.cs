@@ -55,6 +55,7 @@ public static class ApiServices
         services.AddSingleton<NamespaceService>();
         services.AddSingleton<WorkerRegistrationRepository>();
         services.AddSingleton<WorkerRegistry>();
+        services.AddSingleton<BuildIdRolloutService>();
         services.AddSingleton<WakeBus>();
         services.AddSingleton<PollRunner>();
         services.AddSingleton<WorkflowStartService>();

@@ -23,6 +23,11 @@ public static class RouteTemplates
     public const string Workers = "workers";
     public const string Worker = "workers/{workerId}";
 
+    public const string TaskQueueBuildIds = "task-queues/{taskQueue}/build-ids";
+    public const string TaskQueueBuildIdDrain = "task-queues/{taskQueue}/build-ids/drain";
+    public const string TaskQueueBuildIdResume = "task-queues/{taskQueue}/build-ids/resume";
+    public const string TaskQueueBuildIdPromote = "task-queues/{taskQueue}/build-ids/promote";
+
     public const string Workflows = "workflows";
     public const string Workflow = "workflows/{workflowId}";
     public const string WorkflowRuns = "workflows/{workflowId}/runs";

@@ -13,7 +13,7 @@ namespace DurableWorkflow.Core.Workers;
 /// compatibility heartbeats and the task-queue registry. Every time comparison uses the database clock (<c>now()</c>),
 /// so the stale window and heartbeat TTL cannot drift between nodes.
 /// </summary>
-public sealed class WorkerRegistrationRepository(NpgsqlDataSource dataSource)
+public sealed partial class WorkerRegistrationRepository(NpgsqlDataSource dataSource)
 {
     /// <summary>Fleet heartbeat lifetime (<c>DW_V2_COMPATIBILITY_HEARTBEAT_TTL</c> default, rollout contract §5.4).</summary>
     public const int FleetHeartbeatTtlSeconds = 30;

@@ -1,0 +1,33 @@
+using DurableWorkflow.Api.Pipeline;
+using DurableWorkflow.Core.Workers;
+
+namespace DurableWorkflow.Api.Routes;
+
+/// <summary>Build-id cohorts of a task queue and their rollout intent (rollout contract §6.3–6.6, §6.8), operator role.</summary>
+public static partial class ApiRoutes
+{
+    public static ApiRoute ListTaskQueueBuildIds { get; } = new(nameof(ListTaskQueueBuildIds), "GET", RouteTemplates.TaskQueueBuildIds, OperatorControl,
+        async (string taskQueue, HttpContext context, BuildIdRolloutService service, CancellationToken token) =>
+            ApiResults.Json(await service.ListAsync(ApiRequest.Of(context).Namespace, taskQueue, token)));
+
+    public static ApiRoute DrainTaskQueueBuildId { get; } = new(nameof(DrainTaskQueueBuildId), "POST", RouteTemplates.TaskQueueBuildIdDrain, OperatorControl,
+        async (string taskQueue, HttpContext context, BuildIdRolloutService service, CancellationToken token) =>
+        {
+            var request = ApiRequest.Of(context);
+            return ApiResults.From(await service.DrainAsync(request.Namespace, taskQueue, request.Body, token));
+        });
+
+    public static ApiRoute ResumeTaskQueueBuildId { get; } = new(nameof(ResumeTaskQueueBuildId), "POST", RouteTemplates.TaskQueueBuildIdResume, OperatorControl,
+        async (string taskQueue, HttpContext context, BuildIdRolloutService service, CancellationToken token) =>
+        {
+            var request = ApiRequest.Of(context);
+            return ApiResults.From(await service.ResumeAsync(request.Namespace, taskQueue, request.Body, token));
+        });
+
+    public static ApiRoute PromoteTaskQueueBuildId { get; } = new(nameof(PromoteTaskQueueBuildId), "POST", RouteTemplates.TaskQueueBuildIdPromote, OperatorControl,
+        async (string taskQueue, HttpContext context, BuildIdRolloutService service, CancellationToken token) =>
+        {
+            var request = ApiRequest.Of(context);
+            return ApiResults.From(await service.PromoteAsync(request.Namespace, taskQueue, request.Body, token));
+        });
+}
