@@ -243,6 +243,42 @@ public sealed class TaskQueueRouteTests(BootstrappedDatabase database) : IClassF
     }
 
     [Fact]
+    public async Task Invariant_018_draining_worker_poll_returns_worker_draining_and_claims_nothing()
+    {
+        var harness = await WorkflowHarness.CreateAsync(server);
+        await harness.StartAsync();
+        using var control = server.ControlClient(ServerFactory.OperatorToken);
+        await PostAsync(control, harness.Queue, "drain", """{"build_id":null}""", HttpStatusCode.OK);
+        var before = await TasksAsync(harness.Queue);
+
+        var error = await harness.WorkerPostAsync(
+            "/api/worker/workflow-tasks/poll",
+            new JsonObject { ["worker_id"] = harness.WorkerId, ["task_queue"] = harness.Queue, ["timeout_seconds"] = 1 },
+            HttpStatusCode.Conflict);
+
+        Assert.Equal("worker_draining", (string?)error["reason"]);
+        Assert.True(error.ContainsKey("task"));
+        Assert.Null(error["task"]);
+        Assert.Equal(before, await TasksAsync(harness.Queue));
+        Assert.Contains("\"status\":\"ready\"", before, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invariant_019_a_task_leased_before_the_drain_can_still_be_completed()
+    {
+        var harness = await WorkflowHarness.CreateAsync(server);
+        await harness.StartAsync();
+        var task = await harness.PollAsync();
+        using var control = server.ControlClient(ServerFactory.OperatorToken);
+        await PostAsync(control, harness.Queue, "drain", """{"build_id":null}""", HttpStatusCode.OK);
+
+        await harness.CompleteAsync(task, new JsonObject { ["type"] = "complete_workflow", ["result"] = new JsonObject { ["codec"] = "avro", ["blob"] = "wwHioz3/VYAiNwoOd2FpdGluZw==" } });
+
+        Assert.Equal("completed", await database.ScalarAsync<string>(
+            $"SELECT status FROM workflow_tasks WHERE task_queue = '{harness.Queue}'"));
+    }
+
+    [Fact]
     public async Task fixture_parity_build_ids_drain_resume_and_promote()
     {
         await database.ExecuteAsync("INSERT INTO workflow_namespaces (name) VALUES ('orders-prod') ON CONFLICT DO NOTHING");
@@ -383,6 +419,10 @@ public sealed class TaskQueueRouteTests(BootstrappedDatabase database) : IClassF
         using var response = await control.GetAsync($"/api/task-queues/{queue}/build-ids");
         return [.. (await HttpAssert.JsonAsync(response, HttpStatusCode.OK))["build_ids"]!.AsArray().Select(c => c!.AsObject())];
     }
+
+    private async Task<string> TasksAsync(string queue) =>
+        await database.ScalarAsync<string>(
+            $"SELECT json_agg(t ORDER BY id)::text FROM workflow_tasks t WHERE task_queue = '{queue}'") ?? string.Empty;
 
     private Task<string?> StatusesAsync(string queuePattern) =>
         database.ScalarAsync<string>(
