@@ -10,6 +10,7 @@ using DurableWorkflow.Core.Engine.WorkflowTasks;
 using DurableWorkflow.Core.Workflows;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Namespaces;
+using DurableWorkflow.Core.Operations;
 using DurableWorkflow.Core.Readiness;
 using DurableWorkflow.Core.Scheduling;
 using DurableWorkflow.Core.Scheduling.Passes;
@@ -44,6 +45,9 @@ public static class ApiServices
         services.AddSingleton<VersionGate>();
         services.AddSingleton<ClusterInfoBuilder>();
         services.AddSingleton<FleetSnapshotReader>();
+        services.AddSingleton<OperatorMetricsReader>();
+        services.AddSingleton<RoutingDrainsReader>();
+        services.AddSingleton<ServerMetricsReader>();
         services.AddSingleton(sp =>
         {
             var builder = sp.GetRequiredService<ClusterInfoBuilder>();

@@ -25,6 +25,7 @@ public static partial class ApiRoutes
             ListSchedules, CreateSchedule, DescribeSchedule, UpdateSchedule, DeleteSchedule,
             PauseSchedule, ResumeSchedule, TriggerSchedule, BackfillSchedule, GetScheduleHistory,
             GetActivityTimeoutStatus, RunActivityTimeoutPass,
+            SystemMetrics, SystemOperatorMetrics, SystemHealth,
         ];
     }
 

@@ -13,6 +13,10 @@ public static class RouteTemplates
     public const string Readiness = "ready";
     public const string ClusterInfo = "cluster/info";
 
+    public const string SystemMetrics = "system/metrics";
+    public const string SystemOperatorMetrics = "system/operator-metrics";
+    public const string SystemHealth = "system/health";
+
     public const string Namespaces = "namespaces";
     public const string Namespace = "namespaces/{namespace}";
     public const string NamespaceExternalStorage = "namespaces/{namespace}/external-storage";
