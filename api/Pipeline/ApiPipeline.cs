@@ -320,16 +320,16 @@ public sealed partial class ApiPipeline(
         return new CompiledRoute(new TemplateMatcher(new RouteTemplate(pattern), []), handler.RequestDelegate);
     }
 
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Unhandled error in {Route} on {Method} {Path}")]
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Error, Message = "Unhandled error in {Route} on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string route, string method, PathString path);
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Database unavailable in {Route} on {Method} {Path}; answered 503")]
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Database unavailable in {Route} on {Method} {Path}; answered 503")]
     private static partial void LogDatabaseUnavailable(ILogger logger, Exception exception, string route, string method, PathString path);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "Client went away during {Method} {Path}")]
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Debug, Message = "Client went away during {Method} {Path}")]
     private static partial void LogClientGone(ILogger logger, string method, PathString path);
 
-    [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "Could not write the answer to {Method} {Path}; connection aborted")]
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Error, Message = "Could not write the answer to {Method} {Path}; connection aborted")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, string method, PathString path);
 
     private sealed record CompiledRoute(TemplateMatcher Matcher, RequestDelegate Handler);
