@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Discovery;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Scheduling.Schedules;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Operations;
@@ -117,18 +118,6 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
           FROM a
         """;
 
-    private const string SchedulesSql =
-        """
-        SELECT count(*) FILTER (WHERE status = 'active')::int,
-               count(*) FILTER (WHERE status = 'paused')::int,
-               count(*) FILTER (WHERE status = 'active' AND next_fire_at <= now())::int,
-               min(next_fire_at) FILTER (WHERE status = 'active' AND next_fire_at <= now()),
-               COALESCE(sum(fires_count) FILTER (WHERE status = 'active'), 0)::bigint,
-               COALESCE(sum(failures_count) FILTER (WHERE status = 'active'), 0)::bigint
-          FROM workflow_schedules
-         WHERE namespace = $1 AND deleted_at IS NULL
-        """;
-
     private const string FleetSql =
         """
         SELECT worker_id, host, process_id, connection, queue, supported::text, recorded_at, expires_at
@@ -147,7 +136,7 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
         batch.BatchCommands.Add(Command(RunsSql, ns, ContinueAsNewEventThreshold, ContinueAsNewSizeBytesThreshold));
         batch.BatchCommands.Add(Command(TasksSql, ns, policy.RedispatchAfterSeconds));
         batch.BatchCommands.Add(Command(ActivitiesSql, ns));
-        batch.BatchCommands.Add(Command(SchedulesSql, ns));
+        batch.BatchCommands.Add(Command(ScheduleMetrics.Sql, ns));
         batch.BatchCommands.Add(Command(FleetSql, ns));
 
         JsonObject runs, tasks, activities, backlog, starts, history, schedules, workers;
@@ -270,16 +259,17 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
 
             await reader.NextResultAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            row = new Row(reader);
+            var schedule = ScheduleMetrics.Read(reader);
             schedules = new JsonObject
             {
-                ["active"] = row.Int(0),
-                ["paused"] = row.Int(1),
-                ["missed"] = row.Int(2),
+                ["active"] = schedule.Active,
+                ["paused"] = schedule.Paused,
+                ["missed"] = schedule.Missed,
             };
-            AddAge(schedules, "oldest_overdue_at", "max_overdue_ms", row.Time(3), now);
-            schedules["fires_total"] = row.Long(4);
-            schedules["failures_total"] = row.Long(5);
+            // The batch's own instant and age rule, so every max_*_age_ms here follows invariant 105 alike.
+            AddAge(schedules, "oldest_overdue_at", "max_overdue_ms", schedule.OldestOverdueAt, now);
+            schedules["fires_total"] = schedule.FiresTotal;
+            schedules["failures_total"] = schedule.FailuresTotal;
 
             await reader.NextResultAsync(cancellationToken);
             workers = await ReadWorkersAsync(reader, ns, cancellationToken);

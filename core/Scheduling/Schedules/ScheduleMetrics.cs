@@ -9,23 +9,35 @@ namespace DurableWorkflow.Core.Scheduling.Schedules;
 /// </summary>
 public sealed class ScheduleMetrics(NpgsqlDataSource dataSource)
 {
+    /// <summary>
+    /// The one statement behind these figures; the operator-metrics batch runs it too, so the served
+    /// <c>schedules</c> block and this reader cannot drift apart. <c>$1</c> is the namespace, or null for all.
+    /// </summary>
+    internal const string Sql =
+        """
+        SELECT count(*) FILTER (WHERE status = 'active'),
+               count(*) FILTER (WHERE status = 'paused'),
+               count(*) FILTER (WHERE status = 'active' AND next_fire_at <= now()),
+               min(next_fire_at) FILTER (WHERE status = 'active' AND next_fire_at <= now()),
+               COALESCE(sum(fires_count) FILTER (WHERE status = 'active'), 0)::bigint,
+               COALESCE(sum(failures_count) FILTER (WHERE status = 'active'), 0)::bigint,
+               now()
+          FROM workflow_schedules
+         WHERE ($1::text IS NULL OR namespace = $1)
+        """;
+
     public async Task<ScheduleMetricsSnapshot> ReadAsync(string? ns, CancellationToken cancellationToken)
     {
-        await using var read = dataSource.CreateCommand(
-            """
-            SELECT count(*) FILTER (WHERE status = 'active'),
-                   count(*) FILTER (WHERE status = 'paused'),
-                   count(*) FILTER (WHERE status = 'active' AND next_fire_at <= now()),
-                   min(next_fire_at) FILTER (WHERE status = 'active' AND next_fire_at <= now()),
-                   COALESCE(sum(fires_count) FILTER (WHERE status = 'active'), 0)::bigint,
-                   COALESCE(sum(failures_count) FILTER (WHERE status = 'active'), 0)::bigint,
-                   now()
-              FROM workflow_schedules
-             WHERE ($1::text IS NULL OR namespace = $1)
-            """);
+        await using var read = dataSource.CreateCommand(Sql);
         read.Parameters.Add(new NpgsqlParameter { Value = (object?)ns ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
+        return Read(reader);
+    }
+
+    /// <summary>Maps the current row of <see cref="Sql"/>.</summary>
+    internal static ScheduleMetricsSnapshot Read(NpgsqlDataReader reader)
+    {
         DateTimeOffset? oldest = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3);
         var now = reader.GetFieldValue<DateTimeOffset>(6);
         return new ScheduleMetricsSnapshot(
