@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Activities;
+using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Engine.Timers;
+using DurableWorkflow.Core.Engine.Waits;
 using DurableWorkflow.Core.Storage;
 
 namespace DurableWorkflow.Core.Engine;
@@ -39,9 +41,8 @@ public static class RunCloser
         }
 
         await TaskRows.CancelOpenOfRunAsync(tx, run.Id, keepTaskId, cancellationToken);
-        await ExecuteAsync(tx, cancellationToken,
-            ("UPDATE workflow_waits SET status = 'cancelled', resolved_at = now() WHERE run_id = $1 AND status = 'open'", [run.Id]),
-            ("UPDATE workflow_signals SET status = 'discarded' WHERE run_id = $1 AND status = 'received'", [run.Id]));
+        await WaitStore.CancelOpenOfRunAsync(tx, run.Id, cancellationToken);
+        await SignalStore.DiscardUndeliveredAsync(tx, run.Id, cancellationToken);
 
         var settled = await SettleTimersAndActivitiesAsync(tx, run.Id, cancellationToken);
         if (closure.Status is RunStatus.Cancelled or RunStatus.Terminated && settled.Count > 0)
@@ -64,35 +65,15 @@ public static class RunCloser
         }
     }
 
-    /// <summary>Accepted updates can never be applied once the run is closed; they fail, as upstream's PendingUpdateCloser does.</summary>
     private static async Task FailAcceptedUpdatesAsync(EngineTransaction tx, RunState run, string closedReason, CancellationToken cancellationToken)
     {
-        var failed = new List<(string Id, string Name, string? CommandId, string Message)>();
-        await using (var close = tx.Command(
-            """
-            UPDATE workflow_updates
-               SET status = 'failed', closed_at = now(), updated_at = now(),
-                   failure = jsonb_build_object(
-                       'message', format('Workflow run closed as %s before accepted update %s could be applied.', $2::text, update_name),
-                       'exception_class', 'RuntimeException', 'non_retryable', true)
-             WHERE run_id = $1 AND status = 'accepted'
-            RETURNING id, update_name, workflow_command_id, failure ->> 'message'
-            """,
-            run.Id, closedReason))
-        {
-            await using var reader = await close.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                failed.Add((reader.GetString(0), reader.GetString(1), reader.StringOrNull(2), reader.GetString(3)));
-            }
-        }
-
+        var failed = await UpdateStore.FailAcceptedOfRunAsync(tx, run.Id, closedReason, cancellationToken);
         if (failed.Count == 0)
         {
             return;
         }
 
-        var events = failed.OrderBy(u => u.Id, StringComparer.Ordinal).Select(u => new NewHistoryEvent("UpdateCompleted", new JsonObject
+        var events = failed.Select(u => new NewHistoryEvent("UpdateCompleted", new JsonObject
         {
             ["workflow_command_id"] = u.CommandId,
             ["update_id"] = u.Id,
@@ -102,7 +83,7 @@ public static class RunCloser
             ["failure_category"] = "application",
             ["non_retryable"] = true,
             ["exception_class"] = "RuntimeException",
-            ["message"] = u.Message,
+            ["message"] = u.FailureMessage,
             ["terminal_reason"] = closedReason,
         })).ToList();
         await HistoryStore.AppendAsync(tx, run.Id, events, null, null, cancellationToken);
@@ -238,14 +219,5 @@ public static class RunCloser
                 ("child_workflow_run_id", child.Id),
                 ("workflow_sequence", child.ParentSequence),
                 ("workflow_event_type", eventType))), cancellationToken);
-    }
-
-    private static async Task ExecuteAsync(EngineTransaction tx, CancellationToken cancellationToken, params (string Sql, object?[] Parameters)[] statements)
-    {
-        foreach (var (sql, parameters) in statements)
-        {
-            await using var command = tx.Command(sql, parameters);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
     }
 }

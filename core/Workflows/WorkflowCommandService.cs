@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Engine;
+using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Engine.Queries;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
 using DurableWorkflow.Core.Http;
@@ -275,18 +276,8 @@ public sealed class WorkflowCommandService(
         received["arguments"] = CommandRequest.HistoryValue(arguments);
         received["payload_codec"] = arguments.Codec;
         var sequences = await scope.AppendAsync([new NewHistoryEvent("SignalReceived", received)], cancellationToken);
-        await using (var insert = scope.Tx.Command(
-            """
-            INSERT INTO workflow_signals (id, namespace, run_id, workflow_command_id, signal_name, signal_wait_id, arguments,
-                                          payload_codec, history_sequence)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
-            """,
-            signalId, run.Namespace, run.Id, scope.CommandId, name, signalWaitId, arguments.ToJson().ToJsonString(),
-            arguments.Codec, sequences[0]))
-        {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await SignalStore.ReceiveAsync(scope.Tx, new NewSignal(signalId, run.Namespace, run.Id, scope.CommandId, name, signalWaitId,
+            arguments.ToJson().ToJsonString(), arguments.Codec, sequences[0]), cancellationToken);
         await scope.ResumeAsync(SignalResume(signalId, name, signalWaitId, scope.CommandId), cancellationToken);
         return ApiResult<JsonObject>.Ok(body, 202);
     }
@@ -337,22 +328,8 @@ public sealed class WorkflowCommandService(
         }
 
         var updateId = Ulid.NewId();
-        DateTimeOffset acceptedAt;
-        await using (var insert = scope.Tx.Command(
-            """
-            INSERT INTO workflow_updates (id, namespace, run_id, workflow_command_id, update_name, request_id, arguments,
-                                          payload_codec, status, accepted_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, 'accepted', now())
-            RETURNING accepted_at
-            """,
-            updateId, run.Namespace, run.Id, scope.CommandId, name, RunWriter.Text(scope.RequestId),
-            arguments.ToJson().ToJsonString(), arguments.Codec))
-        {
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            acceptedAt = reader.GetFieldValue<DateTimeOffset>(0);
-        }
-
+        var acceptedAt = await UpdateStore.AcceptAsync(scope.Tx, new NewUpdate(updateId, run.Namespace, run.Id, scope.CommandId, name,
+            scope.RequestId, arguments.ToJson().ToJsonString(), arguments.Codec), cancellationToken);
         var body = await scope.RecordAsync(new CommandRecord("accepted", null)
         {
             OperationName = name,

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Engine.Waits;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -152,22 +153,9 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus, ILog
         ResumeContext resume;
         if (conditionWaitId is not null)
         {
-            await using var wait = tx.Command(
-                """
-                UPDATE workflow_waits SET status = 'timed_out', resolved_at = now()
-                 WHERE run_id = $1 AND sequence = $2 AND status = 'open'
-                RETURNING condition_key, condition_definition_fingerprint
-                """,
-                runId, sequence);
-            await using var reader = await wait.ExecuteReaderAsync(cancellationToken);
-            string? key = null;
-            string? fingerprint = null;
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                key = reader.StringOrNull(0);
-                fingerprint = reader.StringOrNull(1);
-            }
-
+            var wait = await WaitStore.TimeOutAsync(tx, runId, sequence, cancellationToken);
+            var key = wait?.ConditionKey;
+            var fingerprint = wait?.DefinitionFingerprint;
             payload["condition_key"] = key;
             payload["condition_definition_fingerprint"] = fingerprint;
             resume = ResumeContext.Of(

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Activities;
+using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Engine.Timers;
+using DurableWorkflow.Core.Engine.Waits;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Storage;
 
@@ -266,47 +268,20 @@ public sealed class CommandApplier
             timerId = events[^1].Payload["timer_id"]!.GetValue<string>();
         }
 
-        // The wire id is per run ("condition:<step>"); the row key adds the run id because wait ids are a global key.
-        await using var insert = tx.Command(
-            """
-            INSERT INTO workflow_waits (id, namespace, run_id, wait_kind, sequence, condition_key, condition_definition_fingerprint,
-                                        timeout_seconds, timer_id)
-            VALUES ($1 || ':' || $3, $2, $3, 'condition', $4, $5, $6, $7, $8)
-            """,
-            waitId, run.Namespace, run.Id, sequence, SqlValue.Text(command.String("condition_key")),
-            SqlValue.Text(command.String("condition_definition_fingerprint")), SqlValue.Int(timeout), SqlValue.Text(timerId));
-        await insert.ExecuteNonQueryAsync(cancellationToken);
+        await WaitStore.OpenConditionAsync(tx, run.Namespace, run.Id, waitId, new ConditionWait(sequence, command.String("condition_key"),
+            command.String("condition_definition_fingerprint"), timerId, timeout), cancellationToken);
     }
 
     /// <summary>A signal-driven task that opened no new wait satisfied the latest open one (PHP bookkeeping).</summary>
     private async Task SatisfyLatestConditionWaitAsync(CancellationToken cancellationToken)
     {
-        int sequence;
-        string? key;
-        string? fingerprint;
-        string? timerId;
-        int? timeout;
-        await using (var read = tx.Command(
-            """
-            UPDATE workflow_waits SET status = 'satisfied', resolved_at = now(), satisfied_by_signal_id = $2
-             WHERE id = (SELECT id FROM workflow_waits WHERE run_id = $1 AND status = 'open' AND wait_kind = 'condition'
-                          ORDER BY sequence DESC LIMIT 1)
-            RETURNING sequence, condition_key, condition_definition_fingerprint, timer_id, timeout_seconds
-            """,
-            run.Id, SqlValue.Text(task.ResumeContext["workflow_signal_id"]?.GetValue<string>())))
+        if (await WaitStore.SatisfyLatestConditionAsync(tx, run.Id, task.ResumeContext["workflow_signal_id"]?.GetValue<string>(), cancellationToken)
+            is not { } satisfied)
         {
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return;
-            }
-
-            sequence = reader.GetInt32(0);
-            key = reader.StringOrNull(1);
-            fingerprint = reader.StringOrNull(2);
-            timerId = reader.StringOrNull(3);
-            timeout = reader.Int32OrNull(4);
+            return;
         }
+
+        var (sequence, key, fingerprint, timerId, timeout) = satisfied;
 
         var waitId = $"condition:{sequence}";
         events.Add(new NewHistoryEvent("ConditionWaitSatisfied", new JsonObject
@@ -395,25 +370,7 @@ public sealed class CommandApplier
             ["exception_class"] = command.String("exception_class"),
             ["non_retryable"] = command.Fields["non_retryable"]?.DeepClone(),
         };
-        string name;
-        string? commandId;
-        string? arguments;
-        await using (var update = tx.Command(
-            """
-            UPDATE workflow_updates
-               SET status = $3, result = $4::jsonb, failure = $5::jsonb, applied_at = now(), closed_at = now(), updated_at = now()
-             WHERE id = $1 AND run_id = $2 AND status = 'accepted'
-            RETURNING update_name, workflow_command_id, arguments::text
-            """,
-            updateId, run.Id, completed ? "completed" : "failed", SqlValue.Json(result), SqlValue.Json(failure)))
-        {
-            await using var reader = await update.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            name = reader.GetString(0);
-            commandId = reader.StringOrNull(1);
-            arguments = reader.StringOrNull(2);
-        }
-
+        var (_, name, commandId, arguments, _) = await UpdateStore.CloseAsync(tx, run.Id, updateId, result, failure, cancellationToken);
         var argumentBlob = arguments is null ? null : JsonNode.Parse(arguments)?["blob"]?.DeepClone();
         var common = new JsonObject
         {

@@ -1,3 +1,4 @@
+using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Storage;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
@@ -19,12 +20,7 @@ public static class LeasedTaskFollowUp
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(task);
         var cutoff = task.HistoryCutoffSequence ?? 0;
-        await using (var applied = tx.Command(
-            "UPDATE workflow_signals SET status = 'applied', applied_at = now() WHERE run_id = $1 AND status = 'received' AND history_sequence <= $2",
-            run.Id, cutoff))
-        {
-            await applied.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await SignalStore.MarkAppliedThroughAsync(tx, run.Id, cutoff, cancellationToken);
 
         if (await HasUnseenOutcomesAsync(tx, run.Id, cutoff, task.Id, cancellationToken)
             && await InsertAsync(tx, run, ResumeContext.None, cancellationToken) is { } resumed)
