@@ -180,15 +180,12 @@ public static class ChildWorkflowPolicies
             },
         }, cancellationToken);
 
-        foreach (var (sql, key) in new[]
+        await using (var move = tx.Command("UPDATE workflow_links SET child_workflow_run_id = $2, updated_at = now() WHERE id = $1", linkId, runId))
         {
-            ("UPDATE workflow_links SET child_workflow_run_id = $2, updated_at = now() WHERE id = $1", linkId),
-            ("UPDATE workflow_instances SET current_run_id = $2, run_count = run_count + 1, updated_at = now() WHERE id = $1", child.InstanceId),
-        })
-        {
-            await using var move = tx.Command(sql, key, runId);
             await move.ExecuteNonQueryAsync(cancellationToken);
         }
+
+        await RunWriter.MoveInstanceToRunAsync(tx, child.InstanceId, runId, cancellationToken);
 
         if (parent is { IsOpen: true })
         {
@@ -240,8 +237,7 @@ public static class ChildWorkflowPolicies
 
         if (!terminate)
         {
-            await using var requested = tx.Command("UPDATE workflow_runs SET cancel_requested_at = now() WHERE id = $1", child.Id);
-            await requested.ExecuteNonQueryAsync(cancellationToken);
+            await RunWriter.MarkCancelRequestedAsync(tx, child.Id, cancellationToken);
         }
 
         // No workflow_commands row backs these events (see the lock-order remark), so workflow_command_id is null.

@@ -62,21 +62,7 @@ public static class HistoryStore
 
         var payloads = events.Select(e => e.Payload.ToJsonString()).ToArray();
         var bytes = payloads.Sum(p => (long)p.Length);
-        long last;
-        await using (var counter = tx.Command(
-            """
-            UPDATE workflow_runs
-               SET last_history_sequence = last_history_sequence + $2,
-                   history_size_bytes = history_size_bytes + $3,
-                   last_progress_at = now(), updated_at = now()
-             WHERE id = $1
-            RETURNING last_history_sequence
-            """,
-            runId, events.Count, bytes))
-        {
-            last = (long)(await counter.ExecuteScalarAsync(cancellationToken))!;
-        }
-
+        var last = await RunWriter.AdvanceHistoryAsync(tx, runId, events.Count, bytes, cancellationToken);
         var first = last - events.Count + 1;
         var sequences = Enumerable.Range(0, events.Count).Select(i => first + i).ToArray();
         await using (var insert = tx.Command(

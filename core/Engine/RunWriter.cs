@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -66,7 +67,11 @@ public sealed record NewRun
     public bool RecordStartAccepted { get; init; } = true;
 }
 
-/// <summary>Inserts a run with its opening history and first workflow task, inside the caller's transaction.</summary>
+/// <summary>
+/// The writer of <c>workflow_runs</c> and <c>workflow_instances</c> in the caller's transaction: a run with its opening
+/// history and first workflow task, the instance row, and every state change of an open run (closing is
+/// <see cref="RunCloser"/>'s).
+/// </summary>
 public static class RunWriter
 {
     public static async Task<CreatedRun> InsertAsync(EngineTransaction tx, NewRun run, CancellationToken cancellationToken)
@@ -145,11 +150,179 @@ public static class RunWriter
         return new CreatedRun(run.RunId, taskId, executionDeadline, runDeadline);
     }
 
+    /// <summary>
+    /// Inserts the instance row of a new workflow id, pointing at its first run; false when the id is already taken
+    /// (the insert is the claim on it).
+    /// </summary>
+    public static async Task<bool> ClaimInstanceAsync(EngineTransaction tx, NewInstance instance, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(instance);
+        await using var claim = tx.Command(
+            """
+            INSERT INTO workflow_instances (id, namespace, workflow_type, business_key, current_run_id, run_count,
+                                            last_command_sequence, execution_timeout_seconds)
+            VALUES ($1, $2, $3, $4, $5, 1, $6, $7)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+            """,
+            instance.Id, instance.Namespace, instance.WorkflowType, SqlValue.Text(instance.BusinessKey), instance.CurrentRunId,
+            instance.LastCommandSequence, SqlValue.Int(instance.ExecutionTimeoutSeconds));
+        return await claim.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>The deadline of the whole continue-as-new chain, known once its first run is inserted.</summary>
+    public static async Task SetExecutionDeadlineAsync(EngineTransaction tx, string instanceId, DateTimeOffset? deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var update = tx.Command("UPDATE workflow_instances SET execution_deadline_at = $2 WHERE id = $1", instanceId, SqlValue.Time(deadline));
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Makes a successor run (continue-as-new, child retry) the instance's current run.</summary>
+    public static async Task MoveInstanceToRunAsync(EngineTransaction tx, string instanceId, string runId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var move = tx.Command(
+            "UPDATE workflow_instances SET current_run_id = $2, run_count = run_count + 1, updated_at = now() WHERE id = $1", instanceId, runId);
+        await move.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Numbers the instance's next command; the caller holds the instance lock, so numbers are gap-free.</summary>
+    public static async Task<long> NextCommandSequenceAsync(EngineTransaction tx, string instanceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var next = tx.Command(
+            "UPDATE workflow_instances SET last_command_sequence = last_command_sequence + 1, updated_at = now() WHERE id = $1 RETURNING last_command_sequence",
+            instanceId);
+        return (long)(await next.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Reserves the sequences of <paramref name="count"/> history events on the locked run; returns the last one.
+    /// Only <see cref="HistoryStore"/> appends history.
+    /// </summary>
+    internal static async Task<long> AdvanceHistoryAsync(EngineTransaction tx, string runId, int count, long bytes, CancellationToken cancellationToken)
+    {
+        await using var counter = tx.Command(
+            """
+            UPDATE workflow_runs
+               SET last_history_sequence = last_history_sequence + $2,
+                   history_size_bytes = history_size_bytes + $3,
+                   last_progress_at = now(), updated_at = now()
+             WHERE id = $1
+            RETURNING last_history_sequence
+            """,
+            runId, count, bytes);
+        return (long)(await counter.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>The run has a ready workflow task.</summary>
+    public static async Task MarkTaskReadyAsync(EngineTransaction tx, string runId, string taskId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var liveness = tx.Command(
+            """
+            UPDATE workflow_runs
+               SET liveness_state = 'workflow_task_ready', liveness_reason = NULL, next_task_id = $2,
+                   next_task_type = 'workflow', next_task_status = 'ready', next_task_at = now(), updated_at = now()
+             WHERE id = $1
+            """,
+            runId, taskId);
+        await liveness.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A worker leased the run's workflow task: a pending or waiting run is now running.</summary>
+    public static async Task MarkTaskLeasedAsync(EngineTransaction tx, string runId, string taskId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var running = tx.Command(
+            """
+            UPDATE workflow_runs
+               SET status = CASE WHEN status IN ('pending', 'waiting') THEN 'running' ELSE status END,
+                   liveness_state = 'workflow_task_leased', next_task_id = $2, next_task_type = 'workflow',
+                   next_task_status = 'leased', updated_at = now()
+             WHERE id = $1
+            """,
+            runId, taskId);
+        await running.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A workflow task completed without closing the run: it waits for <paramref name="waitKind"/>.</summary>
+    public static async Task MarkWaitingAsync(EngineTransaction tx, string runId, int lastStepSequence, string waitKind, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var waiting = tx.Command(
+            """
+            UPDATE workflow_runs
+               SET status = 'waiting', last_step_sequence = $2, wait_kind = $3, wait_started_at = now(),
+                   liveness_state = 'waiting', next_task_id = NULL, next_task_type = NULL, next_task_status = NULL,
+                   next_task_at = NULL, updated_at = now()
+             WHERE id = $1
+            """,
+            runId, lastStepSequence, SqlValue.Text(waitKind));
+        await waiting.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The last workflow step a completed task used, before the run closes.</summary>
+    public static async Task SaveStepAsync(EngineTransaction tx, string runId, int lastStepSequence, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var save = tx.Command("UPDATE workflow_runs SET last_step_sequence = $2 WHERE id = $1", runId, lastStepSequence);
+        await save.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static async Task SetSearchAttributesAsync(EngineTransaction tx, string runId, JsonObject attributes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(attributes);
+        await using var update = tx.Command("UPDATE workflow_runs SET search_attributes = $2::jsonb WHERE id = $1", runId, attributes.ToJsonString());
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Links a run closed by continue-as-new to its successor.</summary>
+    public static async Task SetContinuedToAsync(EngineTransaction tx, string runId, string successorRunId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var chain = tx.Command("UPDATE workflow_runs SET continued_to_run_id = $2 WHERE id = $1", runId, successorRunId);
+        await chain.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static async Task MarkCancelRequestedAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var requested = tx.Command("UPDATE workflow_runs SET cancel_requested_at = now() WHERE id = $1", runId);
+        await requested.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static async Task ArchiveAsync(EngineTransaction tx, string runId, string commandId, string? reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var archive = tx.Command(
+            """
+            UPDATE workflow_runs
+               SET archived_at = now(), archive_command_id = $2, archive_reason = $3, last_progress_at = now(), updated_at = now()
+             WHERE id = $1
+            """,
+            runId, commandId, SqlValue.Text(reason));
+        await archive.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     internal static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar };
 
     internal static NpgsqlParameter Int(int? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer };
 
     internal static NpgsqlParameter Json(JsonNode? value) => new() { Value = (object?)value?.ToJsonString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 }
+
+/// <summary>The instance row of a new workflow id.</summary>
+public sealed record NewInstance(
+    string Id,
+    string Namespace,
+    string WorkflowType,
+    string? BusinessKey,
+    string CurrentRunId,
+    int? ExecutionTimeoutSeconds,
+    long LastCommandSequence);
 
 public sealed record CreatedRun(string RunId, string TaskId, DateTimeOffset? ExecutionDeadlineAt, DateTimeOffset? RunDeadlineAt);

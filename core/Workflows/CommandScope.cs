@@ -41,13 +41,7 @@ internal sealed class CommandScope(EngineTransaction tx, string ns, CommandTarge
     public async Task<JsonObject> RecordAsync(CommandRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        long sequence;
-        await using (var next = tx.Command(
-            "UPDATE workflow_instances SET last_command_sequence = last_command_sequence + 1, updated_at = now() WHERE id = $1 RETURNING last_command_sequence",
-            run.InstanceId))
-        {
-            sequence = (long)(await next.ExecuteScalarAsync(cancellationToken))!;
-        }
+        var sequence = await RunWriter.NextCommandSequenceAsync(tx, run.InstanceId, cancellationToken);
 
         var accepted = record.Status == "accepted";
         var body = new JsonObject
@@ -126,15 +120,7 @@ internal sealed class CommandScope(EngineTransaction tx, string ns, CommandTarge
             run.WorkflowType, run.Compatibility, run.Priority, resume), cancellationToken);
         if (taskId is not null)
         {
-            await using var liveness = tx.Command(
-                """
-                UPDATE workflow_runs
-                   SET liveness_state = 'workflow_task_ready', liveness_reason = NULL, next_task_id = $2,
-                       next_task_type = 'workflow', next_task_status = 'ready', next_task_at = now(), updated_at = now()
-                 WHERE id = $1
-                """,
-                run.Id, taskId);
-            await liveness.ExecuteNonQueryAsync(cancellationToken);
+            await RunWriter.MarkTaskReadyAsync(tx, run.Id, taskId, cancellationToken);
         }
 
         return taskId;

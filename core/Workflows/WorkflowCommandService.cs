@@ -500,8 +500,7 @@ public sealed class WorkflowCommandService(
 
         if (ending == RunEnding.Cancel)
         {
-            await using var requested = scope.Tx.Command("UPDATE workflow_runs SET cancel_requested_at = now() WHERE id = $1", run.Id);
-            await requested.ExecuteNonQueryAsync(cancellationToken);
+            await RunWriter.MarkCancelRequestedAsync(scope.Tx, run.Id, cancellationToken);
         }
 
         var request = scope.EventPayload();
@@ -652,17 +651,7 @@ public sealed class WorkflowCommandService(
         var events = new List<NewHistoryEvent> { new("ArchiveRequested", requested) };
         if (!alreadyArchived)
         {
-            await using (var archive = scope.Tx.Command(
-                """
-                UPDATE workflow_runs
-                   SET archived_at = now(), archive_command_id = $2, archive_reason = $3, last_progress_at = now(), updated_at = now()
-                 WHERE id = $1
-                """,
-                run.Id, scope.CommandId, RunWriter.Text(reason)))
-            {
-                await archive.ExecuteNonQueryAsync(cancellationToken);
-            }
-
+            await RunWriter.ArchiveAsync(scope.Tx, run.Id, scope.CommandId, reason, cancellationToken);
             var archived = scope.EventPayload();
             archived["archive_command_id"] = scope.CommandId;
             events.Add(new NewHistoryEvent("WorkflowArchived", archived));

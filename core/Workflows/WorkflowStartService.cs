@@ -69,20 +69,10 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
     {
         var commandId = Ulid.NewId();
         var runId = Ulid.NewId();
-        await using (var claimId = tx.Command(
-            """
-            INSERT INTO workflow_instances (id, namespace, workflow_type, business_key, current_run_id, run_count,
-                                            last_command_sequence, execution_timeout_seconds)
-            VALUES ($1, $2, $3, $4, $5, 1, 1, $6)
-            ON CONFLICT (id) DO NOTHING
-            RETURNING id
-            """,
-            start.WorkflowId, ns, start.WorkflowType, RunWriter.Text(start.BusinessKey), runId, RunWriter.Int(start.ExecutionTimeoutSeconds)))
+        if (!await RunWriter.ClaimInstanceAsync(tx, new NewInstance(start.WorkflowId, ns, start.WorkflowType, start.BusinessKey, runId,
+                start.ExecutionTimeoutSeconds, 1), cancellationToken))
         {
-            if (await claimId.ExecuteScalarAsync(cancellationToken) is null)
-            {
-                return await ResolveDuplicateAsync(tx, ns, start, cancellationToken);
-            }
+            return await ResolveDuplicateAsync(tx, ns, start, cancellationToken);
         }
 
         var created = await RunWriter.InsertAsync(tx, new NewRun
@@ -104,12 +94,7 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             CommandId = commandId,
         }, cancellationToken);
 
-        await using (var deadline = tx.Command(
-            "UPDATE workflow_instances SET execution_deadline_at = $2 WHERE id = $1",
-            start.WorkflowId, new NpgsqlParameter { Value = (object?)created.ExecutionDeadlineAt ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz }))
-        {
-            await deadline.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await RunWriter.SetExecutionDeadlineAsync(tx, start.WorkflowId, created.ExecutionDeadlineAt, cancellationToken);
 
         var response = new WorkflowStartResponse(start.WorkflowId, runId, start.WorkflowType, ns, "pending", start.BusinessKey,
             PayloadEnvelope.DefaultCodec, "started_new");

@@ -76,16 +76,7 @@ public sealed class CommandApplier
         {
             await FlushEventsAsync(cancellationToken);
             status = RunStatus.Waiting;
-            await using var waiting = tx.Command(
-                """
-                UPDATE workflow_runs
-                   SET status = 'waiting', last_step_sequence = $2, wait_kind = $3, wait_started_at = now(),
-                       liveness_state = 'waiting', next_task_id = NULL, next_task_type = NULL, next_task_status = NULL,
-                       next_task_at = NULL, updated_at = now()
-                 WHERE id = $1
-                """,
-                run.Id, step, SqlValue.Text(waitKind ?? "signal"));
-            await waiting.ExecuteNonQueryAsync(cancellationToken);
+            await RunWriter.MarkWaitingAsync(tx, run.Id, step, waitKind ?? "signal", cancellationToken);
         }
 
         return (new AppliedBatch(status, createdTaskIds), null);
@@ -339,11 +330,7 @@ public sealed class CommandApplier
             sorted[key] = merged[key]?.DeepClone();
         }
 
-        await using (var update = tx.Command("UPDATE workflow_runs SET search_attributes = $2::jsonb WHERE id = $1", run.Id, sorted.ToJsonString()))
-        {
-            await update.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await RunWriter.SetSearchAttributesAsync(tx, run.Id, sorted, cancellationToken);
         run.SearchAttributes.Clear();
         foreach (var (key, value) in sorted)
         {
@@ -412,19 +399,10 @@ public sealed class CommandApplier
         var childRunId = Ulid.NewId();
         var linkId = Ulid.NewId();
         var callId = Ulid.NewId();
-        await using (var instance = tx.Command(
-            """
-            INSERT INTO workflow_instances (id, namespace, workflow_type, current_run_id, run_count, execution_timeout_seconds)
-            VALUES ($1, $2, $3, $4, 1, $5)
-            ON CONFLICT (id) DO NOTHING
-            RETURNING id
-            """,
-            childId, run.Namespace, childType, childRunId, SqlValue.Int(command.Int("execution_timeout_seconds"))))
+        if (!await RunWriter.ClaimInstanceAsync(tx, new NewInstance(childId, run.Namespace, childType, null, childRunId,
+                command.Int("execution_timeout_seconds"), 0), cancellationToken))
         {
-            if (await instance.ExecuteScalarAsync(cancellationToken) is null)
-            {
-                return $"Child workflow id [{childId}] is already in use.";
-            }
+            return $"Child workflow id [{childId}] is already in use.";
         }
 
         var parallel = ParallelGroup.Extract(command.Fields);
@@ -611,25 +589,19 @@ public sealed class CommandApplier
         }, cancellationToken);
         createdTaskIds.Add(created.TaskId);
 
-        foreach (var sql in new[]
-        {
-            "UPDATE workflow_runs SET continued_to_run_id = $2 WHERE id = $1",
-            "UPDATE workflow_instances SET current_run_id = $2, run_count = run_count + 1, updated_at = now() WHERE id = $3",
+        await RunWriter.SetContinuedToAsync(tx, run.Id, newRunId, cancellationToken);
+        await RunWriter.MoveInstanceToRunAsync(tx, run.InstanceId, newRunId, cancellationToken);
+        await using (var links = tx.Command(
             "UPDATE workflow_links SET child_workflow_run_id = $2, updated_at = now() WHERE child_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open'",
-        })
+            run.Id, newRunId))
         {
-            await using var chain = tx.Command(sql, run.Id, newRunId, run.InstanceId);
-            await chain.ExecuteNonQueryAsync(cancellationToken);
+            await links.ExecuteNonQueryAsync(cancellationToken);
         }
 
         return RunStatus.Completed;
     }
 
-    private async Task SaveStepAsync(CancellationToken cancellationToken)
-    {
-        await using var save = tx.Command("UPDATE workflow_runs SET last_step_sequence = $2 WHERE id = $1", run.Id, step);
-        await save.ExecuteNonQueryAsync(cancellationToken);
-    }
+    private Task SaveStepAsync(CancellationToken cancellationToken) => RunWriter.SaveStepAsync(tx, run.Id, step, cancellationToken);
 
     private async Task FlushEventsAsync(CancellationToken cancellationToken)
     {

@@ -100,16 +100,7 @@ public static class WorkflowTaskStore
             return null;
         }
 
-        await using var running = tx.Command(
-            """
-            UPDATE workflow_runs
-               SET status = CASE WHEN status IN ('pending', 'waiting') THEN 'running' ELSE status END,
-                   liveness_state = 'workflow_task_leased', next_task_id = $2, next_task_type = 'workflow',
-                   next_task_status = 'leased', updated_at = now()
-             WHERE id = $1
-            """,
-            claimed.RunId, claimed.Id);
-        await running.ExecuteNonQueryAsync(cancellationToken);
+        await RunWriter.MarkTaskLeasedAsync(tx, claimed.RunId, claimed.Id, cancellationToken);
         return claimed;
     }
 
