@@ -11,7 +11,7 @@ namespace DurableWorkflow.Core.Engine.Activities;
 /// guard, lease recovery, and the row transitions of an outcome. Status predicates are SQL literals so the partial
 /// indexes apply.
 /// </summary>
-public static class ActivityStore
+public static partial class ActivityStore
 {
     /// <summary>Activity task and attempt lease; fixed upstream (engine <c>ActivityLease</c>, 5 minutes), renewed by heartbeats.</summary>
     public const int LeaseSeconds = 300;

@@ -172,30 +172,7 @@ public sealed class ActivityTaskService(
         var progress = new JsonObject { ["message"] = message, ["current"] = current, ["total"] = total, ["unit"] = unit, ["details"] = details };
         var leaseExpiresAt = await ActivityStore.RenewAsync(tx, task.Id, cancellationToken);
 
-        await using (var beat = tx.Command(
-            """
-            UPDATE workflow_activity_executions
-               SET last_heartbeat_at = now(), heartbeat_deadline_at = now() + make_interval(secs => heartbeat_timeout), updated_at = now()
-             WHERE id = $1
-            """,
-            execution.Id))
-        {
-            await beat.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        DateTimeOffset heartbeatAt;
-        await using (var beat = tx.Command(
-            """
-            UPDATE workflow_activity_attempts
-               SET last_heartbeat_at = now(), lease_expires_at = $2, heartbeat_deadline_at = now() + make_interval(secs => $3),
-                   progress = $4::jsonb
-             WHERE id = $1
-            RETURNING last_heartbeat_at
-            """,
-            attempt.Id, leaseExpiresAt, RunWriter.Int(execution.HeartbeatTimeout), progress.ToJsonString()))
-        {
-            heartbeatAt = await ActivityStore.ReadTimeAsync(beat, cancellationToken);
-        }
+        var heartbeatAt = await ActivityStore.RecordHeartbeatAsync(tx, execution, attempt.Id, leaseExpiresAt, progress, cancellationToken);
 
         var payload = ActivityEvents.Base(execution, attempt.Id);
         payload["attempt_number"] = attempt.AttemptNumber;

@@ -24,19 +24,7 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
 
     public async Task<int> EnforceDueAsync(CancellationToken cancellationToken)
     {
-        // timeout_due_at is generated from the four deadline predicates, so its partial index answers exactly them.
-        var due = new List<(string ExecutionId, string RunId)>();
-        await using (var find = dataSource.CreateCommand(
-            "SELECT id, run_id FROM workflow_activity_executions WHERE timeout_due_at <= now() ORDER BY timeout_due_at LIMIT $1"))
-        {
-            find.Parameters.Add(new NpgsqlParameter { Value = BatchSize });
-            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                due.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
-
+        var due = await ActivityStore.FindTimeoutDueAsync(dataSource, BatchSize, cancellationToken);
         var enforced = 0;
         foreach (var (executionId, runId) in due)
         {
@@ -62,9 +50,7 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
     public async Task<bool> EnforceAsync(
         string executionId, Func<EngineTransaction, CancellationToken, Task<bool>>? guard, CancellationToken cancellationToken)
     {
-        await using var find = dataSource.CreateCommand("SELECT run_id FROM workflow_activity_executions WHERE id = $1");
-        find.Parameters.Add(new NpgsqlParameter { Value = executionId });
-        return await find.ExecuteScalarAsync(cancellationToken) is string runId
+        return await ActivityStore.RunOfExecutionAsync(dataSource, executionId, cancellationToken) is { } runId
             && await EnforceAsync(executionId, runId, guard, cancellationToken);
     }
 
@@ -86,14 +72,14 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
             return false;
         }
 
-        var task = await LockOpenTaskAsync(tx, executionId, cancellationToken);
-        if (await LockExpiredAsync(tx, executionId, cancellationToken) is not { } expired)
+        var task = await ActivityStore.LockOpenTaskOfExecutionAsync(tx, executionId, cancellationToken);
+        if (await ActivityStore.LockExpiredAsync(tx, executionId, cancellationToken) is not { } expired)
         {
             return false;
         }
 
         var (execution, currentAttemptId, lastHeartbeatAt, kind) = expired;
-        var attempt = currentAttemptId is null ? null : await LockAttemptAsync(tx, currentAttemptId, cancellationToken);
+        var attempt = currentAttemptId is null ? null : await ActivityStore.LockAttemptAsync(tx, currentAttemptId, cancellationToken);
 
         // An open execution always has one open task, and a running one a running attempt that task carries; rows that
         // disagree are left to repair rather than guessed at.
@@ -121,56 +107,6 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
         return true;
     }
 
-    private static async Task<ActivityTaskRow?> LockOpenTaskAsync(EngineTransaction tx, string executionId, CancellationToken cancellationToken)
-    {
-        await using var read = tx.Command(
-            $"""
-            SELECT {ActivityTaskRow.Columns} FROM workflow_tasks t
-             WHERE t.activity_execution_id = $1 AND t.task_type = 'activity' AND t.status IN ('ready', 'leased')
-               FOR UPDATE
-            """,
-            executionId);
-        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ActivityTaskRow.Read(reader) : null;
-    }
-
-    /// <summary>
-    /// Locks the execution and re-checks its deadlines against the database clock that armed them; null when none has
-    /// passed any more. The kinds are tried in the contract's precedence order.
-    /// </summary>
-    private static async Task<(ActivityExecutionRow Execution, string? CurrentAttemptId, DateTimeOffset? LastHeartbeatAt, string Kind)?> LockExpiredAsync(
-        EngineTransaction tx, string executionId, CancellationToken cancellationToken)
-    {
-        await using var read = tx.Command(
-            $"""
-            SELECT {ActivityExecutionRow.Columns}, e.current_attempt_id, e.last_heartbeat_at,
-                   CASE WHEN e.schedule_to_close_deadline_at <= now() THEN 'schedule_to_close'
-                        WHEN e.status = 'pending' AND e.schedule_deadline_at <= now() THEN 'schedule_to_start'
-                        WHEN e.status = 'running' AND e.heartbeat_deadline_at <= now() THEN 'heartbeat'
-                        WHEN e.status = 'running' AND e.close_deadline_at <= now() THEN 'start_to_close'
-                   END
-              FROM workflow_activity_executions e
-             WHERE e.id = $1 AND e.status IN ('pending', 'running')
-               FOR UPDATE
-            """,
-            executionId);
-        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken) || reader.IsDBNull(23))
-        {
-            return null;
-        }
-
-        return (ActivityExecutionRow.Read(reader), reader.IsDBNull(21) ? null : reader.GetString(21),
-            ActivityExecutionRow.ReadTime(reader, 22), reader.GetString(23));
-    }
-
-    private static async Task<ActivityAttemptRow?> LockAttemptAsync(EngineTransaction tx, string attemptId, CancellationToken cancellationToken)
-    {
-        await using var read = tx.Command($"SELECT {ActivityAttemptRow.Columns} FROM workflow_activity_attempts a WHERE a.id = $1 FOR UPDATE", attemptId);
-        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ActivityAttemptRow.Read(reader) : null;
-    }
-
     /// <summary>
     /// The task is cancelled, not failed: the worker still holding it learns from its next heartbeat that it must stop,
     /// and a late outcome is answered <c>stale_attempt</c>.
@@ -186,41 +122,16 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
         }
 
         var failure = new JsonObject { ["class"] = ExceptionClass, ["message"] = message, ["timeout_kind"] = kind };
-        await using var close = tx.Command(
-            """
-            UPDATE workflow_activity_attempts
-               SET status = 'timed_out', failure = $2::jsonb, failure_category = 'timeout', timeout_kind = $3,
-                   lease_expires_at = NULL, closed_at = now()
-             WHERE id = $1
-            """,
-            attempt.Id, failure.ToJsonString(), kind);
-        await close.ExecuteNonQueryAsync(cancellationToken);
+        await ActivityStore.TimeOutAttemptAsync(tx, attempt.Id, failure, kind, cancellationToken);
     }
 
-    /// <summary>
-    /// Back to pending with a new task after the failure back-off. A step that was never claimed gets a fresh
-    /// schedule-to-start deadline, or its expired one would time the retry out on the next pass.
-    /// </summary>
+    /// <summary>Back to pending with a new task after the failure back-off.</summary>
     private static async Task ScheduleRetryAsync(
         EngineTransaction tx, RunState run, ActivityTaskRow task, ActivityExecutionRow execution, ActivityAttemptRow? attempt,
         string kind, string message, int attemptNumber, CancellationToken cancellationToken)
     {
         var backoff = ActivityPolicy.BackoffSeconds(execution, attemptNumber);
-        await using (var reopen = tx.Command(
-            """
-            UPDATE workflow_activity_executions
-               SET status = 'pending', current_attempt_id = NULL, close_deadline_at = NULL, heartbeat_deadline_at = NULL,
-                   last_heartbeat_at = NULL,
-                   schedule_deadline_at = CASE WHEN $2 THEN now() + make_interval(secs => $3 + schedule_to_start_timeout) END,
-                   attempt_count = CASE WHEN $2 THEN attempt_count + 1 ELSE attempt_count END,
-                   updated_at = now()
-             WHERE id = $1
-            """,
-            execution.Id, kind == ScheduleToStart, backoff))
-        {
-            await reopen.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await ActivityStore.ReopenAfterTimeoutAsync(tx, execution.Id, kind == ScheduleToStart, backoff, cancellationToken);
         var (retryTaskId, availableAt) = await ActivityStore.InsertRetryTaskAsync(tx, run.Namespace, task, execution, backoff, cancellationToken);
         var payload = ActivityEvents.RetryScheduled(execution, attempt?.Id, attemptNumber, task.Id, retryTaskId, availableAt, backoff);
         payload["timeout_kind"] = kind;
@@ -237,13 +148,7 @@ public sealed class ActivityTimeoutEnforcer(NpgsqlDataSource dataSource, WakeBus
     {
         var failureId = await ActivityStore.InsertFailureAsync(tx, run, execution,
             new ActivityFailureRow("timeout", "timeout", null, ExceptionClass, message, null, false), cancellationToken);
-        await using (var close = tx.Command(
-            "UPDATE workflow_activity_executions SET status = 'timed_out', failure_id = $2, closed_at = now(), updated_at = now() WHERE id = $1",
-            execution.Id, failureId))
-        {
-            await close.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await ActivityStore.CloseTimedOutAsync(tx, execution.Id, failureId, cancellationToken);
         var payload = ActivityEvents.Base(execution, attempt?.Id);
         payload["attempt_number"] = attemptNumber;
         payload["failure_id"] = failureId;
