@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Engine.Failures;
+using DurableWorkflow.Core.Engine.Links;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
 
 namespace DurableWorkflow.Core.Engine;
@@ -64,15 +66,7 @@ public static class ChildWorkflowPolicies
 
             var reason = $"Parent workflow closed ({closedReason}); parent-close policy: {policy}.";
             await CloseChildAsync(tx, child, policy == "terminate", reason, cancellationToken);
-            await using (var resolve = tx.Command(
-                """
-                UPDATE workflow_links SET status = 'resolved', child_status = $2, resolved_at = now(), updated_at = now()
-                 WHERE child_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open'
-                """,
-                runId, policy == "terminate" ? RunStatus.Terminated : RunStatus.Cancelled))
-            {
-                await resolve.ExecuteNonQueryAsync(cancellationToken);
-            }
+            await LinkStore.ResolveChildAsync(tx, runId, policy == "terminate" ? RunStatus.Terminated : RunStatus.Cancelled, cancellationToken);
 
             applied.Add(new NewHistoryEvent("ParentClosePolicyApplied", new JsonObject
             {
@@ -180,11 +174,7 @@ public static class ChildWorkflowPolicies
             },
         }, cancellationToken);
 
-        await using (var move = tx.Command("UPDATE workflow_links SET child_workflow_run_id = $2, updated_at = now() WHERE id = $1", linkId, runId))
-        {
-            await move.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await LinkStore.MoveToRetryRunAsync(tx, linkId, runId, cancellationToken);
         await RunWriter.MoveInstanceToRunAsync(tx, child.InstanceId, runId, cancellationToken);
 
         if (parent is { IsOpen: true })
@@ -223,17 +213,18 @@ public static class ChildWorkflowPolicies
         var status = terminate ? RunStatus.Terminated : RunStatus.Cancelled;
         var exceptionClass = terminate ? TerminatedExceptionClass : CancelledExceptionClass;
         var message = $"Workflow {status}: {reason}";
-        var failureId = Ulid.NewId();
-        await using (var failure = tx.Command(
-            """
-            INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, propagation_kind, failure_category,
-                                           exception_class, message, non_retryable)
-            VALUES ($1, $2, $3, 'workflow_run', $3, $4, $4, $5, $6, true)
-            """,
-            failureId, child.Namespace, child.Id, status, exceptionClass, message))
+        var failureId = await FailureStore.InsertAsync(tx, new NewFailure
         {
-            await failure.ExecuteNonQueryAsync(cancellationToken);
-        }
+            Namespace = child.Namespace,
+            RunId = child.Id,
+            SourceKind = "workflow_run",
+            SourceId = child.Id,
+            PropagationKind = status,
+            Category = status,
+            ExceptionClass = exceptionClass,
+            Message = message,
+            NonRetryable = true,
+        }, cancellationToken);
 
         if (!terminate)
         {

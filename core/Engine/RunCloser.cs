@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Activities;
+using DurableWorkflow.Core.Engine.Links;
 using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Engine.Timers;
 using DurableWorkflow.Core.Engine.Waits;
@@ -147,25 +148,10 @@ public static class RunCloser
             return;
         }
 
-        string? linkId = null;
-        string? childCallId = null;
-        JsonObject? parallel = null;
-        await using (var link = tx.Command(
-            """
-            UPDATE workflow_links SET status = 'resolved', child_status = $2, resolved_at = now(), updated_at = now()
-             WHERE child_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open'
-            RETURNING id, child_call_id, parallel_group::text
-            """,
-            child.Id, closure.Status))
-        {
-            await using var reader = await link.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                linkId = reader.GetString(0);
-                childCallId = reader.StringOrNull(1);
-                parallel = reader.JsonObjectOrNull(2);
-            }
-        }
+        var link = await LinkStore.ResolveChildAsync(tx, child.Id, closure.Status, cancellationToken);
+        var linkId = link?.Id;
+        var childCallId = link?.ChildCallId;
+        var parallel = link?.ParallelGroup;
 
         var eventType = closure.Status switch
         {

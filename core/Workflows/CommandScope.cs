@@ -66,21 +66,8 @@ internal sealed class CommandScope(EngineTransaction tx, string ns, CommandTarge
             body[key] = value?.DeepClone();
         }
 
-        await using var insert = tx.Command(
-            """
-            INSERT INTO workflow_commands (id, namespace, workflow_instance_id, run_id, requested_run_id, command_sequence,
-                                           command_type, target_scope, status, outcome, rejection_reason, reason, request_id,
-                                           operation_name, payload_codec, payload, response, applied_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17::jsonb,
-                    CASE WHEN $18 THEN now() END)
-            """,
-            CommandId, ns, run.InstanceId, run.Id, RunWriter.Text(target.RunId), sequence, commandType, target.Scope,
-            record.Status, RunWriter.Text(record.Outcome), RunWriter.Text(record.RejectionReason), RunWriter.Text(record.Reason),
-            RunWriter.Text(requestId), RunWriter.Text(record.OperationName), RunWriter.Text(record.Payload?.Codec),
-            RunWriter.Json(record.Payload?.ToJson()), body.ToJsonString(),
-            // An update is applied later, by the workflow task that completes it; everything else applies now.
-            accepted && commandType != "update");
-        await insert.ExecuteNonQueryAsync(cancellationToken);
+        await CommandStore.InsertAsync(tx, new NewCommand(CommandId, ns, run, target, sequence, commandType, requestId, record, body),
+            cancellationToken);
         return body;
     }
 

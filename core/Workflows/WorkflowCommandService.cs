@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Engine;
+using DurableWorkflow.Core.Engine.Failures;
 using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Engine.Queries;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
@@ -486,17 +487,18 @@ public sealed class WorkflowCommandService(
         var body = await scope.RecordAsync(new CommandRecord("accepted", ending.Status) { Reason = reason }, cancellationToken);
         var hasReason = !string.IsNullOrEmpty(reason);
         var message = hasReason ? $"Workflow {ending.Status}: {reason}" : $"Workflow {ending.Status}.";
-        var failureId = Ulid.NewId();
-        await using (var failure = scope.Tx.Command(
-            """
-            INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, propagation_kind, failure_category,
-                                           exception_class, message, non_retryable)
-            VALUES ($1, $2, $3, 'workflow_run', $3, $4, $4, $5, $6, true)
-            """,
-            failureId, run.Namespace, run.Id, ending.Status, ending.ExceptionClass, message))
+        var failureId = await FailureStore.InsertAsync(scope.Tx, new NewFailure
         {
-            await failure.ExecuteNonQueryAsync(cancellationToken);
-        }
+            Namespace = run.Namespace,
+            RunId = run.Id,
+            SourceKind = "workflow_run",
+            SourceId = run.Id,
+            PropagationKind = ending.Status,
+            Category = ending.Status,
+            ExceptionClass = ending.ExceptionClass,
+            Message = message,
+            NonRetryable = true,
+        }, cancellationToken);
 
         if (ending == RunEnding.Cancel)
         {

@@ -156,15 +156,8 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         EngineTransaction tx, string ns, string workflowId, string runId, string commandId, long? sequence, string status,
         string outcome, string? rejectionReason, WorkflowStartResponse response, CancellationToken cancellationToken)
     {
-        await using var insert = tx.Command(
-            """
-            INSERT INTO workflow_commands (id, namespace, workflow_instance_id, run_id, command_sequence, command_type, status,
-                                           outcome, rejection_reason, response, applied_at)
-            VALUES ($1, $2, $3, $4, $5, 'start', $6, $7, $8, $9::jsonb, now())
-            """,
-            commandId, ns, workflowId, runId, new NpgsqlParameter { Value = (object?)sequence ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
-            status, outcome, RunWriter.Text(rejectionReason), JsonSerializer.Serialize(response));
-        await insert.ExecuteNonQueryAsync(cancellationToken);
+        await CommandStore.InsertStartAsync(tx, commandId, ns, workflowId, runId, sequence, status, outcome, rejectionReason,
+            JsonSerializer.Serialize(response), cancellationToken);
     }
 
     private static ApiResult<StartRequest> Validate(JsonElement? body, out JsonObject? input)

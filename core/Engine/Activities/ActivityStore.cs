@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Engine.Failures;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Workers;
@@ -292,17 +293,20 @@ public static partial class ActivityStore
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(execution);
         ArgumentNullException.ThrowIfNull(failure);
-        var failureId = Ulid.NewId();
-        await using var insert = tx.Command(
-            """
-            INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, propagation_kind, failure_category,
-                                           exception_type, exception_class, message, exception, non_retryable)
-            VALUES ($1, $2, $3, 'activity_execution', $4, $5, $6, $7, $8, $9, $10::jsonb, $11)
-            """,
-            failureId, run.Namespace, run.Id, execution.Id, failure.PropagationKind, failure.Category, RunWriter.Text(failure.ExceptionType),
-            failure.ExceptionClass, failure.Message, RunWriter.Json(failure.Exception), failure.NonRetryable);
-        await insert.ExecuteNonQueryAsync(cancellationToken);
-        return failureId;
+        return await FailureStore.InsertAsync(tx, new NewFailure
+        {
+            Namespace = run.Namespace,
+            RunId = run.Id,
+            SourceKind = "activity_execution",
+            SourceId = execution.Id,
+            PropagationKind = failure.PropagationKind,
+            Category = failure.Category,
+            ExceptionType = failure.ExceptionType,
+            ExceptionClass = failure.ExceptionClass,
+            Message = failure.Message,
+            Exception = failure.Exception,
+            NonRetryable = failure.NonRetryable,
+        }, cancellationToken);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Engine.Failures;
 using DurableWorkflow.Core.Engine.Waits;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Storage;
@@ -76,15 +77,18 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus, ILog
                 ["message"] = message,
                 ["exception_class"] = "WorkflowTimedOut",
             };
-            await using (var record = tx.Command(
-                """
-                INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, failure_category, exception_class, message, non_retryable)
-                VALUES ($1, $2, $3, 'workflow_run', $3, 'timeout', 'WorkflowTimedOut', $4, true)
-                """,
-                failureId, run.Namespace, run.Id, message))
+            await FailureStore.InsertAsync(tx, new NewFailure
             {
-                await record.ExecuteNonQueryAsync(cancellationToken);
-            }
+                Id = failureId,
+                Namespace = run.Namespace,
+                RunId = run.Id,
+                SourceKind = "workflow_run",
+                SourceId = run.Id,
+                Category = "timeout",
+                ExceptionClass = "WorkflowTimedOut",
+                Message = message,
+                NonRetryable = true,
+            }, cancellationToken);
 
             await HistoryStore.AppendAsync(tx, run.Id, [new NewHistoryEvent("WorkflowTimedOut", (JsonObject)failure.DeepClone())], null, null, cancellationToken);
             await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Failed, "timed_out", Failure: failure, FailureId: failureId), null, cancellationToken);

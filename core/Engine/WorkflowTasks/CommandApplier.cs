@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Activities;
+using DurableWorkflow.Core.Engine.Failures;
+using DurableWorkflow.Core.Engine.Links;
 using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Engine.Timers;
 using DurableWorkflow.Core.Engine.Waits;
 using DurableWorkflow.Core.Http;
-using DurableWorkflow.Core.Storage;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 
@@ -406,18 +407,8 @@ public sealed class CommandApplier
         }
 
         var parallel = ParallelGroup.Extract(command.Fields);
-        await using (var link = tx.Command(
-            """
-            INSERT INTO workflow_links (id, namespace, link_type, parent_workflow_instance_id, parent_workflow_run_id, parent_sequence,
-                                        child_call_id, child_workflow_instance_id, child_workflow_run_id, parent_close_policy,
-                                        retry_policy, parallel_group)
-            VALUES ($1, $2, 'child_workflow', $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
-            """,
-            linkId, run.Namespace, run.InstanceId, run.Id, sequence, callId, childId, childRunId,
-            SqlValue.Text(command.String("parent_close_policy") ?? "abandon"), SqlValue.Json(command.Fields["retry_policy"]), SqlValue.Json(parallel)))
-        {
-            await link.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await LinkStore.OpenChildAsync(tx, new NewChildLink(linkId, run.Namespace, run.InstanceId, run.Id, sequence, callId, childId, childRunId,
+            command.String("parent_close_policy") ?? "abandon", command.Fields["retry_policy"], parallel), cancellationToken);
 
         var created = await RunWriter.InsertAsync(tx, new NewRun
         {
@@ -509,18 +500,20 @@ public sealed class CommandApplier
                     ["message"] = command.String("message"),
                     ["exception"] = exception.DeepClone(),
                 };
-                await using (var insert = tx.Command(
-                    """
-                    INSERT INTO workflow_failures (id, namespace, run_id, source_kind, source_id, failure_category, exception_type,
-                                                   exception_class, message, exception, non_retryable)
-                    VALUES ($1, $2, $3, 'workflow_run', $3, 'application', $4, $5, $6, $7::jsonb, $8)
-                    """,
-                    failureId, run.Namespace, run.Id, SqlValue.Text(command.String("exception_type")),
-                    command.String("exception_class") ?? "RuntimeException", command.String("message"), exception.ToJsonString(),
-                    command.Fields["non_retryable"]?.GetValue<bool>() ?? false))
+                await FailureStore.InsertAsync(tx, new NewFailure
                 {
-                    await insert.ExecuteNonQueryAsync(cancellationToken);
-                }
+                    Id = failureId,
+                    Namespace = run.Namespace,
+                    RunId = run.Id,
+                    SourceKind = "workflow_run",
+                    SourceId = run.Id,
+                    Category = "application",
+                    ExceptionType = command.String("exception_type"),
+                    ExceptionClass = command.String("exception_class") ?? "RuntimeException",
+                    Message = command.String("message"),
+                    Exception = exception,
+                    NonRetryable = command.Fields["non_retryable"]?.GetValue<bool>() ?? false,
+                }, cancellationToken);
 
                 events.Add(new NewHistoryEvent("WorkflowFailed", failure));
                 await FlushEventsAsync(cancellationToken);
@@ -550,16 +543,7 @@ public sealed class CommandApplier
         }));
         await FlushEventsAsync(cancellationToken);
         await SaveStepAsync(cancellationToken);
-        await using (var link = tx.Command(
-            """
-            INSERT INTO workflow_links (id, namespace, link_type, parent_workflow_instance_id, parent_workflow_run_id,
-                                        child_workflow_instance_id, child_workflow_run_id, status, resolved_at)
-            VALUES ($1, $2, 'continue_as_new', $3, $4, $3, $5, 'resolved', now())
-            """,
-            linkId, run.Namespace, run.InstanceId, run.Id, newRunId))
-        {
-            await link.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await LinkStore.RecordContinueAsNewAsync(tx, linkId, run.Namespace, run.InstanceId, run.Id, newRunId, cancellationToken);
 
         await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Completed, "continued") { NotifyParent = false }, task.TaskId, cancellationToken);
         var created = await RunWriter.InsertAsync(tx, new NewRun
@@ -591,12 +575,7 @@ public sealed class CommandApplier
 
         await RunWriter.SetContinuedToAsync(tx, run.Id, newRunId, cancellationToken);
         await RunWriter.MoveInstanceToRunAsync(tx, run.InstanceId, newRunId, cancellationToken);
-        await using (var links = tx.Command(
-            "UPDATE workflow_links SET child_workflow_run_id = $2, updated_at = now() WHERE child_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open'",
-            run.Id, newRunId))
-        {
-            await links.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await LinkStore.FollowContinuedChildAsync(tx, run.Id, newRunId, cancellationToken);
 
         return RunStatus.Completed;
     }
