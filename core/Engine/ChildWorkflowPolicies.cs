@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Failures;
 using DurableWorkflow.Core.Engine.Links;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
+using DurableWorkflow.Core.Storage;
 
 namespace DurableWorkflow.Core.Engine;
 
@@ -119,10 +120,10 @@ public static class ChildWorkflowPolicies
             }
 
             linkId = reader.GetString(0);
-            childCallId = reader.IsDBNull(1) ? null : reader.GetString(1);
-            parentClosePolicy = reader.IsDBNull(2) ? null : reader.GetString(2);
+            childCallId = reader.StringOrNull(1);
+            parentClosePolicy = reader.StringOrNull(2);
             policy = JsonNode.Parse(reader.GetString(3))!.AsObject();
-            parallel = reader.IsDBNull(4) ? null : JsonNode.Parse(reader.GetString(4)) as JsonObject;
+            parallel = reader.JsonObjectOrNull(4);
             retryAttempt = reader.GetInt32(5);
         }
 

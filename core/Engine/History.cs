@@ -2,8 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Storage;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace DurableWorkflow.Core.Engine;
 
@@ -76,8 +76,8 @@ public static class HistoryStore
             events.Select(_ => Ulid.NewId()).ToArray(),
             events.Select(e => e.EventType).ToArray(),
             payloads,
-            new NpgsqlParameter { Value = (object?)workflowTaskId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar },
-            new NpgsqlParameter { Value = (object?)workflowCommandId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar }))
+            SqlValue.Text(workflowTaskId),
+            SqlValue.Text(workflowCommandId)))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -106,7 +106,7 @@ public static class HistoryStore
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = runId });
         command.Parameters.Add(new NpgsqlParameter { Value = after });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)upTo ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(SqlValue.Long(upTo));
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var events = new List<HistoryEventRecord>();
@@ -118,8 +118,8 @@ public static class HistoryStore
                 reader.GetString(1),
                 reader.GetString(2),
                 payload.RootElement.Clone(),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.StringOrNull(4),
+                reader.StringOrNull(5),
                 reader.GetFieldValue<DateTimeOffset>(6)));
         }
 

@@ -1,5 +1,5 @@
+using DurableWorkflow.Core.Storage;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace DurableWorkflow.Core.Engine;
 
@@ -37,11 +37,11 @@ public static class PollRequestStore
              WHERE workflow_poll_requests.expires_at <= now()
             RETURNING reservation_id
             """);
-        command.Parameters.Add(Bytes(reservation.Key));
+        command.Parameters.Add(SqlValue.Bytes(reservation.Key));
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = poll.TaskKind });
         command.Parameters.Add(new NpgsqlParameter { Value = poll.Worker.TaskQueue });
-        command.Parameters.Add(RunWriter.Text(poll.Kind == Workers.PollKind.Query ? null : poll.Worker.MatchingBuildId));
+        command.Parameters.Add(SqlValue.Text(poll.Kind == Workers.PollKind.Query ? null : poll.Worker.MatchingBuildId));
         command.Parameters.Add(new NpgsqlParameter { Value = poll.Worker.WorkerId });
         command.Parameters.Add(new NpgsqlParameter { Value = poll.PollRequestId! });
         command.Parameters.Add(new NpgsqlParameter { Value = reservation.Id });
@@ -67,9 +67,9 @@ public static class PollRequestStore
              WHERE request_key = $1 AND reservation_id IS NOT DISTINCT FROM $3
                AND (status = 'completed' OR expires_at <= now())
             """);
-        command.Parameters.Add(Bytes(reservation.Key));
+        command.Parameters.Add(SqlValue.Bytes(reservation.Key));
         command.Parameters.Add(new NpgsqlParameter { Value = reservation.Id });
-        command.Parameters.Add(RunWriter.Text(observedReservationId));
+        command.Parameters.Add(SqlValue.Text(observedReservationId));
         command.Parameters.Add(new NpgsqlParameter { Value = lifetime.TotalSeconds });
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
@@ -83,7 +83,7 @@ public static class PollRequestStore
               FROM workflow_poll_requests
              WHERE request_key = $1
             """);
-        command.Parameters.Add(Bytes(key));
+        command.Parameters.Add(SqlValue.Bytes(key));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -92,10 +92,10 @@ public static class PollRequestStore
 
         return new PollRequestRecord(
             reader.GetString(0),
-            reader.IsDBNull(1) ? null : reader.GetString(1),
-            reader.IsDBNull(2) ? null : reader.GetString(2),
-            reader.IsDBNull(3) ? null : reader.GetInt32(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.StringOrNull(1),
+            reader.StringOrNull(2),
+            reader.Int32OrNull(3),
+            reader.StringOrNull(4),
             reader.GetBoolean(5));
     }
 
@@ -122,7 +122,7 @@ public static class PollRequestStore
                    expires_at = LEAST($6 + interval '{AnswerKeptSeconds} seconds', now() + interval '1 hour')
              WHERE request_key = $1 AND reservation_id = $2 AND status = 'pending'
             """,
-            Bytes(reservation.Key), reservation.Id, taskId, RunWriter.Int(taskAttempt), RunWriter.Text(activityAttemptId), leaseExpiresAt);
+            SqlValue.Bytes(reservation.Key), reservation.Id, taskId, SqlValue.Int(taskAttempt), SqlValue.Text(activityAttemptId), leaseExpiresAt);
         var recorded = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
         tx.Wake(WakeChannels.PollRequest(reservation.Key));
         return recorded;
@@ -141,7 +141,7 @@ public static class PollRequestStore
                SET status = 'completed', completed_at = now(), expires_at = now() + interval '{AnswerKeptSeconds} seconds'
              WHERE request_key = $1 AND reservation_id = $2 AND status = 'pending'
             """);
-        command.Parameters.Add(Bytes(reservation.Key));
+        command.Parameters.Add(SqlValue.Bytes(reservation.Key));
         command.Parameters.Add(new NpgsqlParameter { Value = reservation.Id });
         await command.ExecuteNonQueryAsync(cancellationToken);
         wakeBus.Publish([WakeChannels.PollRequest(reservation.Key)]);
@@ -156,7 +156,7 @@ public static class PollRequestStore
         ArgumentNullException.ThrowIfNull(reservation);
         await using var command = dataSource.CreateCommand(
             "DELETE FROM workflow_poll_requests WHERE request_key = $1 AND reservation_id = $2 AND status = 'pending'");
-        command.Parameters.Add(Bytes(reservation.Key));
+        command.Parameters.Add(SqlValue.Bytes(reservation.Key));
         command.Parameters.Add(new NpgsqlParameter { Value = reservation.Id });
         await command.ExecuteNonQueryAsync(cancellationToken);
         wakeBus.Publish([WakeChannels.PollRequest(reservation.Key)]);
@@ -176,6 +176,4 @@ public static class PollRequestStore
             """);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    private static NpgsqlParameter Bytes(byte[] value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Bytea };
 }

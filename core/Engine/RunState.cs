@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Storage;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine;
@@ -82,25 +83,25 @@ public sealed record RunState
         InstanceId = reader.GetString(2),
         RunNumber = reader.GetInt32(3),
         WorkflowType = reader.GetString(4),
-        BusinessKey = reader.IsDBNull(5) ? null : reader.GetString(5),
+        BusinessKey = reader.StringOrNull(5),
         Status = reader.GetString(6),
-        ClosedReason = reader.IsDBNull(7) ? null : reader.GetString(7),
-        ClosedAt = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
+        ClosedReason = reader.StringOrNull(7),
+        ClosedAt = reader.TimeOrNull(8),
         TaskQueue = reader.GetString(9),
-        Compatibility = reader.IsDBNull(10) ? null : reader.GetString(10),
+        Compatibility = reader.StringOrNull(10),
         Priority = reader.GetInt16(11),
         PayloadCodec = reader.GetString(12),
-        Arguments = reader.IsDBNull(13) ? null : JsonNode.Parse(reader.GetString(13)) as JsonObject,
+        Arguments = reader.JsonObjectOrNull(13),
         Memo = JsonNode.Parse(reader.GetString(14)) as JsonObject ?? [],
         SearchAttributes = JsonNode.Parse(reader.GetString(15)) as JsonObject ?? [],
-        ExecutionTimeoutSeconds = reader.IsDBNull(16) ? null : reader.GetInt32(16),
-        RunTimeoutSeconds = reader.IsDBNull(17) ? null : reader.GetInt32(17),
-        ExecutionDeadlineAt = reader.IsDBNull(18) ? null : reader.GetFieldValue<DateTimeOffset>(18),
+        ExecutionTimeoutSeconds = reader.Int32OrNull(16),
+        RunTimeoutSeconds = reader.Int32OrNull(17),
+        ExecutionDeadlineAt = reader.TimeOrNull(18),
         LastHistorySequence = reader.GetInt64(19),
         LastStepSequence = reader.GetInt32(20),
-        ParentInstanceId = reader.IsDBNull(21) ? null : reader.GetString(21),
-        ParentRunId = reader.IsDBNull(22) ? null : reader.GetString(22),
-        ParentSequence = reader.IsDBNull(23) ? null : reader.GetInt32(23),
-        CancelRequestedAt = reader.IsDBNull(24) ? null : reader.GetFieldValue<DateTimeOffset>(24),
+        ParentInstanceId = reader.StringOrNull(21),
+        ParentRunId = reader.StringOrNull(22),
+        ParentSequence = reader.Int32OrNull(23),
+        CancelRequestedAt = reader.TimeOrNull(24),
     };
 }

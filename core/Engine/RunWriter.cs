@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Storage;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace DurableWorkflow.Core.Engine;
 
@@ -94,17 +92,17 @@ public static class RunWriter
                     now() + make_interval(secs => $24), now())
             RETURNING execution_deadline_at, run_deadline_at
             """,
-            run.RunId, run.Namespace, run.InstanceId, run.RunNumber, run.WorkflowType, Text(run.BusinessKey), run.TaskQueue,
-            Text(run.Compatibility), (short)run.Priority, run.PayloadCodec, Json(run.Arguments), run.Memo.ToJsonString(),
-            run.SearchAttributes.ToJsonString(), Int(run.ExecutionTimeoutSeconds), Int(run.RunTimeoutSeconds),
-            new NpgsqlParameter { Value = (object?)run.ExecutionDeadlineAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-            Text(run.ParentInstanceId), Text(run.ParentRunId), Int(run.ParentSequence), Text(run.ContinuedFromRunId), taskId,
-            run.RetryAttempt, Text(run.RetryOfRunId), run.FirstTaskDelaySeconds))
+            run.RunId, run.Namespace, run.InstanceId, run.RunNumber, run.WorkflowType, SqlValue.Text(run.BusinessKey), run.TaskQueue,
+            SqlValue.Text(run.Compatibility), (short)run.Priority, run.PayloadCodec, SqlValue.Json(run.Arguments), run.Memo.ToJsonString(),
+            run.SearchAttributes.ToJsonString(), SqlValue.Int(run.ExecutionTimeoutSeconds), SqlValue.Int(run.RunTimeoutSeconds),
+            SqlValue.Time(run.ExecutionDeadlineAt), SqlValue.Text(run.ParentInstanceId), SqlValue.Text(run.ParentRunId),
+            SqlValue.Int(run.ParentSequence), SqlValue.Text(run.ContinuedFromRunId), taskId,
+            run.RetryAttempt, SqlValue.Text(run.RetryOfRunId), run.FirstTaskDelaySeconds))
         {
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            executionDeadline = reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0);
-            runDeadline = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
+            executionDeadline = reader.TimeOrNull(0);
+            runDeadline = reader.TimeOrNull(1);
         }
 
         var events = new List<NewHistoryEvent>();
@@ -307,12 +305,6 @@ public static class RunWriter
             runId, commandId, SqlValue.Text(reason));
         await archive.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    internal static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar };
-
-    internal static NpgsqlParameter Int(int? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer };
-
-    internal static NpgsqlParameter Json(JsonNode? value) => new() { Value = (object?)value?.ToJsonString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 }
 
 /// <summary>The instance row of a new workflow id.</summary>

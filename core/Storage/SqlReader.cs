@@ -49,4 +49,11 @@ public static class SqlReader
         ArgumentNullException.ThrowIfNull(reader);
         return reader.IsDBNull(ordinal) ? null : JsonNode.Parse(reader.GetString(ordinal)) as JsonObject;
     }
+
+    /// <summary>A <c>jsonb::text</c> column as any JSON value; null when the column is NULL.</summary>
+    public static JsonNode? JsonOrNull(this NpgsqlDataReader reader, int ordinal)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return reader.IsDBNull(ordinal) ? null : JsonNode.Parse(reader.GetString(ordinal));
+    }
 }

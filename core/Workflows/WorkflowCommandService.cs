@@ -9,6 +9,7 @@ using DurableWorkflow.Core.Engine.Queries;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
+using DurableWorkflow.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -129,7 +130,7 @@ public sealed class WorkflowCommandService(
             if (await reader.ReadAsync(cancellationToken))
             {
                 run = new QueryTarget(target.WorkflowId, reader.GetString(0), target.Scope, reader.GetString(1), reader.GetString(2),
-                    reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4));
+                    reader.GetString(3), reader.StringOrNull(4));
             }
         }
 
@@ -461,14 +462,14 @@ public sealed class WorkflowCommandService(
 
         return new UpdateRow(
             reader.GetString(0),
-            reader.IsDBNull(1) ? null : reader.GetInt32(1),
-            reader.IsDBNull(2) ? null : JsonNode.Parse(reader.GetString(2)),
-            reader.IsDBNull(3) ? null : reader.GetString(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4),
-            Time(reader, 5),
-            Time(reader, 6),
-            Time(reader, 7),
-            Time(reader, 8));
+            reader.Int32OrNull(1),
+            reader.JsonOrNull(2),
+            reader.StringOrNull(3),
+            reader.StringOrNull(4),
+            reader.TimeOrNull(5),
+            reader.TimeOrNull(6),
+            reader.TimeOrNull(7),
+            reader.TimeOrNull(8));
     }
 
     /// <summary>
@@ -549,8 +550,8 @@ public sealed class WorkflowCommandService(
         {
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            livenessState = reader.IsDBNull(0) ? null : reader.GetString(0);
-            waitKind = reader.IsDBNull(1) ? null : reader.GetString(1);
+            livenessState = reader.StringOrNull(0);
+            waitKind = reader.StringOrNull(1);
         }
 
         string? taskId = null;
@@ -612,7 +613,7 @@ public sealed class WorkflowCommandService(
             {
                 var id = reader.GetString(1);
                 return reader.GetString(0) == "signal"
-                    ? SignalResume(id, reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4))
+                    ? SignalResume(id, reader.GetString(2), reader.StringOrNull(3), reader.StringOrNull(4))
                     : UpdateResume(id);
             }
         }
@@ -685,9 +686,6 @@ public sealed class WorkflowCommandService(
             .With("workflow_id", target.WorkflowId)
             .With("run_id", target.RunId)
             .With("target_scope", "run");
-
-    private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
     private static string? Micro(DateTimeOffset? value) => value is { } v ? WireTime.Micro(v) : null;
 

@@ -6,8 +6,8 @@ using DurableWorkflow.Core.Discovery;
 using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
+using DurableWorkflow.Core.Storage;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace DurableWorkflow.Core.Workflows;
 
@@ -110,13 +110,13 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
                 reader.GetString(0),
                 reader.GetString(1),
                 reader.GetString(2),
-                Text(reader, 3),
+                reader.StringOrNull(3),
                 runStatus,
-                Text(reader, 5),
+                reader.StringOrNull(5),
                 reader.GetString(6),
                 RunStatuses.IsTerminal(runStatus),
-                RunView.Micro(Time(reader, 7)),
-                RunView.Micro(Time(reader, 8)),
+                RunView.Micro(reader.TimeOrNull(7)),
+                RunView.Micro(reader.TimeOrNull(8)),
                 JsonNode.Parse(reader.GetString(9))!));
         }
 
@@ -155,12 +155,12 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
                 reader.GetString(0),
                 reader.GetInt32(1),
                 reader.GetString(2),
-                Text(reader, 3),
+                reader.StringOrNull(3),
                 reader.GetString(4),
-                Text(reader, 5),
+                reader.StringOrNull(5),
                 reader.GetString(6),
-                RunView.Micro(Time(reader, 7)),
-                RunView.Micro(Time(reader, 8)),
+                RunView.Micro(reader.TimeOrNull(7)),
+                RunView.Micro(reader.TimeOrNull(8)),
                 !reader.IsDBNull(9) && reader.GetBoolean(9)));
         }
 
@@ -260,8 +260,8 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
             Activities: Rows(reader, 1),
             Failures: Rows(reader, 2),
             HistoryTail: Rows(reader, 3),
-            LastEventPayload: reader.IsDBNull(4) ? null : reader.GetString(4),
-            NextTask: reader.IsDBNull(5) ? null : JsonNode.Parse(reader.GetString(5))!.AsObject(),
+            LastEventPayload: reader.StringOrNull(4),
+            NextTask: reader.JsonOrNull(5)!.AsObject(),
             QueueStats: JsonNode.Parse(reader.GetString(6))!.AsObject(),
             StaleAfterSeconds: settings.WorkerStaleAfterSeconds);
         return ApiResult<JsonObject>.Ok(WorkflowReadDebug.Build(run, sections, QueryParameters.Lenient(includeLastEventPayload), clock.GetUtcNow()));
@@ -277,7 +277,7 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
              WHERE i.id = $1 AND i.namespace = $3
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = workflowId });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)runId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar });
+        command.Parameters.Add(SqlValue.Text(runId));
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -295,9 +295,9 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
 
     private static RunViewRow ReadRun(NpgsqlDataReader reader)
     {
-        string? S(string column) => Text(reader, reader.GetOrdinal(column));
-        DateTimeOffset? T(string column) => Time(reader, reader.GetOrdinal(column));
-        int? I(string column) => reader.IsDBNull(reader.GetOrdinal(column)) ? null : reader.GetInt32(reader.GetOrdinal(column));
+        string? S(string column) => reader.StringOrNull(reader.GetOrdinal(column));
+        DateTimeOffset? T(string column) => reader.TimeOrNull(reader.GetOrdinal(column));
+        int? I(string column) => reader.Int32OrNull(reader.GetOrdinal(column));
         return new RunViewRow
         {
             Namespace = S("namespace")!,
@@ -555,11 +555,6 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
             .Replace("_", "\\_", StringComparison.Ordinal) + "%";
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
-
-    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
     private static JsonArray Rows(NpgsqlDataReader reader, int ordinal) => JsonNode.Parse(reader.GetString(ordinal))!.AsArray();
 

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
+using DurableWorkflow.Core.Storage;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Workflows;
@@ -113,7 +114,7 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             existingNamespace = reader.GetString(0);
-            currentRunId = reader.IsDBNull(1) ? null : reader.GetString(1);
+            currentRunId = reader.StringOrNull(1);
         }
 
         if (existingNamespace != ns)
@@ -149,7 +150,7 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new RunSummary(reader.GetString(0), reader.GetString(1), reader.GetString(2),
-            reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4));
+            reader.StringOrNull(3), reader.GetString(4));
     }
 
     private static async Task RecordCommandAsync(

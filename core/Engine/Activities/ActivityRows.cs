@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Storage;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine.Activities;
@@ -66,29 +67,21 @@ public sealed record ActivityExecutionRow
         TaskQueue = reader.GetString(at + 4),
         Status = reader.GetString(at + 5),
         PayloadCodec = reader.GetString(at + 6),
-        Arguments = ReadObject(reader, at + 7),
-        RetryPolicy = ReadObject(reader, at + 8),
+        Arguments = reader.JsonObjectOrNull(at + 7),
+        RetryPolicy = reader.JsonObjectOrNull(at + 8),
         MaxAttempts = reader.GetInt32(at + 9),
-        StartToCloseTimeout = ReadInt(reader, at + 10),
-        ScheduleToStartTimeout = ReadInt(reader, at + 11),
-        ScheduleToCloseTimeout = ReadInt(reader, at + 12),
-        HeartbeatTimeout = ReadInt(reader, at + 13),
-        ScheduleDeadlineAt = ReadTime(reader, at + 14),
-        CloseDeadlineAt = ReadTime(reader, at + 15),
-        ScheduleToCloseDeadlineAt = ReadTime(reader, at + 16),
-        HeartbeatDeadlineAt = ReadTime(reader, at + 17),
+        StartToCloseTimeout = reader.Int32OrNull(at + 10),
+        ScheduleToStartTimeout = reader.Int32OrNull(at + 11),
+        ScheduleToCloseTimeout = reader.Int32OrNull(at + 12),
+        HeartbeatTimeout = reader.Int32OrNull(at + 13),
+        ScheduleDeadlineAt = reader.TimeOrNull(at + 14),
+        CloseDeadlineAt = reader.TimeOrNull(at + 15),
+        ScheduleToCloseDeadlineAt = reader.TimeOrNull(at + 16),
+        HeartbeatDeadlineAt = reader.TimeOrNull(at + 17),
         AttemptCount = reader.GetInt32(at + 18),
-        ParallelGroup = ReadObject(reader, at + 19),
-        WorkflowTaskId = reader.IsDBNull(at + 20) ? null : reader.GetString(at + 20),
+        ParallelGroup = reader.JsonObjectOrNull(at + 19),
+        WorkflowTaskId = reader.StringOrNull(at + 20),
     };
-
-    internal static JsonObject? ReadObject(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : JsonNode.Parse(reader.GetString(ordinal)) as JsonObject;
-
-    internal static int? ReadInt(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt32(ordinal);
-
-    internal static DateTimeOffset? ReadTime(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 }
 
 /// <summary>The <c>workflow_tasks</c> columns an activity task operation decides on.</summary>
@@ -127,12 +120,12 @@ public sealed record ActivityTaskRow
         RunId = reader.GetString(1),
         Status = reader.GetString(2),
         TaskQueue = reader.GetString(3),
-        Compatibility = reader.IsDBNull(4) ? null : reader.GetString(4),
+        Compatibility = reader.StringOrNull(4),
         Priority = reader.GetInt16(5),
         WorkflowType = reader.GetString(6),
         ExecutionId = reader.GetString(7),
-        AttemptId = reader.IsDBNull(8) ? null : reader.GetString(8),
-        LeaseExpiresAt = ActivityExecutionRow.ReadTime(reader, 9),
+        AttemptId = reader.StringOrNull(8),
+        LeaseExpiresAt = reader.TimeOrNull(9),
     };
 }
 
@@ -161,9 +154,9 @@ public sealed record ActivityAttemptRow
         AttemptNumber = reader.GetInt32(1),
         Status = reader.GetString(2),
         LeaseOwner = reader.GetString(3),
-        LeaseExpiresAt = ActivityExecutionRow.ReadTime(reader, 4),
+        LeaseExpiresAt = reader.TimeOrNull(4),
         StartedAt = reader.GetFieldValue<DateTimeOffset>(5),
-        LastHeartbeatAt = ActivityExecutionRow.ReadTime(reader, 6),
+        LastHeartbeatAt = reader.TimeOrNull(6),
     };
 }
 

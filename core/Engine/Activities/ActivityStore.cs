@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Failures;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Storage;
 using DurableWorkflow.Core.Workers;
 using Npgsql;
 
@@ -54,7 +55,7 @@ public static partial class ActivityStore
              WHERE t.id = picked.id
             RETURNING {ActivityTaskRow.Columns}
             """,
-            ns, worker.TaskQueue, RunWriter.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray(), worker.WorkerId, attemptId))
+            ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray(), worker.WorkerId, attemptId))
         {
             await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
@@ -107,9 +108,9 @@ public static partial class ActivityStore
                     now() + make_interval(secs => $13), now() + make_interval(secs => $14), $16::jsonb, $17)
             """,
             activity.ExecutionId, run.Namespace, run.Id, activity.Sequence, activity.ActivityType, activity.TaskQueue,
-            RunWriter.Text(run.Compatibility), activity.PayloadCodec, RunWriter.Json(activity.Arguments), RunWriter.Json(activity.RetryPolicy),
-            activity.MaxAttempts, RunWriter.Int(activity.StartToCloseTimeout), RunWriter.Int(activity.ScheduleToStartTimeout),
-            RunWriter.Int(activity.ScheduleToCloseTimeout), RunWriter.Int(activity.HeartbeatTimeout), RunWriter.Json(activity.ParallelGroup),
+            SqlValue.Text(run.Compatibility), activity.PayloadCodec, SqlValue.Json(activity.Arguments), SqlValue.Json(activity.RetryPolicy),
+            activity.MaxAttempts, SqlValue.Int(activity.StartToCloseTimeout), SqlValue.Int(activity.ScheduleToStartTimeout),
+            SqlValue.Int(activity.ScheduleToCloseTimeout), SqlValue.Int(activity.HeartbeatTimeout), SqlValue.Json(activity.ParallelGroup),
             workflowTaskId))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
@@ -135,7 +136,7 @@ public static partial class ActivityStore
             RETURNING {ActivityAttemptRow.Columns}
             """,
             attemptId, ns, execution.Id, task.RunId, task.Id, execution.AttemptCount, owner, task.LeaseExpiresAt!.Value,
-            Time(execution.CloseDeadlineAt), Time(execution.HeartbeatDeadlineAt));
+            SqlValue.Time(execution.CloseDeadlineAt), SqlValue.Time(execution.HeartbeatDeadlineAt));
         await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return ActivityAttemptRow.Read(reader);
@@ -250,7 +251,7 @@ public static partial class ActivityStore
                 SET status = $2, closed_at = now(), failure = $3::jsonb, last_error = $4,
                     last_failed_at = CASE WHEN $3::jsonb IS NULL THEN last_failed_at ELSE now() END, updated_at = now()
               WHERE id = $1
-             """, [locked.Task.Id, status, RunWriter.Json(rows.Failure), RunWriter.Text((string?)rows.Failure?["message"])]),
+             """, [locked.Task.Id, status, SqlValue.Json(rows.Failure), SqlValue.Text((string?)rows.Failure?["message"])]),
             rows.Retrying
                 ? ("""
                    UPDATE workflow_activity_executions
@@ -262,12 +263,12 @@ public static partial class ActivityStore
                    UPDATE workflow_activity_executions
                       SET status = $2, result = $3::jsonb, failure_id = $4, closed_at = now(), updated_at = now()
                     WHERE id = $1
-                   """, [locked.Execution.Id, status, RunWriter.Json(rows.Result), RunWriter.Text(rows.FailureId)]),
+                   """, [locked.Execution.Id, status, SqlValue.Json(rows.Result), SqlValue.Text(rows.FailureId)]),
             ("""
              UPDATE workflow_activity_attempts
                 SET status = $2, failure = $3::jsonb, failure_category = $4, lease_expires_at = NULL, closed_at = now()
               WHERE id = $1
-             """, [locked.Attempt.Id, status, RunWriter.Json(rows.Failure), RunWriter.Text(rows.Failure is null ? null : ActivityFailure.Category)]));
+             """, [locked.Attempt.Id, status, SqlValue.Json(rows.Failure), SqlValue.Text(rows.Failure is null ? null : ActivityFailure.Category)]));
     }
 
     /// <summary>
@@ -380,7 +381,7 @@ public static partial class ActivityStore
             ("""
              UPDATE workflow_activity_attempts SET status = 'expired', lease_expires_at = NULL, closed_at = now()
               WHERE id = $1 AND status = 'running'
-             """, [RunWriter.Text(released.ActivityAttemptId)]));
+             """, [SqlValue.Text(released.ActivityAttemptId)]));
         return true;
     }
 
@@ -409,7 +410,7 @@ public static partial class ActivityStore
         while (await reader.ReadAsync(cancellationToken))
         {
             cancelled.Add(new CancelledActivity(reader.GetString(0), reader.GetInt32(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4), reader.GetFieldValue<DateTimeOffset>(5)));
+                reader.StringOrNull(3), reader.GetInt32(4), reader.GetFieldValue<DateTimeOffset>(5)));
         }
 
         return cancelled;
@@ -423,9 +424,6 @@ public static partial class ActivityStore
         await reader.ReadAsync(cancellationToken);
         return reader.GetFieldValue<DateTimeOffset>(0);
     }
-
-    internal static NpgsqlParameter Time(DateTimeOffset? value) =>
-        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz };
 
     private static async Task ExecuteAsync(EngineTransaction tx, CancellationToken cancellationToken, params (string Sql, object?[] Parameters)[] statements)
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Storage;
 using DurableWorkflow.Core.Workers;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -373,7 +374,7 @@ public sealed class ActivityTaskService(
         command.Parameters.Add(new NpgsqlParameter { Value = record.TaskId! });
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        command.Parameters.Add(RunWriter.Text(record.ActivityAttemptId));
+        command.Parameters.Add(SqlValue.Text(record.ActivityAttemptId));
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 

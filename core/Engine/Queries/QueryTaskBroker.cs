@@ -2,8 +2,8 @@ using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
+using DurableWorkflow.Core.Storage;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace DurableWorkflow.Core.Engine.Queries;
 
@@ -91,7 +91,7 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
         command.Parameters.Add(new NpgsqlParameter { Value = target.TaskQueue });
         command.Parameters.Add(new NpgsqlParameter { Value = settings.WorkerStaleAfterSeconds });
         command.Parameters.Add(new NpgsqlParameter { Value = target.WorkflowType });
-        command.Parameters.Add(Text(target.DefinitionFingerprint));
+        command.Parameters.Add(SqlValue.Text(target.DefinitionFingerprint));
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
@@ -129,7 +129,7 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
                     now() + make_interval(secs => $11), now() + make_interval(secs => $12))
             """,
             queryTaskId, ns, target.TaskQueue, target.WorkflowId, target.RunId, target.WorkflowType,
-            Text(target.DefinitionFingerprint), queryName, arguments.ToJson().ToJsonString(), target.PayloadCodec,
+            SqlValue.Text(target.DefinitionFingerprint), queryName, arguments.ToJson().ToJsonString(), target.PayloadCodec,
             settings.QueryTaskTimeoutSeconds, TtlSeconds))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
@@ -157,10 +157,10 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
 
         return new QueryAnswer(
             reader.GetString(0) == "completed",
-            reader.IsDBNull(1) ? null : JsonNode.Parse(reader.GetString(1)),
-            reader.IsDBNull(2) ? null : Canonical(JsonNode.Parse(reader.GetString(2))),
-            reader.IsDBNull(3) ? null : reader.GetString(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4));
+            reader.JsonOrNull(1),
+            Canonical(reader.JsonOrNull(2)),
+            reader.StringOrNull(3),
+            reader.StringOrNull(4));
     }
 
     /// <summary>False when the worker's answer landed first: a completed or failed task is never overwritten.</summary>
@@ -208,8 +208,6 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
     /// <summary>jsonb sorts object keys; the envelope goes back out in its wire order, codec first.</summary>
     private static JsonNode? Canonical(JsonNode? envelope) =>
         PayloadEnvelope.TryParseEnvelope(envelope, out var parsed) ? parsed.ToJson() : envelope;
-
-    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     private sealed record QueryAnswer(bool Completed, JsonNode? Result, JsonNode? ResultEnvelope, string? FailureReason, string? FailureMessage);
 }

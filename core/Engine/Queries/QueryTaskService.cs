@@ -3,9 +3,9 @@ using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
+using DurableWorkflow.Core.Storage;
 using DurableWorkflow.Core.Workers;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace DurableWorkflow.Core.Engine.Queries;
 
@@ -81,7 +81,7 @@ public sealed class QueryTaskService(
                SET status = 'completed', result = $2::jsonb, result_envelope = $3::jsonb, closed_at = now()
              WHERE id = $1
             """,
-            queryTaskId, Json(result), Json(envelope?.GetRawText())))
+            queryTaskId, SqlValue.JsonText(result), SqlValue.JsonText(envelope?.GetRawText())))
         {
             await complete.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -176,7 +176,7 @@ public sealed class QueryTaskService(
             return Rejected(404, "query_task_not_found", "Query task not found.", queryTaskId);
         }
 
-        var leaseOwner = reader.IsDBNull(1) ? null : reader.GetString(1);
+        var leaseOwner = reader.StringOrNull(1);
         var currentAttempt = reader.GetInt32(2);
         if (reader.GetString(0) != "leased")
         {
@@ -301,7 +301,7 @@ public sealed class QueryTaskService(
         replay.Parameters.Add(new NpgsqlParameter { Value = record.TaskId! });
         replay.Parameters.Add(new NpgsqlParameter { Value = ns });
         replay.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        replay.Parameters.Add(RunWriter.Int(record.TaskAttempt));
+        replay.Parameters.Add(SqlValue.Int(record.TaskAttempt));
         return await ReadLeasedAsync(replay, cancellationToken);
     }
 
@@ -321,7 +321,7 @@ public sealed class QueryTaskService(
             reader.GetString(4),
             reader.GetString(5),
             reader.GetString(6),
-            reader.IsDBNull(7) ? null : JsonNode.Parse(reader.GetString(7)),
+            reader.JsonOrNull(7),
             reader.GetString(8),
             reader.GetString(9),
             reader.GetFieldValue<DateTimeOffset>(10));
@@ -343,7 +343,7 @@ public sealed class QueryTaskService(
             await using var reader = await run.ExecuteReaderAsync(cancellationToken);
             var found = await reader.ReadAsync(cancellationToken);
             runStatus = found ? reader.GetString(0) : "unknown";
-            workflowArguments = found && !reader.IsDBNull(1) ? JsonNode.Parse(reader.GetString(1)) : null;
+            workflowArguments = found ? reader.JsonOrNull(1) : null;
             lastSequence = found ? reader.GetInt64(2) : 0;
         }
 
@@ -367,8 +367,6 @@ public sealed class QueryTaskService(
             ["lease_expires_at"] = WireTime.Micro(task.LeaseExpiresAt),
         };
     }
-
-    private static NpgsqlParameter Json(string? json) => new() { Value = (object?)json ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     private sealed record LeasedQueryTask(
         string Id,

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Failures;
 using DurableWorkflow.Core.Engine.Waits;
 using DurableWorkflow.Core.Http;
-using DurableWorkflow.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Storage;
 using DurableWorkflow.Core.Workers;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -338,7 +339,7 @@ public sealed class WorkflowTaskService(
         command.Parameters.Add(new NpgsqlParameter { Value = record.TaskId! });
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        command.Parameters.Add(RunWriter.Int(record.TaskAttempt));
+        command.Parameters.Add(SqlValue.Int(record.TaskAttempt));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? WorkflowTaskRow.Read(reader) : null;
     }
@@ -359,7 +360,7 @@ public sealed class WorkflowTaskService(
             workflowId = reader.GetString(0);
             workflowType = reader.GetString(1);
             codec = reader.GetString(2);
-            arguments = reader.IsDBNull(3) ? null : JsonNode.Parse(reader.GetString(3));
+            arguments = reader.JsonOrNull(3);
             runStatus = reader.GetString(4);
         }
 
