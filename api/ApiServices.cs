@@ -47,6 +47,7 @@ public static class ApiServices
         services.AddSingleton<FleetSnapshotReader>();
         services.AddSingleton<OperatorMetricsReader>();
         services.AddSingleton<RoutingDrainsReader>();
+        services.AddSingleton<TaskQueueReader>();
         services.AddSingleton<ServerMetricsReader>();
         services.AddSingleton(sp =>
         {

@@ -14,7 +14,7 @@ public static partial class ApiRoutes
             Liveness, Health, Readiness, ClusterInfo,
             ListNamespaces, CreateNamespace, DescribeNamespace, UpdateNamespace, SetNamespaceExternalStorage,
             RegisterWorker, HeartbeatWorker, DeregisterWorker, ListWorkers, DescribeWorker, DeleteWorker,
-            ListTaskQueueBuildIds, DrainTaskQueueBuildId, ResumeTaskQueueBuildId, PromoteTaskQueueBuildId,
+            ListTaskQueues, DescribeTaskQueue, ListTaskQueueBuildIds, DrainTaskQueueBuildId, ResumeTaskQueueBuildId, PromoteTaskQueueBuildId,
             StartWorkflow, ListWorkflows, DescribeWorkflow, ListWorkflowRuns, DescribeWorkflowRun,
             DebugWorkflow, DebugWorkflowRun, GetWorkflowRunHistory, ExportWorkflowRunHistory,
             SignalWorkflow, SignalWorkflowRun, QueryWorkflow, QueryWorkflowRun, UpdateWorkflow, UpdateWorkflowRun,

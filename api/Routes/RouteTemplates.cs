@@ -27,6 +27,8 @@ public static class RouteTemplates
     public const string Workers = "workers";
     public const string Worker = "workers/{workerId}";
 
+    public const string TaskQueues = "task-queues";
+    public const string TaskQueue = "task-queues/{taskQueue}";
     public const string TaskQueueBuildIds = "task-queues/{taskQueue}/build-ids";
     public const string TaskQueueBuildIdDrain = "task-queues/{taskQueue}/build-ids/drain";
     public const string TaskQueueBuildIdResume = "task-queues/{taskQueue}/build-ids/resume";

@@ -1,11 +1,23 @@
 using DurableWorkflow.Api.Pipeline;
+using DurableWorkflow.Core.Operations;
 using DurableWorkflow.Core.Workers;
 
 namespace DurableWorkflow.Api.Routes;
 
-/// <summary>Build-id cohorts of a task queue and their rollout intent (rollout contract §6.3–6.6, §6.8), operator role.</summary>
+/// <summary>
+/// Task queues with their per-kind admission view (rollout contract §6.5), build-id cohorts and their rollout intent
+/// (§6.3–6.6, §6.8), operator role.
+/// </summary>
 public static partial class ApiRoutes
 {
+    public static ApiRoute ListTaskQueues { get; } = new(nameof(ListTaskQueues), "GET", RouteTemplates.TaskQueues, OperatorControl,
+        async (HttpContext context, TaskQueueReader reader, CancellationToken token) =>
+            ApiResults.Json(await reader.ListAsync(ApiRequest.Of(context).Namespace, token)));
+
+    public static ApiRoute DescribeTaskQueue { get; } = new(nameof(DescribeTaskQueue), "GET", RouteTemplates.TaskQueue, OperatorControl,
+        async (string taskQueue, HttpContext context, TaskQueueReader reader, CancellationToken token) =>
+            ApiResults.Json(await reader.DescribeAsync(ApiRequest.Of(context).Namespace, taskQueue, token)));
+
     public static ApiRoute ListTaskQueueBuildIds { get; } = new(nameof(ListTaskQueueBuildIds), "GET", RouteTemplates.TaskQueueBuildIds, OperatorControl,
         async (string taskQueue, HttpContext context, BuildIdRolloutService service, CancellationToken token) =>
             ApiResults.Json(await service.ListAsync(ApiRequest.Of(context).Namespace, taskQueue, token)));
