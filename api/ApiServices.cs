@@ -56,6 +56,8 @@ public static class ApiServices
         });
         services.AddSingleton<ApiResponses>();
         services.AddSingleton<ReadinessProbe>();
+        services.AddSingleton<BootAdmission>();
+        services.AddHostedService<Hosting.BootAdmissionService>();
         services.AddSingleton<NamespaceRepository>();
         services.AddSingleton<NamespaceService>();
         services.AddSingleton<WorkerRegistrationRepository>();

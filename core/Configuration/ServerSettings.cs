@@ -21,7 +21,16 @@ public sealed record ServerSettings
 
     public bool MultiNode { get; init; }
 
-    public ReadyCachePolicy ReadyCachePolicy { get; init; } = ReadyCachePolicy.Fatal;
+    public ReadyCachePolicy ReadyCachePolicy { get; init; } = ReadyCachePolicy.Warning;
+
+    /// <summary>Run the boot-time long-poll cache validator (<c>DW_V2_VALIDATE_CACHE_BACKEND</c>, rollout contract §3.2).</summary>
+    public bool ValidateCacheBackend { get; init; } = true;
+
+    /// <summary>What the cache validator does with an unsafe cache (<c>DW_V2_CACHE_VALIDATION_MODE</c>).</summary>
+    public CacheValidationMode CacheValidationMode { get; init; } = CacheValidationMode.Warn;
+
+    /// <summary>The replay-safety guard at boot (<c>DW_V2_GUARDRAILS_BOOT</c>, rollout contract §3.3).</summary>
+    public GuardrailsBootMode GuardrailsBoot { get; init; } = GuardrailsBootMode.Warn;
 
     public int MaxPayloadBytes { get; init; } = 2_097_152;
 
@@ -98,4 +107,30 @@ public enum ReadyCachePolicy
 
     /// <summary>A failed Redis probe is reported as <c>warning</c>; the database stays the correctness substrate.</summary>
     Warning,
+}
+
+/// <summary>The boot-time cache validator's reaction to a multi-node deployment without a shared cache.</summary>
+public enum CacheValidationMode
+{
+    /// <summary>No log line.</summary>
+    Silent,
+
+    /// <summary>One warning log line at boot.</summary>
+    Warn,
+
+    /// <summary>The legacy spelling of <see cref="Warn"/>: one warning, boot is never blocked (rollout contract §3.2).</summary>
+    Fail,
+}
+
+/// <summary>The replay-safety guard's mode; <c>fail</c> (the server env contract's spelling) reads as <see cref="Throw"/>.</summary>
+public enum GuardrailsBootMode
+{
+    /// <summary>No scan, no log.</summary>
+    Silent,
+
+    /// <summary>Scan and log each finding.</summary>
+    Warn,
+
+    /// <summary>Scan and refuse to boot on the first finding.</summary>
+    Throw,
 }

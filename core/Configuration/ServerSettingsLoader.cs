@@ -38,7 +38,10 @@ public static class ServerSettingsLoader
             ServerId = reader.Optional("DW_SERVER_ID") ?? Environment.MachineName,
             ServerBuildId = reader.Optional("DW_SERVER_BUILD_ID") ?? ServerVersion.Current,
             MultiNode = reader.Boolean("DW_V2_MULTI_NODE", false),
-            ReadyCachePolicy = reader.Enum("DW_READY_CACHE_POLICY", ReadyCachePolicy.Fatal),
+            ReadyCachePolicy = reader.Enum("DW_READY_CACHE_POLICY", ReadyCachePolicy.Warning),
+            ValidateCacheBackend = reader.Boolean("DW_V2_VALIDATE_CACHE_BACKEND", true),
+            CacheValidationMode = reader.Enum("DW_V2_CACHE_VALIDATION_MODE", CacheValidationMode.Warn),
+            GuardrailsBoot = LoadGuardrailsBoot(reader),
             MaxPayloadBytes = reader.Integer("DW_MAX_PAYLOAD_BYTES", 2_097_152, min: 1024, max: 104_857_600),
             WorkerProtocolVersion = LoadWorkerProtocolVersion(reader),
             WorkerPollTimeoutSeconds = pollTimeout,
@@ -99,6 +102,18 @@ public static class ServerSettingsLoader
         }
 
         return name;
+    }
+
+    private static GuardrailsBootMode LoadGuardrailsBoot(SettingReader reader)
+    {
+        var text = reader.Optional("DW_V2_GUARDRAILS_BOOT") ?? "warn";
+        return text.ToLowerInvariant() switch
+        {
+            "silent" => GuardrailsBootMode.Silent,
+            "warn" => GuardrailsBootMode.Warn,
+            "throw" or "fail" => GuardrailsBootMode.Throw,
+            _ => throw new ConfigurationException($"DW_V2_GUARDRAILS_BOOT must be one of silent, warn, throw (or fail), got '{text}'."),
+        };
     }
 
     private static string LoadWorkerProtocolVersion(SettingReader reader)

@@ -5,16 +5,24 @@ namespace DurableWorkflow.Core.Operations;
 
 /// <summary>
 /// The operator-metrics <c>backend</c> block (control-plane §10.2): this server's own storage, task transport and
-/// cache. PostgreSQL is the only database and tasks are handed out by polling it, so both are always supported; the
-/// cache only accelerates wake-ups, so an in-process cache on a multi-node deployment is a warning, never an error.
+/// cache. PostgreSQL is the only database and tasks are handed out by polling it; the cache only accelerates wake-ups,
+/// so an in-process cache on a multi-node deployment is a warning, never an error. When database facts were read, a database that cannot take writes (read-only session, standby in
+/// recovery) or is older than the supported major is an <c>error</c>: nothing could be dispatched or claimed.
 /// </summary>
 public static class OperatorBackend
 {
-    public static JsonObject Describe(ServerSettings settings)
+    public static JsonObject Describe(ServerSettings settings, DatabaseFacts? database = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var redis = settings.RedisConnection is not null;
         var issues = new JsonArray();
+        var databaseIssues = new JsonArray();
+        foreach (var (code, message) in DatabaseIssues(database))
+        {
+            databaseIssues.Add(Issue("database", "error", code, message));
+            issues.Add(Issue("database", "error", code, message));
+        }
+
         var cacheIssues = new JsonArray();
         if (!redis && settings.MultiNode)
         {
@@ -26,12 +34,12 @@ public static class OperatorBackend
 
         return new JsonObject
         {
-            ["supported"] = true,
+            ["supported"] = databaseIssues.Count == 0,
             ["database"] = new JsonObject
             {
                 ["connection"] = "pgsql",
                 ["driver"] = "pgsql",
-                ["supported"] = true,
+                ["supported"] = databaseIssues.Count == 0,
                 ["capabilities"] = new JsonObject
                 {
                     ["transactions"] = true,
@@ -39,7 +47,7 @@ public static class OperatorBackend
                     ["durable_ordering"] = true,
                     ["row_locks"] = true,
                 },
-                ["issues"] = new JsonArray(),
+                ["issues"] = databaseIssues,
             },
             ["queue"] = new JsonObject
             {
@@ -64,9 +72,32 @@ public static class OperatorBackend
                 ["capabilities"] = new JsonObject { ["atomic_locks"] = redis },
                 ["issues"] = cacheIssues,
             },
-            ["severity"] = issues.Count > 0 ? "warning" : "ok",
+            ["severity"] = databaseIssues.Count > 0 ? "error" : issues.Count > 0 ? "warning" : "ok",
             ["issues"] = issues,
         };
+    }
+
+    private static IEnumerable<(string Code, string Message)> DatabaseIssues(DatabaseFacts? database)
+    {
+        if (database is null)
+        {
+            yield break;
+        }
+
+        if (database.InRecovery)
+        {
+            yield return ("database_in_recovery", "The database is a standby in recovery and cannot take writes.");
+        }
+        else if (database.ReadOnly)
+        {
+            yield return ("database_read_only", "The database session is read-only (default_transaction_read_only) and cannot take writes.");
+        }
+
+        if (database.ServerVersionNum < DatabaseFacts.MinimumServerVersionNum)
+        {
+            yield return ("database_version_unsupported",
+                $"PostgreSQL {database.ServerVersionNum} is older than the supported minimum {DatabaseFacts.MinimumServerVersionNum}.");
+        }
     }
 
     private static JsonObject Issue(string component, string severity, string code, string message) => new()

@@ -36,7 +36,6 @@ public static class OperatorHealth
         var supporters = Int(workers, "active_workers_supporting_required");
         var fleetSupportsRequired = required is null || supporters > 0;
         var blocked = Int(backlog, "compatibility_blocked_runs");
-        var backendSeverity = (string?)backend["severity"] ?? "ok";
         var cacheWarning = ((JsonArray)backend["cache"]!["issues"]!).Count > 0;
 
         var routingData = new JsonObject
@@ -66,9 +65,7 @@ public static class OperatorHealth
 
         var checks = new JsonArray
         {
-            Check("backend_capabilities", Correctness, backendSeverity switch { "error" => "error", "warning" => "warning", _ => "ok" },
-                backendSeverity == "ok" ? "The backend supports the engine." : "The backend reports issues.",
-                new JsonObject { ["severity"] = backendSeverity, ["issues"] = backend["issues"]!.DeepClone() }),
+            BackendCapabilities(backend),
             Warn("run_summary_projection", Int(summaries, "needs_rebuild") > 0,
                 "Run summaries need a rebuild.", "Run summaries are current.",
                 new JsonObject { ["needs_rebuild"] = Int(summaries, "needs_rebuild") }),
@@ -91,17 +88,7 @@ public static class OperatorHealth
             Warn("durable_resume_paths", Int(backlog, "repair_needed_runs") > 0,
                 "Some runs need repair to make progress.", "Every open run has a resume path.",
                 new JsonObject { ["repair_needed_runs"] = Int(backlog, "repair_needed_runs") }),
-            Check("worker_compatibility", Correctness, fleetSupportsRequired ? "ok" : "warning",
-                fleetSupportsRequired ? "The live fleet supports the required compatibility marker."
-                    : "No live worker supports the required compatibility marker.",
-                new JsonObject
-                {
-                    ["required_compatibility"] = required,
-                    ["active_workers"] = Int(workers, "active_workers"),
-                    ["active_worker_scopes"] = Int(workers, "active_worker_scopes"),
-                    ["active_workers_supporting_required"] = supporters,
-                    ["validation_mode"] = ValidationMode,
-                }),
+            WorkerCompatibility(workers),
             Warn("scheduler_role", Int(schedules, "missed") > 0,
                 "Some active schedules are overdue.", "No schedule is overdue.",
                 new JsonObject { ["missed"] = Int(schedules, "missed"), ["max_overdue_ms"] = Int(schedules, "max_overdue_ms") }),
@@ -111,6 +98,48 @@ public static class OperatorHealth
                 new JsonObject { ["cache_store"] = backend["cache"]!["store"]!.DeepClone() }),
         };
 
+        return Snapshot(checks);
+    }
+
+    /// <summary>
+    /// The bounded snapshot readiness evaluates on every probe (rollout contract §4.2): only the checks that can reach
+    /// <c>error</c>, built by the same code as the full snapshot, from the backend and fleet blocks alone.
+    /// </summary>
+    public static JsonObject EvaluateBounded(JsonObject backend, JsonObject workers)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(workers);
+        return Snapshot([BackendCapabilities(backend), WorkerCompatibility(workers)]);
+    }
+
+    private static JsonObject BackendCapabilities(JsonObject backend)
+    {
+        var severity = (string?)backend["severity"] ?? "ok";
+        return Check("backend_capabilities", Correctness, severity switch { "error" => "error", "warning" => "warning", _ => "ok" },
+            severity == "ok" ? "The backend supports the engine." : "The backend reports issues.",
+            new JsonObject { ["severity"] = severity, ["issues"] = backend["issues"]!.DeepClone() });
+    }
+
+    private static JsonObject WorkerCompatibility(JsonObject workers)
+    {
+        var required = (string?)workers["required_compatibility"];
+        var supporters = Int(workers, "active_workers_supporting_required");
+        var fleetSupportsRequired = required is null || supporters > 0;
+        return Check("worker_compatibility", Correctness, fleetSupportsRequired ? "ok" : "warning",
+            fleetSupportsRequired ? "The live fleet supports the required compatibility marker."
+                : "No live worker supports the required compatibility marker.",
+            new JsonObject
+            {
+                ["required_compatibility"] = required,
+                ["active_workers"] = Int(workers, "active_workers"),
+                ["active_worker_scopes"] = Int(workers, "active_worker_scopes"),
+                ["active_workers_supporting_required"] = supporters,
+                ["validation_mode"] = ValidationMode,
+            });
+    }
+
+    private static JsonObject Snapshot(JsonArray checks)
+    {
         var status = Worst(checks.Select(c => (string)c!["status"]!));
         return new JsonObject
         {

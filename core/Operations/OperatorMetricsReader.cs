@@ -297,6 +297,16 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
         };
     }
 
+    /// <summary>The <c>workers</c> block alone (live fleet heartbeats of a namespace), for readiness' bounded snapshot.</summary>
+    public async Task<JsonObject> ReadFleetAsync(string ns, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(FleetSql, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ns });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadWorkersAsync(reader, ns, cancellationToken);
+    }
+
     /// <summary>
     /// The standalone server has no engine-wide current marker (rollout contract §5.1: each worker's registration is
     /// its marker), so no marker is required and every live worker supports it.

@@ -1,25 +1,32 @@
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Coordination;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Operations;
 using DurableWorkflow.Core.Storage;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Readiness;
 
 /// <summary>
 /// Decides whether this node may take traffic: database reachable, every embedded migration applied, the default
-/// namespace seeded, the cache round-tripping, and auth configured. Each check is bounded so a hung dependency cannot
+/// namespace seeded, the cache round-tripping, auth configured, and the bounded workflow-engine health snapshot
+/// (backend capabilities, worker compatibility) free of errors. Each check is bounded so a hung dependency cannot
 /// hang the load balancer's probe.
 /// </summary>
 public sealed class ReadinessProbe(
     NpgsqlDataSource dataSource,
     ICoordinationCache cache,
     ServerSettings settings,
-    TimeProvider clock)
+    OperatorMetricsReader metrics,
+    TimeProvider clock,
+    ILogger<ReadinessProbe> logger)
 {
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(3);
 
     private const string BootstrapCommand = "dotnet run --project dbup";
+
+    private string lastFailures = string.Empty;
 
     /// <summary>Tables the engine cannot serve without; a rollback that removes one must surface here, not as 5xx.</summary>
     public static IReadOnlyList<string> RequiredTables { get; } =
@@ -53,14 +60,49 @@ public sealed class ReadinessProbe(
             defaultNamespace = CheckResult.Unavailable("Database is unavailable.") with { Namespace = settings.DefaultNamespace };
         }
 
+        IReadOnlyList<string> blockedBy = [.. new[] { ("database", database), ("migrations", migrations) }
+            .Where(c => !c.Item2.KeepsNodeReady).Select(c => c.Item1)];
+        var workflow = blockedBy.Count > 0
+            ? WorkflowV2Check.Blocked(blockedBy)
+            : await BoundedAsync(CheckWorkflowEngineAsync, cancellationToken);
+
         var checks = new ReadinessChecks(
             database,
             migrations,
             defaultNamespace,
             await CheckCacheAsync(cancellationToken),
-            CheckAuth());
-        var ready = checks.All.All(c => c.KeepsNodeReady);
-        return new ReadinessReport(ready ? "ready" : "not_ready", WireTime.Offset(clock.GetUtcNow()), checks);
+            CheckAuth(),
+            workflow);
+        var report = ReadinessReport.Decide(checks, WireTime.Offset(clock.GetUtcNow()));
+
+        // Load balancers probe every few seconds: log a failing check when the set of failures changes, not each time.
+        var failing = checks.Named.Where(c => !c.Check.KeepsNodeReady).ToList();
+        var signature = string.Join(',', failing.Select(c => $"{c.Name}={c.Check.Status}"));
+        if (Interlocked.Exchange(ref lastFailures, signature) != signature)
+        {
+            foreach (var (name, check) in failing)
+            {
+                logger.ReadinessCheckFailed(name, check.Status);
+            }
+        }
+
+        return report;
+    }
+
+    /// <summary>The bounded health snapshot: the backend as the database describes itself, and the live fleet.</summary>
+    private async Task<CheckResult> CheckWorkflowEngineAsync(CancellationToken cancellationToken)
+    {
+        DatabaseFacts facts;
+        await using (var command = dataSource.CreateCommand(DatabaseFacts.Sql))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            facts = new DatabaseFacts(reader.GetBoolean(0), reader.GetBoolean(1), reader.GetInt32(2));
+        }
+
+        var backend = OperatorBackend.Describe(settings, facts);
+        var fleet = await metrics.ReadFleetAsync(settings.DefaultNamespace, cancellationToken);
+        return WorkflowV2Check.FromSnapshot(OperatorHealth.EvaluateBounded(backend, fleet));
     }
 
     private async Task<CheckResult> CheckDatabaseAsync(CancellationToken cancellationToken)
@@ -140,16 +182,9 @@ public sealed class ReadinessProbe(
 
     private async Task<CheckResult> CheckCacheAsync(CancellationToken cancellationToken)
     {
-        if (settings.MultiNode && !cache.IsShared)
+        if (settings.ValidateCacheBackend && !LongPollCacheValidator.Classify(settings).Safe)
         {
-            return new CheckResult
-            {
-                Status = "invalid",
-                Store = cache.StoreName,
-                Shared = false,
-                Message = "DW_V2_MULTI_NODE=true but the cache is local to this node, so wake signals cannot reach other nodes.",
-                Remediation = "Set DW_REDIS_CONNECTION to a Redis shared by every API node.",
-            };
+            return CacheCheck.Unshared(cache.StoreName);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -164,25 +199,7 @@ public sealed class ReadinessProbe(
             probe = CacheProbeResult.Failure($"Cache probe did not answer within {CheckTimeout.TotalSeconds:0} s.");
         }
 
-        if (probe.Ok)
-        {
-            return CheckResult.Ok with { Store = cache.StoreName, Shared = cache.IsShared };
-        }
-
-        if (cache.IsShared && settings.ReadyCachePolicy == ReadyCachePolicy.Warning)
-        {
-            return new CheckResult
-            {
-                Status = "warning",
-                Store = cache.StoreName,
-                Shared = true,
-                Message = probe.Message,
-                CorrectnessSubstrate = "database",
-                DegradedCapability = "long_poll_wake_acceleration",
-            };
-        }
-
-        return new CheckResult { Status = "unavailable", Store = cache.StoreName, Shared = cache.IsShared, Message = probe.Message };
+        return CacheCheck.FromProbe(settings, cache.StoreName, cache.IsShared, probe);
     }
 
     private CheckResult CheckAuth()

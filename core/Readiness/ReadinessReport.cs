@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace DurableWorkflow.Core.Readiness;
@@ -10,6 +11,13 @@ public sealed record ReadinessReport(
 {
     [JsonIgnore]
     public bool Ready => Status == "ready";
+
+    /// <summary>Ready iff every check is <c>ok</c> or <c>warning</c> (rollout contract §4.2, invariant 55).</summary>
+    public static ReadinessReport Decide(ReadinessChecks checks, string timestamp)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        return new ReadinessReport(checks.All.All(c => c.KeepsNodeReady) ? "ready" : "not_ready", timestamp, checks);
+    }
 }
 
 public sealed record ReadinessChecks(
@@ -17,10 +25,16 @@ public sealed record ReadinessChecks(
     [property: JsonPropertyName("migrations")] CheckResult Migrations,
     [property: JsonPropertyName("default_namespace")] CheckResult DefaultNamespace,
     [property: JsonPropertyName("cache")] CheckResult Cache,
-    [property: JsonPropertyName("auth")] CheckResult Auth)
+    [property: JsonPropertyName("auth")] CheckResult Auth,
+    [property: JsonPropertyName("workflow_v2")] CheckResult WorkflowV2)
 {
     [JsonIgnore]
-    public IEnumerable<CheckResult> All => [Database, Migrations, DefaultNamespace, Cache, Auth];
+    public IEnumerable<(string Name, CheckResult Check)> Named =>
+        [("database", Database), ("migrations", Migrations), ("default_namespace", DefaultNamespace), ("cache", Cache),
+         ("auth", Auth), ("workflow_v2", WorkflowV2)];
+
+    [JsonIgnore]
+    public IEnumerable<CheckResult> All => Named.Select(n => n.Check);
 }
 
 /// <summary>One readiness check. Only <c>ok</c> and <c>warning</c> keep a node in rotation.</summary>
@@ -64,6 +78,30 @@ public sealed record CheckResult
     [JsonPropertyName("degraded_capability")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? DegradedCapability { get; init; }
+
+    [JsonPropertyName("blocked_by")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? BlockedBy { get; init; }
+
+    [JsonPropertyName("http_status")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? HttpStatus { get; init; }
+
+    [JsonPropertyName("categories")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonObject? Categories { get; init; }
+
+    [JsonPropertyName("warning_checks")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? WarningChecks { get; init; }
+
+    [JsonPropertyName("error_checks")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? ErrorChecks { get; init; }
+
+    [JsonPropertyName("checks")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonArray? Checks { get; init; }
 
     [JsonPropertyName("remediation")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -28,7 +28,7 @@ public class ServerSettingsLoaderTests
         Assert.Equal(2_097_152, settings.MaxPayloadBytes);
         Assert.Equal("1.1", settings.WorkerProtocolVersion);
         Assert.Equal(30, settings.WorkerPollTimeoutSeconds);
-        Assert.Equal(ReadyCachePolicy.Fatal, settings.ReadyCachePolicy);
+        Assert.Equal(ReadyCachePolicy.Warning, settings.ReadyCachePolicy);
         Assert.True(settings.SchedulerEnabled);
         Assert.Equal("standalone_server", settings.TopologyShape);
         Assert.Equal("server_http_node", settings.ProcessClass);
@@ -50,6 +50,36 @@ public class ServerSettingsLoaderTests
     [InlineData("DW_SERVER_TOPOLOGY_SHAPE", "mesh")]
     [InlineData("DW_SERVER_PROCESS_CLASS", "matching_node")]
     public void invalid_settings_fail_with_a_message_naming_the_setting(string key, string value)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load((key, value)));
+
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void boot_admission_settings_default_as_documented_and_are_normalised_once()
+    {
+        var defaults = Load();
+        var set = Load(
+            ("DW_V2_VALIDATE_CACHE_BACKEND", "off"),
+            ("DW_V2_CACHE_VALIDATION_MODE", " SILENT "),
+            ("DW_V2_GUARDRAILS_BOOT", "Fail"));
+
+        Assert.True(defaults.ValidateCacheBackend);
+        Assert.Equal(CacheValidationMode.Warn, defaults.CacheValidationMode);
+        Assert.Equal(GuardrailsBootMode.Warn, defaults.GuardrailsBoot);
+        Assert.False(set.ValidateCacheBackend);
+        Assert.Equal(CacheValidationMode.Silent, set.CacheValidationMode);
+        Assert.Equal(GuardrailsBootMode.Throw, set.GuardrailsBoot);
+        Assert.Equal(CacheValidationMode.Fail, Load(("DW_V2_CACHE_VALIDATION_MODE", "fail")).CacheValidationMode);
+        Assert.Equal(GuardrailsBootMode.Silent, Load(("DW_V2_GUARDRAILS_BOOT", "silent")).GuardrailsBoot);
+    }
+
+    [Theory]
+    [InlineData("DW_V2_VALIDATE_CACHE_BACKEND", "perhaps")]
+    [InlineData("DW_V2_CACHE_VALIDATION_MODE", "loud")]
+    [InlineData("DW_V2_GUARDRAILS_BOOT", "abort")]
+    public void invalid_boot_admission_settings_name_the_setting(string key, string value)
     {
         var error = Assert.Throws<ConfigurationException>(() => Load((key, value)));
 

@@ -43,7 +43,7 @@ public sealed class ReadinessBeforeBootstrapTests(FreshDatabase database) : ICla
         Assert.Equal(HttpStatusCode.OK, after);
         Assert.Equal("ready", (string?)afterBody["status"]);
         Assert.Equal(["status", "timestamp", "checks"], afterBody.Select(p => p.Key));
-        Assert.Equal(["database", "migrations", "default_namespace", "cache", "auth"], afterBody["checks"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(["database", "migrations", "default_namespace", "cache", "auth", "workflow_v2"], afterBody["checks"]!.AsObject().Select(p => p.Key));
         Assert.Equal("default", (string?)afterBody["checks"]!["default_namespace"]!["namespace"]);
         Assert.Equal("memory", (string?)afterBody["checks"]!["cache"]!["store"]);
         Assert.Equal("token", (string?)afterBody["checks"]!["auth"]!["driver"]);
@@ -156,7 +156,8 @@ public sealed class ReadinessRedisOutageTests(PrivateRedis redis, BootstrappedDa
     [Fact]
     public async Task ready_turns_503_while_redis_is_down_and_recovers_when_it_returns()
     {
-        using var server = ServerFactory.WithRoleTokens(database.ConnectionString, ("DW_REDIS_CONNECTION", redis.ConnectionString), ("DW_V2_MULTI_NODE", "true"));
+        using var server = ServerFactory.WithRoleTokens(
+            database.ConnectionString, ("DW_REDIS_CONNECTION", redis.ConnectionString), ("DW_V2_MULTI_NODE", "true"), ("DW_READY_CACHE_POLICY", "fatal"));
         using var client = server.CreateClient();
         await Ready.EventuallyAsync(client, HttpStatusCode.OK);
         var (_, up) = await Ready.GetAsync(client);
