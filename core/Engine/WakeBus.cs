@@ -69,7 +69,15 @@ public sealed class WakeBus : IAsyncDisposable
     {
         if (subscriber.IsValueCreated && await subscriber.Value is { } sub)
         {
-            await sub.UnsubscribeAsync(WakeRedisChannel);
+            try
+            {
+                await sub.UnsubscribeAsync(WakeRedisChannel);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // Shutting down while Redis is gone: the subscription dies with the connection anyway.
+                logger.LogDebug(ex, "Wake subscription not removed from Redis at shutdown");
+            }
         }
     }
 

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using DurableWorkflow.Core.Coordination;
+using DurableWorkflow.Core.Engine;
+using DurableWorkflow.Tests.Fixtures;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DurableWorkflow.Tests.Core.Engine;
+
+public sealed class WakeBusTests
+{
+    [Fact]
+    public async Task A_bus_that_first_subscribed_while_redis_was_down_receives_remote_signals_once_redis_is_back()
+    {
+        var port = FreePort();
+        await using var lateCache = new RedisCoordinationCache($"127.0.0.1:{port},connectRetry=1", NullLogger<RedisCoordinationCache>.Instance);
+        await using var lateBus = new WakeBus(lateCache, NullLogger<WakeBus>.Instance);
+        var channel = WakeChannels.WorkflowTasks("default", $"late-{Guid.NewGuid():N}");
+
+        // First use happens with nothing listening on the port: the subscription attempt fails.
+        using (lateBus.Subscribe([channel]))
+        {
+            var multiplexer = await lateCache.GetConnectionAsync();
+            Assert.False(multiplexer.IsConnected);
+        }
+
+        using var forwarder = RedisForwarder.Start(port, TestEnvironment.RedisConnection);
+        await using var writerCache = new RedisCoordinationCache(TestEnvironment.RedisConnection, NullLogger<RedisCoordinationCache>.Instance);
+        await using var writerBus = new WakeBus(writerCache, NullLogger<WakeBus>.Instance);
+        var lateMultiplexer = await lateCache.GetConnectionAsync();
+        await HttpAssert.EventuallyAsync(() => Task.FromResult((lateMultiplexer.IsConnected, "late node never reconnected to redis")), TimeSpan.FromSeconds(20));
+
+        var seen = false;
+        var deadline = Stopwatch.StartNew();
+        while (!seen && deadline.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            using var waiter = lateBus.Subscribe([channel]);
+            writerBus.Publish([channel]);
+            seen = await waiter.WaitAsync(TimeSpan.FromMilliseconds(200), TimeProvider.System, CancellationToken.None);
+        }
+
+        Assert.True(seen, "a node that first subscribed while redis was down never received remote wake-ups");
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>Stands in for Redis coming back on the address a node was configured with.</summary>
+    private sealed class RedisForwarder : IDisposable
+    {
+        private readonly TcpListener listener;
+        private readonly CancellationTokenSource stop = new();
+        private readonly string target;
+
+        private RedisForwarder(int port, string target)
+        {
+            listener = new TcpListener(IPAddress.Loopback, port);
+            this.target = target;
+        }
+
+        public static RedisForwarder Start(int port, string redisConnection)
+        {
+            var forwarder = new RedisForwarder(port, redisConnection.Split(',')[0]);
+            forwarder.listener.Start();
+            _ = forwarder.AcceptLoopAsync();
+            return forwarder;
+        }
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            listener.Stop();
+            stop.Dispose();
+        }
+
+        private async Task AcceptLoopAsync()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                TcpClient client;
+                try
+                {
+                    client = await listener.AcceptTcpClientAsync(stop.Token);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+                {
+                    return;
+                }
+
+                _ = PumpAsync(client);
+            }
+        }
+
+        private async Task PumpAsync(TcpClient client)
+        {
+            using (client)
+            using (var upstream = new TcpClient())
+            {
+                var hostPort = target.Split(':');
+                await upstream.ConnectAsync(hostPort[0], int.Parse(hostPort[1], System.Globalization.CultureInfo.InvariantCulture), stop.Token);
+                var down = client.GetStream();
+                var up = upstream.GetStream();
+                try
+                {
+                    await Task.WhenAny(down.CopyToAsync(up, stop.Token), up.CopyToAsync(down, stop.Token));
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+                {
+                    // One side closed: the connection ends, as it would with a real Redis restart.
+                }
+            }
+        }
+    }
+}
