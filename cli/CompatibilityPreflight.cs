@@ -1,0 +1,111 @@
+using System.Text.Json.Nodes;
+using DurableWorkflow.Cli.Http;
+
+namespace DurableWorkflow.Cli;
+
+/// <summary>
+/// Before a server command, reads <c>/api/cluster/info</c> and refuses (exit 8) a server this CLI cannot safely talk to
+/// (spec §13.3): control-plane version, the server's accepted CLI versions, the request contract, and for
+/// worker-flavoured commands the worker-protocol version.
+/// </summary>
+public static class CompatibilityPreflight
+{
+    public const string RequestContractSchema = "durable-workflow.v2.control-plane-request.contract";
+    public const string DefaultCliVersion = "2.0.0";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    public static string CliVersion(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return environment("DW_CLI_VERSION") is { Length: > 0 } version ? version.Trim() : DefaultCliVersion;
+    }
+
+    public static async Task<JsonObject> CheckAsync(ServerClient client, string cliVersion, bool workerFlavoured, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var info = await client.SendAsync(HttpMethod.Get, "cluster/info", timeout: Timeout, cancellationToken: cancellationToken) as JsonObject
+            ?? throw Refuse(client, cliVersion, null, "cluster info is not a JSON object");
+        if (Problem(info, cliVersion, workerFlavoured) is { } problem)
+        {
+            throw Refuse(client, cliVersion, info, problem);
+        }
+
+        return info;
+    }
+
+    /// <summary>What makes the server incompatible, or null when it is compatible.</summary>
+    public static string? Problem(JsonObject info, string cliVersion, bool workerFlavoured)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        if (info["control_plane"] is not JsonObject controlPlane)
+        {
+            return "the server does not advertise control_plane";
+        }
+
+        var version = Text(controlPlane["version"]);
+        if (version != ServerClient.ControlPlaneVersion)
+        {
+            return $"control_plane.version is '{version ?? "missing"}', this CLI speaks '{ServerClient.ControlPlaneVersion}'";
+        }
+
+        if (Text(info["client_compatibility"]?["clients"]?["cli"]?["supported_versions"]) is { Length: > 0 } supported
+            && !VersionConstraint.Matches(supported, cliVersion))
+        {
+            return $"the server supports CLI versions '{supported}', this CLI is {cliVersion}";
+        }
+
+        if (controlPlane["request_contract"] is not JsonObject contract)
+        {
+            return "control_plane.request_contract is missing";
+        }
+
+        if (Text(contract["schema"]) != RequestContractSchema || contract["version"]?.ToString() != "1" || contract["operations"] is not JsonObject)
+        {
+            return $"control_plane.request_contract is not {RequestContractSchema} version 1 with operations";
+        }
+
+        if (workerFlavoured && !WorkerProtocolAccepts(Text(info["worker_protocol"]?["version"])))
+        {
+            return $"worker_protocol.version '{Text(info["worker_protocol"]?["version"]) ?? "missing"}' does not accept {ServerClient.WorkerProtocolVersion}";
+        }
+
+        return null;
+    }
+
+    private static bool WorkerProtocolAccepts(string? advertised)
+    {
+        var client = ServerClient.WorkerProtocolVersion.Split('.');
+        var server = advertised?.Split('.');
+        return server is { Length: 2 } && server[0] == client[0] && int.TryParse(server[1], out var minor) && minor >= int.Parse(client[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static CliException Refuse(ServerClient client, string cliVersion, JsonObject? info, string problem)
+    {
+        var details = new JsonObject
+        {
+            ["compatibility"] = new JsonObject
+            {
+                ["cli_version"] = cliVersion,
+                ["server_version"] = info?["version"]?.DeepClone(),
+                ["server_supported_cli_versions"] = info?["client_compatibility"]?["clients"]?["cli"]?["supported_versions"]?.DeepClone(),
+                ["control_plane"] = new JsonObject
+                {
+                    ["client_version"] = ServerClient.ControlPlaneVersion,
+                    ["server_version"] = info?["control_plane"]?["version"]?.DeepClone(),
+                },
+                ["worker_protocol"] = new JsonObject
+                {
+                    ["client_version"] = ServerClient.WorkerProtocolVersion,
+                    ["server_version"] = info?["worker_protocol"]?["version"]?.DeepClone(),
+                },
+                ["detail"] = problem,
+                ["next_step"] = "Use a dw build that matches the server's control-plane contract, or upgrade the server.",
+            },
+        };
+        return new CliException(ExitCodes.Compatibility,
+            $"Server compatibility error: refusing before the requested operation against {client.Settings.Server}: {problem}.",
+            "incompatible_server", null, info, details);
+    }
+
+    private static string? Text(JsonNode? node) => node is JsonValue value ? value.ToString().Trim() : null;
+}

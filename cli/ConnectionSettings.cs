@@ -1,0 +1,11 @@
+namespace DurableWorkflow.Cli;
+
+/// <summary>Resolved connection settings: flag, then environment variable, then the built-in default (spec §13.1).</summary>
+public sealed record ConnectionSettings(Uri Server, string Namespace, string? Token, bool TlsVerify, OutputMode Output)
+{
+    public const string DefaultServer = "http://localhost:8080";
+    public const string DefaultNamespace = "default";
+
+    /// <summary>The same settings aimed at another node (rollout commands talk to each node directly).</summary>
+    public ConnectionSettings ForNode(Uri node) => this with { Server = node };
+}
