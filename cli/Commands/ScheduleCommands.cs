@@ -170,7 +170,7 @@ public static class ScheduleCommands
                 document["next_cursor"] = page?["next_cursor"]?.DeepClone();
             }
 
-            c.Output.Write(document);
+            c.Write(document);
             return ExitCodes.Success;
         }, Preflight.Control, id, limit, after, all);
     }

@@ -42,7 +42,7 @@ public static class ServerCommand
             var settings = GlobalOptions.Resolve(parse, io.Environment);
             ns = settings.Namespace;
             using var client = new ServerClient(settings);
-            var context = new CommandContext(parse, io, settings, client, cancellationToken);
+            var context = new CommandContext(name, parse, io, settings, client, cancellationToken);
             if (preflight != Preflight.None)
             {
                 await CompatibilityPreflight.CheckAsync(client, context.CliVersion, preflight == Preflight.Worker, cancellationToken);

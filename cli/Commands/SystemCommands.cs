@@ -40,7 +40,7 @@ public static class SystemCommands
     private static async Task<int> PassAsync(CommandContext context, string path, JsonObject body)
     {
         var document = await context.SendAsync(HttpMethod.Post, path, body: body);
-        context.Output.Write(document);
+        context.Write(document);
         var failures = document?["failures"] switch
         {
             JsonArray list => list.Count,

@@ -22,7 +22,7 @@ public static class WorkflowCommands
             var id = CommandContext.Segment(c.Required(describeId));
             var path = c.Get(describeRun) is { Length: > 0 } run ? $"workflows/{id}/runs/{CommandContext.Segment(run)}" : $"workflows/{id}";
             var document = c.Get(follow) ? await UntilTerminalAsync(c, path) : await c.SendAsync(HttpMethod.Get, path);
-            c.Output.Write(document);
+            c.Write(document);
             return ExitCodes.Success;
         }, Preflight.Control, describeId, describeRun, follow);
 
@@ -128,13 +128,13 @@ public static class WorkflowCommands
             var started = await c.SendAsync(HttpMethod.Post, "workflows", body: body);
             if (!c.Get(wait))
             {
-                c.Output.Write(started);
+                c.Write(started);
                 return ExitCodes.Success;
             }
 
             var workflowId = started?["workflow_id"]?.GetValue<string>() ?? throw new CliException("The start answer carries no workflow_id to wait on.");
             var final = await UntilTerminalAsync(c, $"workflows/{CommandContext.Segment(workflowId)}");
-            c.Output.Write(final);
+            c.Write(final);
             return final?["status_bucket"]?.GetValue<string>() == "completed" ? ExitCodes.Success : ExitCodes.Failure;
         }, Preflight.Control, [type, id, businessKey, queue, duplicate, memo, searchAttributes, executionTimeout, runTimeout, priority, fairnessKey, fairnessWeight, .. input.Symbols, wait]);
     }
@@ -179,7 +179,7 @@ public static class WorkflowCommands
 
     private static async Task<int> PrintWithTimeoutAsync(CommandContext c, string path, JsonObject body, TimeSpan timeout)
     {
-        c.Output.Write(await c.SendAsync(HttpMethod.Post, path, body: body, timeout: timeout));
+        c.Write(await c.SendAsync(HttpMethod.Post, path, body: body, timeout: timeout));
         return ExitCodes.Success;
     }
 
@@ -249,7 +249,7 @@ public static class WorkflowCommands
             }
             while (token is not null);
 
-            c.Output.Write(merged);
+            c.Write(merged);
             return ExitCodes.Success;
         }, Preflight.Control, id, run, follow, pageSize);
     }
