@@ -106,6 +106,35 @@ public sealed class CliRolloutVerifyTests(ProtocolServer fixture) : IClassFixtur
         Assert.Equal(0, delete.ExitCode);
     }
 
+    [Fact]
+    public async Task Blocked_backlog_fails_the_routing_row_and_stuck_runs_fail_above_the_baseline_only()
+    {
+        var run = await CliFleet.StartAsync(fixture.Server, "Order", "verify-stuck", "verify-stuck-1");
+        var runId = run["run_id"]!.GetValue<string>();
+        // The run states the metrics count, set as the projector records them (this server's projector does not yet
+        // derive the compatibility-blocked state on its own).
+        await fixture.Database.ExecuteAsync($"UPDATE workflow_runs SET liveness_state = 'workflow_task_waiting_for_compatible_worker', wait_started_at = now() - interval '5 minutes' WHERE id = '{runId}'");
+        var blocked = await CliRun.InProcessAsync(Env, "rollout:verify", "--json");
+        await fixture.Database.ExecuteAsync($"UPDATE workflow_runs SET liveness_state = 'repair_needed', wait_started_at = NULL WHERE id = '{runId}'");
+        var stuck = await CliRun.InProcessAsync(Env, "rollout:verify", "--json");
+        var withinBaseline = await CliRun.InProcessAsync(Env, "rollout:verify", "--baseline-repair-needed", "1", "--json");
+        await fixture.Database.ExecuteAsync($"UPDATE workflow_runs SET liveness_state = NULL WHERE id = '{runId}'");
+        Assert.Equal(0, (await CliRun.InProcessAsync(Env, "workflow:terminate", "verify-stuck-1")).ExitCode);
+
+        Assert.Equal(1, blocked.ExitCode);
+        Assert.Equal(["routing"], Failed(blocked));
+        Assert.Contains("compatibility_blocked_runs = 1", Row(Rows(blocked), "routing")["evidence"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        Assert.Equal(1, stuck.ExitCode);
+        Assert.Equal(["stuck-runs"], Failed(stuck));
+        Assert.Contains("runs.repair_needed = 1 (baseline 0)", Row(Rows(stuck), "stuck-runs")["evidence"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        Assert.True(withinBaseline.ExitCode == 0, withinBaseline.ToString());
+    }
+
+    private static List<string> Failed(CliResult result) =>
+        [.. Rows(result).Where(r => !r["passed"]!.GetValue<bool>()).Select(r => r["check"]!.GetValue<string>())];
+
     private async Task<string> BuildAsync()
     {
         var info = await CliRun.InProcessAsync(Env, "cluster:info", "--json");
