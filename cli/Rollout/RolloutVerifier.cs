@@ -95,7 +95,15 @@ public sealed class RolloutVerifier(ConnectionSettings settings, IReadOnlyList<U
         var passed = true;
         foreach (var queue in queues)
         {
-            var listing = await client.SendAsync(HttpMethod.Get, $"task-queues/{Uri.EscapeDataString(queue)}/build-ids", cancellationToken: cancellationToken);
+            var (response, error) = await NodeSnapshot.TryAsync(client, $"task-queues/{Uri.EscapeDataString(queue)}/build-ids", cancellationToken);
+            if (response is not { IsSuccess: true })
+            {
+                passed = false;
+                evidence.Add($"{queue}: cohorts unavailable ({error ?? ServerClient.ErrorFor(response!).Message})");
+                continue;
+            }
+
+            var listing = response.Body;
             var cohorts = (listing?["build_ids"] as JsonArray ?? []).OfType<JsonObject>().ToList();
             var draining = cohorts.Where(c => JsonRead.Text(c, "drain_intent") == "draining").ToList();
             if (draining.Count == 0)
