@@ -75,7 +75,8 @@ public static class ApiServices
         services.AddSingleton<TimerPump>();
         services.AddSingleton<ActivityTimeoutEnforcer>();
         services.AddSingleton<SchedulerLease>();
-        services.AddSingleton<IScheduleStartGate, OpenScheduleStartGate>();
+        services.AddSingleton<StartRouter>();
+        services.AddSingleton<IScheduleStartGate, CompatibilityScheduleStartGate>();
         services.AddSingleton<ScheduleFirer>();
         services.AddSingleton<ScheduleService>();
         services.AddSingleton<ScheduleMetrics>();

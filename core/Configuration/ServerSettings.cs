@@ -71,6 +71,9 @@ public sealed record ServerSettings
     public string TopologyShape { get; init; } = "standalone_server";
 
     public string ProcessClass { get; init; } = "server_http_node";
+
+    /// <summary>Compatibility markers, fleet validation and fingerprint pinning (rollout contract §5, §7).</summary>
+    public CompatibilitySettings Compatibility { get; init; } = new();
 }
 
 public sealed record AuthSettings

@@ -58,6 +58,7 @@ public static class ServerSettingsLoader
             SchedulerIntervalSeconds = schedulerInterval,
             SchedulerLeaseSeconds = reader.Integer("DW_SCHEDULER_LEASE_SECONDS", Math.Max(5, 3 * schedulerInterval), min: 2, max: 3600),
             TopologyShape = reader.OneOf("DW_SERVER_TOPOLOGY_SHAPE", "standalone_server", TopologyCatalog.Shapes),
+            Compatibility = LoadCompatibility(reader),
         };
 
         var processClass = reader.Optional("DW_SERVER_PROCESS_CLASS") ?? TopologyCatalog.DefaultProcessClass(settings.TopologyShape);
@@ -89,6 +90,25 @@ public static class ServerSettingsLoader
             OperatorToken = reader.Optional("DW_OPERATOR_TOKEN"),
             AdminToken = reader.Optional("DW_ADMIN_TOKEN"),
             BackwardCompatible = reader.Boolean("DW_AUTH_BACKWARD_COMPATIBLE", true),
+        };
+    }
+
+    private static CompatibilitySettings LoadCompatibility(SettingReader reader)
+    {
+        var current = reader.Optional("DW_V2_CURRENT_COMPATIBILITY");
+        if (current == CompatibilityMarkers.Wildcard)
+        {
+            throw new ConfigurationException("DW_V2_CURRENT_COMPATIBILITY cannot be '*': runs are never stamped with the wildcard.");
+        }
+
+        return new CompatibilitySettings
+        {
+            Current = current,
+            Supported = CompatibilityMarkers.ParseSupported(reader.Optional("DW_V2_SUPPORTED_COMPATIBILITIES"), current),
+            Namespace = reader.Optional("DW_V2_COMPATIBILITY_NAMESPACE"),
+            HeartbeatTtlSeconds = reader.Integer("DW_V2_COMPATIBILITY_HEARTBEAT_TTL", 30, min: 1, max: 86_400),
+            FleetValidationMode = reader.Enum("DW_V2_FLEET_VALIDATION_MODE", FleetValidationMode.Warn),
+            PinToRecordedFingerprint = reader.Boolean("DW_V2_PIN_TO_RECORDED_FINGERPRINT", true),
         };
     }
 

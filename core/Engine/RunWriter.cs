@@ -22,6 +22,9 @@ public sealed record NewRun
 
     public string? Compatibility { get; init; }
 
+    /// <summary>Recorded at start when known (rollout contract §7.1); otherwise the first workflow-task claim records it.</summary>
+    public string? WorkflowDefinitionFingerprint { get; init; }
+
     public int Priority { get; init; } = 5;
 
     public string PayloadCodec { get; init; } = "avro";
@@ -85,11 +88,12 @@ public static class RunWriter
                    compatibility, priority, payload_codec, arguments, memo, search_attributes, execution_timeout_seconds,
                    run_timeout_seconds, execution_deadline_at, run_deadline_at, parent_workflow_instance_id,
                    parent_workflow_run_id, parent_sequence, continued_from_run_id, retry_attempt, retry_of_run_id, started_at,
-                   liveness_state, next_task_id, next_task_type, next_task_status, next_task_at, last_progress_at)
+                   liveness_state, next_task_id, next_task_type, next_task_status, next_task_at, last_progress_at,
+                   workflow_definition_fingerprint)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15,
                     COALESCE($16, now() + make_interval(secs => $14)), now() + make_interval(secs => $15),
                     $17, $18, $19, $20, $22, $23, now(), 'workflow_task_ready', $21, 'workflow', 'ready',
-                    now() + make_interval(secs => $24), now())
+                    now() + make_interval(secs => $24), now(), $25)
             RETURNING execution_deadline_at, run_deadline_at
             """,
             run.RunId, run.Namespace, run.InstanceId, run.RunNumber, run.WorkflowType, SqlValue.Text(run.BusinessKey), run.TaskQueue,
@@ -97,7 +101,7 @@ public static class RunWriter
             run.SearchAttributes.ToJsonString(), SqlValue.Int(run.ExecutionTimeoutSeconds), SqlValue.Int(run.RunTimeoutSeconds),
             SqlValue.Time(run.ExecutionDeadlineAt), SqlValue.Text(run.ParentInstanceId), SqlValue.Text(run.ParentRunId),
             SqlValue.Int(run.ParentSequence), SqlValue.Text(run.ContinuedFromRunId), taskId,
-            run.RetryAttempt, SqlValue.Text(run.RetryOfRunId), run.FirstTaskDelaySeconds))
+            run.RetryAttempt, SqlValue.Text(run.RetryOfRunId), run.FirstTaskDelaySeconds, SqlValue.Text(run.WorkflowDefinitionFingerprint)))
         {
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
@@ -136,6 +140,11 @@ public static class RunWriter
             ["execution_deadline_at"] = executionDeadline is { } e ? Http.WireTime.Micro(e) : null,
             ["run_deadline_at"] = runDeadline is { } r ? Http.WireTime.Micro(r) : null,
         };
+        if (run.WorkflowDefinitionFingerprint is { } fingerprint)
+        {
+            started["workflow_definition_fingerprint"] = fingerprint;
+        }
+
         foreach (var (key, value) in run.StartedExtras)
         {
             started[key] = value?.DeepClone();
@@ -230,19 +239,28 @@ public static class RunWriter
         await liveness.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>A worker leased the run's workflow task: a pending or waiting run is now running.</summary>
-    public static async Task MarkTaskLeasedAsync(EngineTransaction tx, string runId, string taskId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A worker leased the run's workflow task: a pending or waiting run is now running. A run still pending has never
+    /// been claimed, so the claimer's advertised fingerprint for its type (<paramref name="claimerFingerprints"/>, a JSON
+    /// map) becomes the run's when none was recorded at start (rollout contract §7.1).
+    /// </summary>
+    public static async Task MarkTaskLeasedAsync(
+        EngineTransaction tx, string runId, string taskId, string claimerFingerprints, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         await using var running = tx.Command(
             """
             UPDATE workflow_runs
                SET status = CASE WHEN status IN ('pending', 'waiting') THEN 'running' ELSE status END,
+                   workflow_definition_fingerprint = CASE
+                       WHEN status = 'pending' AND workflow_definition_fingerprint IS NULL
+                       THEN NULLIF(btrim($3::jsonb ->> workflow_type), '')
+                       ELSE workflow_definition_fingerprint END,
                    liveness_state = 'workflow_task_leased', next_task_id = $2, next_task_type = 'workflow',
                    next_task_status = 'leased', updated_at = now()
              WHERE id = $1
             """,
-            runId, taskId);
+            runId, taskId, claimerFingerprints);
         await running.ExecuteNonQueryAsync(cancellationToken);
     }
 

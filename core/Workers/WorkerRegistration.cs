@@ -63,7 +63,7 @@ public sealed record WorkerRegistration
     public bool IsDraining => Status == WorkerStatus.Draining;
 
     /// <summary>The marker this worker matches tasks with: null when unversioned (null, empty or whitespace).</summary>
-    public string? MatchingBuildId => string.IsNullOrWhiteSpace(BuildId) ? null : BuildId;
+    public string? MatchingBuildId => string.IsNullOrWhiteSpace(BuildId) ? null : BuildId.Trim();
 
     public bool AcceptsWorkflowType(string workflowType) =>
         SupportedWorkflowTypes.Count == 0 || SupportedWorkflowTypes.Contains(workflowType, StringComparer.Ordinal);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Engine;
 using Npgsql;
 using NpgsqlTypes;
@@ -13,13 +14,8 @@ namespace DurableWorkflow.Core.Workers;
 /// compatibility heartbeats and the task-queue registry. Every time comparison uses the database clock (<c>now()</c>),
 /// so the stale window and heartbeat TTL cannot drift between nodes.
 /// </summary>
-public sealed partial class WorkerRegistrationRepository(NpgsqlDataSource dataSource)
+public sealed partial class WorkerRegistrationRepository(NpgsqlDataSource dataSource, ServerSettings settings)
 {
-    /// <summary>Fleet heartbeat lifetime (<c>DW_V2_COMPATIBILITY_HEARTBEAT_TTL</c> default, rollout contract §5.4).</summary>
-    public const int FleetHeartbeatTtlSeconds = 30;
-
-    /// <summary>An unchanged fleet snapshot is re-written at most this often: floor(TTL / 3).</summary>
-    public const int FleetHeartbeatWriteIntervalSeconds = FleetHeartbeatTtlSeconds / 3;
 
     private const string Columns =
         """
@@ -343,7 +339,7 @@ public sealed partial class WorkerRegistrationRepository(NpgsqlDataSource dataSo
     /// One scope per registration (namespace, no connection, registered queue). Other scopes of this worker id in this
     /// namespace are removed; an unchanged snapshot is only re-written once the write interval has passed.
     /// </summary>
-    private static async Task RecordFleetHeartbeatAsync(
+    private async Task RecordFleetHeartbeatAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
         WorkerRegistration registration,
@@ -366,7 +362,7 @@ public sealed partial class WorkerRegistrationRepository(NpgsqlDataSource dataSo
                 $"""
                 INSERT INTO workflow_worker_compatibility_heartbeats AS h
                     (worker_id, scope_key, namespace, host, process_id, connection, queue, supported, recorded_at, expires_at)
-                VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, now(), now() + interval '{FleetHeartbeatTtlSeconds} seconds')
+                VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, now(), now() + make_interval(secs => $8))
                 ON CONFLICT (worker_id, scope_key) DO UPDATE
                    SET host = COALESCE(EXCLUDED.host, h.host),
                        process_id = COALESCE(EXCLUDED.process_id, h.process_id),
@@ -374,7 +370,7 @@ public sealed partial class WorkerRegistrationRepository(NpgsqlDataSource dataSo
                        recorded_at = EXCLUDED.recorded_at,
                        expires_at = EXCLUDED.expires_at
                  WHERE h.supported IS DISTINCT FROM EXCLUDED.supported
-                    OR h.recorded_at <= now() - interval '{FleetHeartbeatWriteIntervalSeconds} seconds'
+                    OR h.recorded_at <= now() - make_interval(secs => $9)
                 """);
             upsert.Parameters.Add(Text(registration.WorkerId));
             upsert.Parameters.Add(Text(scopeKey));
@@ -383,6 +379,8 @@ public sealed partial class WorkerRegistrationRepository(NpgsqlDataSource dataSo
             upsert.Parameters.Add(Text(telemetry.ProcessId));
             upsert.Parameters.Add(Text(registration.TaskQueue));
             upsert.Parameters.Add(Jsonb(JsonSerializer.Serialize(supported)));
+            upsert.Parameters.Add(Integer(settings.Compatibility.HeartbeatTtlSeconds));
+            upsert.Parameters.Add(Integer(settings.Compatibility.HeartbeatWriteIntervalSeconds));
             batch.BatchCommands.Add(upsert);
 
             await batch.ExecuteNonQueryAsync(cancellationToken);

@@ -131,7 +131,7 @@ public sealed class WorkerRegistry(
 
         if (registration.MatchingBuildId is { } registered
             && !string.IsNullOrWhiteSpace(buildId)
-            && !string.Equals(registered, buildId, StringComparison.Ordinal))
+            && !string.Equals(registered, buildId.Trim(), StringComparison.Ordinal))
         {
             return WorkerErrors.BuildIdMismatch(workerId, registered, buildId);
         }

@@ -11,7 +11,7 @@ using Npgsql;
 namespace DurableWorkflow.Core.Workflows;
 
 /// <summary>The start command (control-plane spec §4.2): validation, duplicate policy and the start transaction.</summary>
-public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, WakeBus wakeBus)
+public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, WakeBus wakeBus, StartRouter router)
 {
     public const string DefaultTaskQueue = "default";
     public const int MaxMemoBytes = 262_144;
@@ -39,7 +39,7 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         }
 
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
-        var result = await InsertAsync(tx, ns, request.Value!, input, cancellationToken);
+        var result = await InsertAsync(tx, ns, request.Value!, input, gate: true, cancellationToken);
         if (result.Status == 201)
         {
             await tx.CommitAsync(cancellationToken);
@@ -51,7 +51,8 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
     /// <summary>
     /// Starts a run inside the caller's transaction, which commits it (the scheduler's fire: the run and the schedule's
     /// fire record commit together or not at all). The body is the same as the start route's; the workflow id is
-    /// always generated, so the start never meets a duplicate.
+    /// always generated, so the start never meets a duplicate. The compatibility gate is the scheduler's own
+    /// (<c>IScheduleStartGate</c>), so a refusal is a skip, not a failed start.
     /// </summary>
     public async Task<ApiResult<WorkflowStartResponse>> StartWithinAsync(EngineTransaction tx, string ns, JsonElement body, CancellationToken cancellationToken)
     {
@@ -61,13 +62,19 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             return error;
         }
 
-        return await InsertAsync(tx, ns, request.Value! with { WorkflowId = Ulid.NewId() }, input, cancellationToken);
+        return await InsertAsync(tx, ns, request.Value! with { WorkflowId = Ulid.NewId() }, input, gate: false, cancellationToken);
     }
 
     /// <summary>Writes the start; only a new run (201) leaves the transaction for the caller to commit.</summary>
-    private static async Task<ApiResult<WorkflowStartResponse>> InsertAsync(
-        EngineTransaction tx, string ns, StartRequest start, JsonObject? input, CancellationToken cancellationToken)
+    private async Task<ApiResult<WorkflowStartResponse>> InsertAsync(
+        EngineTransaction tx, string ns, StartRequest start, JsonObject? input, bool gate, CancellationToken cancellationToken)
     {
+        var route = await router.ResolveAsync(tx, ns, start.TaskQueue, start.WorkflowType, start.BuildId, start.Fingerprint, gate, cancellationToken);
+        if (route.Refusal is { } refusal)
+        {
+            return await RejectBlockedAsync(tx, ns, start, route, refusal, cancellationToken);
+        }
+
         var commandId = Ulid.NewId();
         var runId = Ulid.NewId();
         if (!await RunWriter.ClaimInstanceAsync(tx, new NewInstance(start.WorkflowId, ns, start.WorkflowType, start.BusinessKey, runId,
@@ -84,7 +91,8 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             WorkflowType = start.WorkflowType,
             BusinessKey = start.BusinessKey,
             TaskQueue = start.TaskQueue,
-            Compatibility = start.BuildId,
+            Compatibility = route.Marker,
+            WorkflowDefinitionFingerprint = route.Fingerprint,
             Priority = start.Priority,
             PayloadCodec = input?["codec"]?.GetValue<string>() ?? PayloadEnvelope.DefaultCodec,
             Arguments = input,
@@ -101,6 +109,36 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             PayloadEnvelope.DefaultCodec, "started_new");
         await RecordCommandAsync(tx, ns, start.WorkflowId, runId, commandId, 1, "accepted", "started_new", null, response, cancellationToken);
         return ApiResult<WorkflowStartResponse>.Ok(response, 201);
+    }
+
+    /// <summary>
+    /// The fail-mode start gate's refusal (rollout contract §5.5): no instance and no run, only the rejected start
+    /// command, committed so the refusal stays visible; the caller gets 409 <c>compatibility_blocked</c>.
+    /// </summary>
+    private static async Task<ApiResult<WorkflowStartResponse>> RejectBlockedAsync(
+        EngineTransaction tx, string ns, StartRequest start, StartRoute route, string refusal, CancellationToken cancellationToken)
+    {
+        var error = new ApiError(409, "compatibility_blocked", $"Workflow execution unavailable: {refusal}")
+            .With("workflow_id", start.WorkflowId)
+            .With("workflow_type", start.WorkflowType)
+            .With("namespace", ns)
+            .With("outcome", "rejected_compatibility_blocked")
+            .With("blocked_reason", "compatibility_blocked")
+            .With("compatibility", route.Marker)
+            .With("task_queue", start.TaskQueue);
+        await using (var insert = tx.Command(
+            """
+            INSERT INTO workflow_commands (id, namespace, workflow_instance_id, command_type, status, outcome, rejection_reason,
+                                           response, applied_at)
+            VALUES ($1, $2, $3, 'start', 'rejected', 'rejected_compatibility_blocked', 'compatibility_blocked', $4::jsonb, now())
+            """,
+            Ulid.NewId(), ns, start.WorkflowId, error.ToJson().ToJsonString()))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return error;
     }
 
     private static async Task<ApiResult<WorkflowStartResponse>> ResolveDuplicateAsync(
@@ -187,6 +225,12 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         var runTimeout = v.Integer("run_timeout_seconds", min: 1, max: int.MaxValue);
         var priority = v.Integer("priority", min: 0, max: 9);
         var buildId = v.String("build_id", maxLength: 255) ?? v.String("compatibility", maxLength: 255);
+        if (buildId?.Trim() == Configuration.CompatibilityMarkers.Wildcard)
+        {
+            v.AddError(v.Has("build_id") ? "build_id" : "compatibility", "A run cannot be pinned to the wildcard marker *.");
+        }
+
+        var fingerprint = v.String("workflow_definition_fingerprint", maxLength: 255);
         var memo = ValidateMemo(v);
         var searchAttributes = ValidateSearchAttributes(v);
 
@@ -215,6 +259,7 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             runTimeout,
             priority ?? 5,
             string.IsNullOrWhiteSpace(buildId) ? null : buildId.Trim(),
+            string.IsNullOrWhiteSpace(fingerprint) ? null : fingerprint.Trim(),
             memo,
             searchAttributes));
     }
@@ -283,6 +328,7 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         int? RunTimeoutSeconds,
         int Priority,
         string? BuildId,
+        string? Fingerprint,
         JsonObject Memo,
         JsonObject SearchAttributes);
 

@@ -20,7 +20,9 @@ public static partial class ActivityStore
 
     /// <summary>
     /// Leases the next matching ready task and starts its execution under the run lock the claim took. Returns null when
-    /// nothing is claimable. Tasks of runs being written elsewhere are skipped, never waited on.
+    /// nothing is claimable. Tasks of runs being written elsewhere are skipped, never waited on. The statement is both
+    /// the poll filter and the claim fence, with the workflow-task marker rule (rollout contract §5.3, §15 item 4):
+    /// unmarked tasks go to any worker, marked ones only to that build. Activities are not fingerprint-pinned (§7.3).
     /// </summary>
     public static async Task<(ActivityTaskRow Task, ActivityExecutionRow Execution)?> ClaimAsync(
         EngineTransaction tx, string ns, WorkerRegistration worker, string attemptId, CancellationToken cancellationToken)
@@ -31,14 +33,14 @@ public static partial class ActivityStore
         await using (var claim = tx.Command(
             $"""
             WITH picked AS (
-                SELECT t.id
+                SELECT t.id, r.compatibility AS run_marker
                   FROM workflow_tasks t
                   JOIN workflow_runs r ON r.id = t.run_id
                   JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
                  WHERE t.status = 'ready'
                    AND t.namespace = $1 AND t.task_type = 'activity' AND t.task_queue = $2
                    AND t.available_at <= now()
-                   AND (t.compatibility IS NULL OR t.compatibility = $3)
+                   AND {CompatibilityRouting.MatchesSql("t", "r", "$3")}
                    AND (cardinality($4::text[]) = 0 OR t.activity_type IS NULL OR t.activity_type = ANY ($4))
                    AND r.status IN ('pending', 'running', 'waiting')
                    AND e.status = 'pending'
@@ -49,7 +51,8 @@ public static partial class ActivityStore
             UPDATE workflow_tasks t
                SET status = 'leased', lease_owner = $5, leased_at = now(),
                    lease_expires_at = now() + interval '{LeaseSeconds} seconds', attempt_count = t.attempt_count + 1,
-                   activity_attempt_id = $6, last_claim_error = NULL, last_claim_failed_at = NULL,
+                   activity_attempt_id = $6, compatibility = COALESCE(NULLIF(t.compatibility, ''), picked.run_marker),
+                   last_claim_error = NULL, last_claim_failed_at = NULL,
                    last_dispatched_at = now(), updated_at = now()
               FROM picked
              WHERE t.id = picked.id

@@ -307,7 +307,7 @@ public sealed class WorkflowTaskService(
         string ns, WorkerRegistration worker, PollReservation? reservation, CancellationToken cancellationToken)
     {
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
-        if (await WorkflowTaskStore.ClaimAsync(tx, ns, worker, settings.WorkflowTaskLeaseSeconds, cancellationToken) is not { } claimed)
+        if (await WorkflowTaskStore.ClaimAsync(tx, ns, worker, settings.WorkflowTaskLeaseSeconds, settings.Compatibility.PinToRecordedFingerprint, cancellationToken) is not { } claimed)
         {
             return null;
         }

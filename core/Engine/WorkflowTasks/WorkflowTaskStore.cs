@@ -55,9 +55,13 @@ public static class WorkflowTaskStore
     /// <summary>
     /// Leases the next matching ready task of the worker's queue and marks its run as running, under the run lock the
     /// claim took. Null when nothing is claimable; tasks of runs being written elsewhere are skipped, never waited on.
+    /// This one statement is both the poll-time filter and the claim-time fence (rollout contract §5.3, §7.3): a task
+    /// whose effective marker (<see cref="CompatibilityRouting.EffectiveMarkerSql"/>) the worker does not match, or
+    /// whose run is pinned to a fingerprint the worker does not advertise, is never selected, so a refusal leaves
+    /// the row exactly as it was. The first claim of a run without a recorded fingerprint records the claimer's.
     /// </summary>
     public static async Task<WorkflowTaskRow?> ClaimAsync(
-        EngineTransaction tx, string ns, WorkerRegistration worker, int leaseSeconds, CancellationToken cancellationToken)
+        EngineTransaction tx, string ns, WorkerRegistration worker, int leaseSeconds, bool pinToFingerprint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(worker);
@@ -65,16 +69,17 @@ public static class WorkflowTaskStore
         await using (var claim = tx.Command(
             $"""
             WITH picked AS (
-                SELECT t.id, r.last_history_sequence
+                SELECT t.id, r.last_history_sequence, r.compatibility AS run_marker
                   FROM workflow_tasks t
                   JOIN workflow_runs r ON r.id = t.run_id
                  WHERE t.status = 'ready'
                    AND t.namespace = $1 AND t.task_type = 'workflow' AND t.task_queue = $2
                    AND t.available_at <= now()
-                   AND (t.compatibility IS NULL OR t.compatibility = $3)
+                   AND {CompatibilityRouting.MatchesSql("t", "r", "$3")}
                    AND (cardinality($4::text[]) = 0 OR t.workflow_type = ANY ($4))
                    AND r.status IN ('pending', 'running', 'waiting')
-                   AND (r.workflow_definition_fingerprint IS NULL OR r.workflow_definition_fingerprint = ($5::jsonb ->> r.workflow_type))
+                   AND (NOT $8 OR r.workflow_definition_fingerprint IS NULL
+                        OR r.workflow_definition_fingerprint = ($5::jsonb ->> r.workflow_type))
                  ORDER BY t.priority, t.available_at, t.id
                  LIMIT 1
                    FOR UPDATE OF t SKIP LOCKED
@@ -83,13 +88,14 @@ public static class WorkflowTaskStore
                SET status = 'leased', lease_owner = $6, leased_at = now(),
                    lease_expires_at = now() + make_interval(secs => $7), attempt_count = t.attempt_count + 1,
                    history_cutoff_sequence = picked.last_history_sequence,
+                   compatibility = COALESCE(NULLIF(t.compatibility, ''), picked.run_marker),
                    last_claim_error = NULL, last_claim_failed_at = NULL, last_dispatched_at = now(), updated_at = now()
               FROM picked
              WHERE t.id = picked.id
             RETURNING {WorkflowTaskRow.ColumnsOf("t")}
             """,
             ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
-            JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, leaseSeconds))
+            JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, leaseSeconds, pinToFingerprint))
         {
             await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
             claimed = await reader.ReadAsync(cancellationToken) ? WorkflowTaskRow.Read(reader) : null;
@@ -100,7 +106,7 @@ public static class WorkflowTaskStore
             return null;
         }
 
-        await RunWriter.MarkTaskLeasedAsync(tx, claimed.RunId, claimed.Id, cancellationToken);
+        await RunWriter.MarkTaskLeasedAsync(tx, claimed.RunId, claimed.Id, JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), cancellationToken);
         return claimed;
     }
 
