@@ -46,6 +46,7 @@ public static class ApiServices
         services.AddSingleton<ClusterInfoBuilder>();
         services.AddSingleton<FleetSnapshotReader>();
         services.AddSingleton<OperatorMetricsReader>();
+        services.AddSingleton<WorkerCompatibilityCheck>();
         services.AddSingleton<RoutingDrainsReader>();
         services.AddSingleton<TaskQueueReader>();
         services.AddSingleton<ServerMetricsReader>();

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Api.Pipeline;
+using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Operations;
 
@@ -21,10 +22,10 @@ public static partial class ApiRoutes
 
     /// <summary>503 exactly when a check is at <c>error</c> (rollout contract §4.5).</summary>
     public static ApiRoute SystemHealth { get; } = new(nameof(SystemHealth), "GET", RouteTemplates.SystemHealth, SystemAdmin,
-        async (HttpContext context, OperatorMetricsReader metrics, RoutingDrainsReader drains, CancellationToken token) =>
+        async (HttpContext context, OperatorMetricsReader metrics, RoutingDrainsReader drains, ServerSettings settings, CancellationToken token) =>
         {
             var ns = ApiRequest.Of(context).Namespace;
-            var health = OperatorHealth.Evaluate(await metrics.ReadAsync(ns, token));
+            var health = OperatorHealth.Evaluate(await metrics.ReadAsync(ns, token), settings.Compatibility.FleetValidationMode);
             var body = new JsonObject { ["namespace"] = ns };
             foreach (var (key, value) in health.ToList())
             {

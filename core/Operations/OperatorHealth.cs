@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Configuration;
 
 namespace DurableWorkflow.Core.Operations;
 
@@ -11,10 +12,8 @@ public static class OperatorHealth
     private const string Correctness = "correctness";
     private const string Acceleration = "acceleration";
 
-    /// <summary>This server has no fleet-validation gate yet, so the worker check never escalates past warning.</summary>
-    public const string ValidationMode = "warn";
-
-    public static JsonObject Evaluate(JsonObject metrics)
+    /// <summary>Only <c>backend_capabilities</c> and <c>worker_compatibility</c> (in fail mode) can report <c>error</c>.</summary>
+    public static JsonObject Evaluate(JsonObject metrics, FleetValidationMode mode)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         var runs = metrics["runs"]!.AsObject();
@@ -88,7 +87,7 @@ public static class OperatorHealth
             Warn("durable_resume_paths", Int(backlog, "repair_needed_runs") > 0,
                 "Some runs need repair to make progress.", "Every open run has a resume path.",
                 new JsonObject { ["repair_needed_runs"] = Int(backlog, "repair_needed_runs") }),
-            WorkerCompatibility(workers),
+            WorkerCompatibility(workers, mode),
             Warn("scheduler_role", Int(schedules, "missed") > 0,
                 "Some active schedules are overdue.", "No schedule is overdue.",
                 new JsonObject { ["missed"] = Int(schedules, "missed"), ["max_overdue_ms"] = Int(schedules, "max_overdue_ms") }),
@@ -105,11 +104,11 @@ public static class OperatorHealth
     /// The bounded snapshot readiness evaluates on every probe (rollout contract §4.2): only the checks that can reach
     /// <c>error</c>, built by the same code as the full snapshot, from the backend and fleet blocks alone.
     /// </summary>
-    public static JsonObject EvaluateBounded(JsonObject backend, JsonObject workers)
+    public static JsonObject EvaluateBounded(JsonObject backend, JsonObject workers, FleetValidationMode mode)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(workers);
-        return Snapshot([BackendCapabilities(backend), WorkerCompatibility(workers)]);
+        return Snapshot([BackendCapabilities(backend), WorkerCompatibility(workers, mode)]);
     }
 
     private static JsonObject BackendCapabilities(JsonObject backend)
@@ -120,23 +119,15 @@ public static class OperatorHealth
             new JsonObject { ["severity"] = severity, ["issues"] = backend["issues"]!.DeepClone() });
     }
 
-    private static JsonObject WorkerCompatibility(JsonObject workers)
-    {
-        var required = (string?)workers["required_compatibility"];
-        var supporters = Int(workers, "active_workers_supporting_required");
-        var fleetSupportsRequired = required is null || supporters > 0;
-        return Check("worker_compatibility", Correctness, fleetSupportsRequired ? "ok" : "warning",
-            fleetSupportsRequired ? "The live fleet supports the required compatibility marker."
-                : "No live worker supports the required compatibility marker.",
-            new JsonObject
-            {
-                ["required_compatibility"] = required,
-                ["active_workers"] = Int(workers, "active_workers"),
-                ["active_worker_scopes"] = Int(workers, "active_worker_scopes"),
-                ["active_workers_supporting_required"] = supporters,
-                ["validation_mode"] = ValidationMode,
-            });
-    }
+    /// <summary>The <c>worker_compatibility</c> check of <see cref="WorkerCompatibilityCheck"/> over a metrics fleet block.</summary>
+    private static JsonObject WorkerCompatibility(JsonObject workers, FleetValidationMode mode) =>
+        WorkerCompatibilityCheck.Evaluate(
+            new WorkerCompatibilityFleet(
+                (string?)workers["required_compatibility"],
+                (int)Int(workers, "active_workers"),
+                (int)Int(workers, "active_worker_scopes"),
+                (int)Int(workers, "active_workers_supporting_required")),
+            mode);
 
     private static JsonObject Snapshot(JsonArray checks)
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Discovery;
+using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Scheduling.Schedules;
 using Npgsql;
@@ -17,24 +18,36 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
     public const int ContinueAsNewEventThreshold = 10_000;
     public const long ContinueAsNewSizeBytesThreshold = 5_242_880;
 
-    private const string RunsSql =
-        """
+    // Liveness is read through the blocked projection (rollout contract §5.6): a run whose next task no live worker
+    // and not this node can take counts as compatibility-blocked, never as repair-needed or claim-failed, and is
+    // waiting since its wait started or, failing that, since the task became due.
+    private static readonly string RunsSql =
+        $"""
+        WITH r AS (
+            SELECT r.*, i.current_run_id, {CompatibilityRouting.LivenessSql("r")} AS live_state,
+                   COALESCE(r.wait_started_at, blocked.blocked_since) AS blocked_wait_since,
+                   blocked.blocked_kind IS NOT NULL AS blocked
+              FROM workflow_runs r
+              JOIN workflow_instances i ON i.id = r.workflow_instance_id
+              {CompatibilityRouting.BlockedTaskLateral("r", "$4")}
+             WHERE r.namespace = $1
+        )
         SELECT now(), count(*)::int,
-               count(*) FILTER (WHERE i.current_run_id = r.id)::int,
+               count(*) FILTER (WHERE r.current_run_id = r.id)::int,
                count(*) FILTER (WHERE r.status_bucket = 'running')::int,
                count(*) FILTER (WHERE r.status = 'completed')::int,
                count(*) FILTER (WHERE r.status = 'failed')::int,
                count(*) FILTER (WHERE r.status = 'cancelled')::int,
                count(*) FILTER (WHERE r.status = 'terminated')::int,
                count(*) FILTER (WHERE r.archived_at IS NOT NULL)::int,
-               count(*) FILTER (WHERE r.liveness_state = 'repair_needed')::int,
-               min(COALESCE(r.updated_at, r.started_at)) FILTER (WHERE r.liveness_state = 'repair_needed'),
-               count(*) FILTER (WHERE r.liveness_state LIKE '%\_task\_claim\_failed')::int,
-               count(*) FILTER (WHERE r.liveness_state LIKE '%\_task\_waiting\_for\_compatible\_worker')::int,
-               min(COALESCE(r.wait_started_at, r.next_task_at))
-                   FILTER (WHERE r.liveness_state LIKE '%\_task\_waiting\_for\_compatible\_worker'),
-               count(*) FILTER (WHERE r.status_bucket = 'running' AND r.wait_started_at IS NOT NULL)::int,
-               min(r.wait_started_at) FILTER (WHERE r.status_bucket = 'running'),
+               count(*) FILTER (WHERE r.live_state = 'repair_needed')::int,
+               min(COALESCE(r.updated_at, r.started_at)) FILTER (WHERE r.live_state = 'repair_needed'),
+               count(*) FILTER (WHERE r.live_state LIKE '%\_task\_claim\_failed')::int,
+               count(*) FILTER (WHERE r.live_state LIKE '%\_task\_waiting\_for\_compatible\_worker')::int,
+               min(COALESCE(r.blocked_wait_since, r.next_task_at))
+                   FILTER (WHERE r.live_state LIKE '%\_task\_waiting\_for\_compatible\_worker'),
+               count(*) FILTER (WHERE r.status_bucket = 'running' AND r.blocked_wait_since IS NOT NULL)::int,
+               min(r.blocked_wait_since) FILTER (WHERE r.status_bucket = 'running'),
                count(*) FILTER (WHERE r.status = 'pending')::int,
                min(r.created_at) FILTER (WHERE r.status = 'pending'),
                COALESCE(sum(r.last_history_sequence), 0)::bigint,
@@ -42,9 +55,7 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
                COALESCE(max(r.history_size_bytes), 0)::bigint,
                count(*) FILTER (WHERE r.status_bucket = 'running'
                    AND (r.last_history_sequence >= $2 OR r.history_size_bytes >= $3))::int
-          FROM workflow_runs r
-          JOIN workflow_instances i ON i.id = r.workflow_instance_id
-         WHERE r.namespace = $1
+          FROM r
         """;
 
     // The per-path predicates are those of the repair scan (rollout contract §8.3), made exclusive in the order
@@ -133,7 +144,7 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
 
         // One batch runs in one implicit transaction, so now() is the same instant in every statement.
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(Command(RunsSql, ns, ContinueAsNewEventThreshold, ContinueAsNewSizeBytesThreshold));
+        batch.BatchCommands.Add(Command(RunsSql, ns, ContinueAsNewEventThreshold, ContinueAsNewSizeBytesThreshold, settings.Compatibility.Supported.ToArray()));
         batch.BatchCommands.Add(Command(TasksSql, ns, policy.RedispatchAfterSeconds));
         batch.BatchCommands.Add(Command(ActivitiesSql, ns));
         batch.BatchCommands.Add(Command(ScheduleMetrics.Sql, ns));
@@ -308,18 +319,27 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
     }
 
     /// <summary>
-    /// The standalone server has no engine-wide current marker (rollout contract §5.1: each worker's registration is
-    /// its marker), so no marker is required and every live worker supports it.
+    /// The fleet block (rollout contract §12.1): the required marker is this node's <c>DW_V2_CURRENT_COMPATIBILITY</c>;
+    /// a row supports it when it advertises the marker or <c>*</c>, and with no marker required every worker does.
     /// </summary>
-    private static async Task<JsonObject> ReadWorkersAsync(NpgsqlDataReader reader, string ns, CancellationToken cancellationToken)
+    private async Task<JsonObject> ReadWorkersAsync(NpgsqlDataReader reader, string ns, CancellationToken cancellationToken)
     {
+        var required = settings.Compatibility.Current;
         var entries = new JsonArray();
         var workers = new HashSet<string>(StringComparer.Ordinal);
+        var supporters = new HashSet<string>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
             var workerId = reader.GetString(0);
             workers.Add(workerId);
             var supported = JsonNode.Parse(reader.GetString(5)) as JsonArray ?? [];
+            var markers = supported.Select(m => m?.GetValueKind() == JsonValueKind.String ? (string)m! : string.Empty).ToList();
+            var supportsRequired = CompatibilityMarkers.Supports(markers, required);
+            if (supportsRequired)
+            {
+                supporters.Add(workerId);
+            }
+
             entries.Add(new JsonObject
             {
                 ["worker_id"] = workerId,
@@ -329,7 +349,7 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
                 ["connection"] = reader.IsDBNull(3) ? null : reader.GetString(3),
                 ["queue"] = reader.IsDBNull(4) ? null : reader.GetString(4),
                 ["supported"] = supported,
-                ["supports_required"] = true,
+                ["supports_required"] = supportsRequired,
                 ["recorded_at"] = WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(6)),
                 ["expires_at"] = WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(7)),
                 ["source"] = "database",
@@ -339,10 +359,10 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
         return new JsonObject
         {
             ["compatibility_namespace"] = ns,
-            ["required_compatibility"] = null,
+            ["required_compatibility"] = required,
             ["active_workers"] = workers.Count,
             ["active_worker_scopes"] = entries.Count,
-            ["active_workers_supporting_required"] = workers.Count,
+            ["active_workers_supporting_required"] = supporters.Count,
             ["fleet"] = entries,
         };
     }

@@ -102,7 +102,7 @@ public sealed class ReadinessProbe(
 
         var backend = OperatorBackend.Describe(settings, facts);
         var fleet = await metrics.ReadFleetAsync(settings.DefaultNamespace, cancellationToken);
-        return WorkflowV2Check.FromSnapshot(OperatorHealth.EvaluateBounded(backend, fleet));
+        return WorkflowV2Check.FromSnapshot(OperatorHealth.EvaluateBounded(backend, fleet, settings.Compatibility.FleetValidationMode));
     }
 
     private async Task<CheckResult> CheckDatabaseAsync(CancellationToken cancellationToken)

@@ -43,6 +43,11 @@ public sealed record RunView(
     [property: JsonPropertyName("search_attributes")] JsonNode SearchAttributes,
     [property: JsonPropertyName("actions")] RunActions Actions)
 {
+    /// <summary>The fingerprint the run is pinned to (rollout contract §7.1, §7.4); omitted while none is recorded.</summary>
+    [JsonPropertyName("workflow_definition_fingerprint")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? WorkflowDefinitionFingerprint { get; init; }
+
     internal static RunView From(RunViewRow row)
     {
         var terminal = RunStatuses.IsTerminal(row.Status);
@@ -89,7 +94,10 @@ public sealed record RunView(
                 CanCancel: current && !terminal,
                 CanTerminate: current && !terminal,
                 CanRepair: current && !terminal,
-                CanArchive: terminal && row.ArchivedAt is null));
+                CanArchive: terminal && row.ArchivedAt is null))
+        {
+            WorkflowDefinitionFingerprint = row.WorkflowDefinitionFingerprint,
+        };
     }
 
     internal static string? Micro(DateTimeOffset? value) => value is { } v ? WireTime.Micro(v) : null;
@@ -137,6 +145,8 @@ internal sealed record RunViewRow
     public required int RunNumber { get; init; }
 
     public string? Compatibility { get; init; }
+
+    public string? WorkflowDefinitionFingerprint { get; init; }
 
     public required string PayloadCodec { get; init; }
 

@@ -37,14 +37,16 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
     /// <summary>The list <c>status</c> rule advertised in <c>request_contract</c>, so validation and discovery agree.</summary>
     private static readonly RequestFieldRule StatusRule = new RequestContractOperations().List.Fields["status"];
 
-    private const string RunColumns =
-        """
+    // The liveness state goes through the blocked projection (rollout contract §5.6), read at the same instant.
+    private static readonly string RunColumns =
+        $"""
         i.namespace, i.run_count, i.current_run_id, r.id, r.workflow_instance_id, r.workflow_type, r.business_key,
         r.status, r.status_bucket, r.closed_reason, r.task_queue, r.run_number, r.compatibility, r.payload_codec,
         r.execution_timeout_seconds, r.run_timeout_seconds, r.execution_deadline_at, r.run_deadline_at,
         r.arguments::text AS arguments, r.output::text AS output, r.started_at, r.closed_at, r.last_progress_at,
         r.wait_kind, r.wait_reason, r.wait_started_at, r.memo::text AS memo, r.search_attributes::text AS search_attributes,
-        r.archived_at, r.archive_command_id, r.archive_reason, r.liveness_state, r.liveness_reason, r.repair_attention,
+        r.archived_at, r.archive_command_id, r.archive_reason, {CompatibilityRouting.LivenessSql("r")} AS liveness_state,
+        r.liveness_reason, r.repair_attention, r.workflow_definition_fingerprint,
         r.task_problem, r.next_task_id, r.next_task_type, r.next_task_status, r.next_task_at, r.last_history_sequence,
         r.history_size_bytes, r.sort_at, r.updated_at
         """;
@@ -274,11 +276,13 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
             SELECT {RunColumns}
               FROM workflow_instances i
               LEFT JOIN workflow_runs r ON r.workflow_instance_id = i.id AND r.id = COALESCE($2, i.current_run_id)
+              {CompatibilityRouting.BlockedTaskLateral("r", "$4")}
              WHERE i.id = $1 AND i.namespace = $3
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = workflowId });
         command.Parameters.Add(SqlValue.Text(runId));
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
+        command.Parameters.Add(new NpgsqlParameter { Value = settings.Compatibility.Supported.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -313,6 +317,7 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
             TaskQueue = S("task_queue")!,
             RunNumber = I("run_number") ?? 1,
             Compatibility = S("compatibility"),
+            WorkflowDefinitionFingerprint = S("workflow_definition_fingerprint"),
             PayloadCodec = S("payload_codec")!,
             ExecutionTimeoutSeconds = I("execution_timeout_seconds"),
             RunTimeoutSeconds = I("run_timeout_seconds"),

@@ -37,10 +37,23 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(arguments);
-        if (!await HasQueryWorkerAsync(ns, target, cancellationToken))
+        if (!settings.Compatibility.PinToRecordedFingerprint)
+        {
+            // Hot swap (rollout contract §7.2): a recorded fingerprint constrains nobody.
+            target = target with { DefinitionFingerprint = null };
+        }
+
+        var (anyWorker, pinnedWorker) = await FindQueryWorkersAsync(ns, target, cancellationToken);
+        if (!anyWorker)
         {
             return Failed(target, queryName, 409, "query_worker_unavailable",
                 $"No active non-PHP worker is registered for workflow type [{target.WorkflowType}] on task queue [{target.TaskQueue}].");
+        }
+
+        if (!pinnedWorker)
+        {
+            return Failed(target, queryName, 409, "query_worker_incompatible",
+                $"Query workers exist for workflow type [{target.WorkflowType}] on task queue [{target.TaskQueue}], but none advertise the recorded workflow definition fingerprint [{target.DefinitionFingerprint}].");
         }
 
         var queryTaskId = Ulid.NewId();
@@ -73,26 +86,28 @@ public sealed class QueryTaskBroker(NpgsqlDataSource dataSource, WakeBus wakeBus
 
     /// <summary>
     /// A query worker (worker-protocol spec §5.1): same namespace and queue, not PHP, heartbeat inside the stale window,
-    /// the run's type among its supported types (or none declared), and the run's pinned fingerprint if it has one.
+    /// the run's type among its supported types (or none declared); then whether one of them also advertises the run's
+    /// pinned fingerprint (rollout contract §7.3 item 2; always true for an unpinned run).
     /// Draining workers count, as poll admission lets their query polls through.
     /// </summary>
-    private async Task<bool> HasQueryWorkerAsync(string ns, QueryTarget target, CancellationToken cancellationToken)
+    private async Task<(bool Any, bool Pinned)> FindQueryWorkersAsync(string ns, QueryTarget target, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            SELECT EXISTS (
-                SELECT 1 FROM workflow_worker_registrations
-                 WHERE namespace = $1 AND task_queue = $2 AND lower(runtime) <> 'php'
-                   AND last_heartbeat_at > now() - make_interval(secs => $3)
-                   AND (jsonb_array_length(supported_workflow_types) = 0 OR supported_workflow_types @> jsonb_build_array($4::text))
-                   AND ($5::text IS NULL OR workflow_definition_fingerprints ->> $4 = $5))
+            SELECT count(*) > 0, count(*) FILTER (WHERE $5::text IS NULL OR workflow_definition_fingerprints ->> $4 = $5) > 0
+              FROM workflow_worker_registrations
+             WHERE namespace = $1 AND task_queue = $2 AND lower(runtime) <> 'php'
+               AND last_heartbeat_at > now() - make_interval(secs => $3)
+               AND (jsonb_array_length(supported_workflow_types) = 0 OR supported_workflow_types @> jsonb_build_array($4::text))
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = target.TaskQueue });
         command.Parameters.Add(new NpgsqlParameter { Value = settings.WorkerStaleAfterSeconds });
         command.Parameters.Add(new NpgsqlParameter { Value = target.WorkflowType });
         command.Parameters.Add(SqlValue.Text(target.DefinitionFingerprint));
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetBoolean(0), reader.GetBoolean(1));
     }
 
     /// <summary>Inserts the task unless the queue's pending backlog is at its cap (approximate, as upstream's is).</summary>
