@@ -47,9 +47,9 @@ public sealed class StartRouter(ServerSettings settings)
                (SELECT count(*) FROM {CompatibilityRouting.LiveHeartbeatsSql("h", "$1", "$2")})::int,
                (SELECT count(*) FROM {CompatibilityRouting.LiveHeartbeatsSql("h", "$1", "$2")}
                    AND {CompatibilityRouting.HeartbeatSupportsSql("h", "marker.m")})::int,
-               (SELECT string_agg(DISTINCT s, ', ' ORDER BY s)
-                  FROM {CompatibilityRouting.LiveHeartbeatsSql("h", "$1", "$2")}
-                  CROSS JOIN LATERAL jsonb_array_elements_text(h.supported) s)
+               (SELECT string_agg(DISTINCT advertised.s, ', ' ORDER BY advertised.s)
+                  FROM (SELECT jsonb_array_elements_text(h.supported) AS s
+                          FROM {CompatibilityRouting.LiveHeartbeatsSql("h", "$1", "$2")}) advertised)
           FROM marker
         """;
 
