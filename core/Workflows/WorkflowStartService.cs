@@ -6,12 +6,13 @@ using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
 using DurableWorkflow.Core.Storage;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Workflows;
 
 /// <summary>The start command (control-plane spec §4.2): validation, duplicate policy and the start transaction.</summary>
-public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, WakeBus wakeBus, StartRouter router)
+public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, WakeBus wakeBus, StartRouter router, ILogger<WorkflowStartService> logger)
 {
     public const string DefaultTaskQueue = "default";
     public const int MaxMemoBytes = 262_144;
@@ -72,6 +73,7 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         var route = await router.ResolveAsync(tx, ns, start.TaskQueue, start.WorkflowType, start.BuildId, start.Fingerprint, gate, cancellationToken);
         if (route.Refusal is { } refusal)
         {
+            logger.StartRefused(start.WorkflowId, ns, start.TaskQueue, refusal);
             return await RejectBlockedAsync(tx, ns, start, route, refusal, cancellationToken);
         }
 
