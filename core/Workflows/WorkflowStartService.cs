@@ -71,7 +71,7 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         EngineTransaction tx, string ns, StartRequest start, JsonObject? input, bool gate, CancellationToken cancellationToken)
     {
         var route = await router.ResolveAsync(tx, ns, start.TaskQueue, start.WorkflowType, start.BuildId, start.Fingerprint, gate, cancellationToken);
-        if (route.Refusal is { } refusal)
+        if (route.Refusal is { } refusal && !await InstanceExistsAsync(tx, start.WorkflowId, cancellationToken))
         {
             logger.StartRefused(start.WorkflowId, ns, start.TaskQueue, refusal);
             return await RejectBlockedAsync(tx, ns, start, route, refusal, cancellationToken);
@@ -111,6 +111,13 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             PayloadEnvelope.DefaultCodec, "started_new");
         await RecordCommandAsync(tx, ns, start.WorkflowId, runId, commandId, 1, "accepted", "started_new", null, response, cancellationToken);
         return ApiResult<WorkflowStartResponse>.Ok(response, 201);
+    }
+
+    /// <summary>An existing id never gets a new run here, so the duplicate policy answers it, not the gate.</summary>
+    private static async Task<bool> InstanceExistsAsync(EngineTransaction tx, string workflowId, CancellationToken cancellationToken)
+    {
+        await using var find = tx.Command("SELECT EXISTS (SELECT 1 FROM workflow_instances WHERE id = $1)", workflowId);
+        return (bool)(await find.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>

@@ -18,18 +18,22 @@ public sealed class StartGateTests(BootstrappedDatabase database) : IClassFixtur
     {
         using var fleet = new FleetClient(failMode);
         var covered = FleetClient.NewQueue();
+        await fleet.StartAsync(covered, extra: new JsonObject { ["workflow_id"] = "inv37-existing" });
         await fleet.RegisterAsync("w37-old", covered, "old");
         var runsBefore = await database.ScalarAsync<long>("SELECT count(*) FROM workflow_runs");
+        var existing = await fleet.StartAsync(covered, extra: new JsonObject { ["workflow_id"] = "inv37-existing", ["duplicate_policy"] = "use-existing" },
+            expected: HttpStatusCode.OK);
 
         var refused = await fleet.StartAsync(covered, extra: new JsonObject { ["workflow_id"] = "inv37-refused" }, expected: HttpStatusCode.Conflict);
         var explicitRefused = await fleet.StartAsync(covered, extra: new JsonObject { ["workflow_id"] = "inv37-explicit", ["build_id"] = "other" }, expected: HttpStatusCode.Conflict);
 
+        Assert.Equal("returned_existing_active", (string?)existing["outcome"]);
         Assert.Equal("compatibility_blocked", (string?)refused["reason"]);
         Assert.Equal("rejected_compatibility_blocked", (string?)refused["outcome"]);
         Assert.Contains("[new]", (string?)refused["message"], StringComparison.Ordinal);
         Assert.Equal("compatibility_blocked", (string?)explicitRefused["reason"]);
         Assert.Equal(runsBefore, await database.ScalarAsync<long>("SELECT count(*) FROM workflow_runs"));
-        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM workflow_instances WHERE id LIKE 'inv37-%'"));
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM workflow_instances WHERE id IN ('inv37-refused', 'inv37-explicit')"));
         Assert.Equal("start|rejected|rejected_compatibility_blocked|compatibility_blocked", await database.ScalarAsync<string>(
             "SELECT command_type || '|' || status || '|' || outcome || '|' || rejection_reason FROM workflow_commands WHERE workflow_instance_id = 'inv37-refused'"));
 
