@@ -44,9 +44,12 @@ internal static class CommandStore
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Records a start: accepted with its new run, or rejected as a duplicate (then without a sequence).</summary>
+    /// <summary>
+    /// Records a start: accepted with its new run, or rejected as a duplicate (then without a sequence), or refused by
+    /// the compatibility start gate (then without a run).
+    /// </summary>
     public static async Task InsertStartAsync(
-        EngineTransaction tx, string commandId, string ns, string workflowId, string runId, long? sequence, string status, string outcome,
+        EngineTransaction tx, string commandId, string ns, string workflowId, string? runId, long? sequence, string status, string outcome,
         string? rejectionReason, string responseJson, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
@@ -56,7 +59,7 @@ internal static class CommandStore
                                            outcome, rejection_reason, response, applied_at)
             VALUES ($1, $2, $3, $4, $5, 'start', $6, $7, $8, $9::jsonb, now())
             """,
-            commandId, ns, workflowId, runId, SqlValue.Long(sequence), status, outcome, SqlValue.Text(rejectionReason), responseJson);
+            commandId, ns, workflowId, SqlValue.Text(runId), SqlValue.Long(sequence), status, outcome, SqlValue.Text(rejectionReason), responseJson);
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 }

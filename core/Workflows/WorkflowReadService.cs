@@ -282,7 +282,7 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
         command.Parameters.Add(new NpgsqlParameter { Value = workflowId });
         command.Parameters.Add(SqlValue.Text(runId));
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
-        command.Parameters.Add(new NpgsqlParameter { Value = settings.Compatibility.Supported.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. settings.Compatibility.Supported] });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {

@@ -135,17 +135,8 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             .With("blocked_reason", "compatibility_blocked")
             .With("compatibility", route.Marker)
             .With("task_queue", start.TaskQueue);
-        await using (var insert = tx.Command(
-            """
-            INSERT INTO workflow_commands (id, namespace, workflow_instance_id, command_type, status, outcome, rejection_reason,
-                                           response, applied_at)
-            VALUES ($1, $2, $3, 'start', 'rejected', 'rejected_compatibility_blocked', 'compatibility_blocked', $4::jsonb, now())
-            """,
-            Ulid.NewId(), ns, start.WorkflowId, error.ToJson().ToJsonString()))
-        {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await CommandStore.InsertStartAsync(tx, Ulid.NewId(), ns, start.WorkflowId, null, null, "rejected", "rejected_compatibility_blocked",
+            "compatibility_blocked", error.ToJson().ToJsonString(), cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return error;
     }
