@@ -13,7 +13,7 @@ public static class OperatorHealth
     private const string Acceleration = "acceleration";
 
     /// <summary>Only <c>backend_capabilities</c> and <c>worker_compatibility</c> (in fail mode) can report <c>error</c>.</summary>
-    public static JsonObject Evaluate(JsonObject metrics, FleetValidationMode mode)
+    public static JsonObject Evaluate(JsonObject metrics, FleetValidationMode mode = FleetValidationMode.Warn)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         var runs = metrics["runs"]!.AsObject();
@@ -104,7 +104,7 @@ public static class OperatorHealth
     /// The bounded snapshot readiness evaluates on every probe (rollout contract §4.2): only the checks that can reach
     /// <c>error</c>, built by the same code as the full snapshot, from the backend and fleet blocks alone.
     /// </summary>
-    public static JsonObject EvaluateBounded(JsonObject backend, JsonObject workers, FleetValidationMode mode)
+    public static JsonObject EvaluateBounded(JsonObject backend, JsonObject workers, FleetValidationMode mode = FleetValidationMode.Warn)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(workers);
