@@ -102,13 +102,14 @@ public static class OperatorHealth
 
     /// <summary>
     /// The bounded snapshot readiness evaluates on every probe (rollout contract §4.2): only the checks that can reach
-    /// <c>error</c>, built by the same code as the full snapshot, from the backend and fleet blocks alone.
+    /// <c>error</c>, built by the same code as the full snapshot, from the backend block and the fleet-wide
+    /// <see cref="WorkerCompatibilityCheck"/>.
     /// </summary>
-    public static JsonObject EvaluateBounded(JsonObject backend, JsonObject workers, FleetValidationMode mode = FleetValidationMode.Warn)
+    public static JsonObject EvaluateBounded(JsonObject backend, JsonObject workerCompatibility)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        ArgumentNullException.ThrowIfNull(workers);
-        return Snapshot([BackendCapabilities(backend), WorkerCompatibility(workers, mode)]);
+        ArgumentNullException.ThrowIfNull(workerCompatibility);
+        return Snapshot([BackendCapabilities(backend), workerCompatibility]);
     }
 
     private static JsonObject BackendCapabilities(JsonObject backend)

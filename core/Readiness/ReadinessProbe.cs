@@ -18,7 +18,7 @@ public sealed class ReadinessProbe(
     NpgsqlDataSource dataSource,
     ICoordinationCache cache,
     ServerSettings settings,
-    OperatorMetricsReader metrics,
+    WorkerCompatibilityCheck workerCompatibility,
     TimeProvider clock,
     ILogger<ReadinessProbe> logger)
 {
@@ -101,8 +101,9 @@ public sealed class ReadinessProbe(
         }
 
         var backend = OperatorBackend.Describe(settings, facts);
-        var fleet = await metrics.ReadFleetAsync(settings.DefaultNamespace, cancellationToken);
-        return WorkflowV2Check.FromSnapshot(OperatorHealth.EvaluateBounded(backend, fleet, settings.Compatibility.FleetValidationMode));
+        // Fleet-wide (the compatibility namespace, or every namespace), as §4.2 defines readiness's fleet.
+        var compatibility = await workerCompatibility.EvaluateAsync(cancellationToken);
+        return WorkflowV2Check.FromSnapshot(OperatorHealth.EvaluateBounded(backend, compatibility));
     }
 
     private async Task<CheckResult> CheckDatabaseAsync(CancellationToken cancellationToken)

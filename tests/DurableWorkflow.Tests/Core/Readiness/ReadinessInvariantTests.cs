@@ -72,24 +72,13 @@ public sealed class ReadinessInvariantTests(BootstrappedDatabase database) : ICl
     }
 
     [Fact]
-    public void Invariant_053_worker_compatibility_feeds_warning_checks_at_warning_and_error_checks_at_error()
+    public void Invariant_053_worker_compatibility_feeds_warning_checks_in_warn_mode_and_error_checks_in_fail_mode()
     {
         var backend = OperatorBackend.Describe(Settings());
-        var uncovered = new JsonObject
-        {
-            ["required_compatibility"] = "build-2",
-            ["active_workers"] = 0,
-            ["active_worker_scopes"] = 0,
-            ["active_workers_supporting_required"] = 0,
-        };
+        var uncovered = new WorkerCompatibilityFleet("build-2", ActiveWorkers: 0, ActiveWorkerScopes: 0, ActiveWorkersSupportingRequired: 0);
 
-        var warned = WorkflowV2Check.FromSnapshot(OperatorHealth.EvaluateBounded(backend, uncovered));
-
-        // The fail-mode escalation belongs to DW_V2_FLEET_VALIDATION_MODE; what readiness must do with its outcome is
-        // checked on the snapshot that mode produces: the same check at "error".
-        var failSnapshot = OperatorHealth.EvaluateBounded(backend, uncovered);
-        failSnapshot["checks"]!.AsArray().Single(c => (string?)c!["name"] == "worker_compatibility")!["status"] = "error";
-        var failed = WorkflowV2Check.FromSnapshot(failSnapshot);
+        var warned = WorkflowV2Check.FromSnapshot(OperatorHealth.EvaluateBounded(backend, WorkerCompatibilityCheck.Evaluate(uncovered, FleetValidationMode.Warn)));
+        var failed = WorkflowV2Check.FromSnapshot(OperatorHealth.EvaluateBounded(backend, WorkerCompatibilityCheck.Evaluate(uncovered, FleetValidationMode.Fail)));
 
         Assert.Equal("warning", warned.Status);
         Assert.True(warned.KeepsNodeReady);
@@ -100,6 +89,26 @@ public sealed class ReadinessInvariantTests(BootstrappedDatabase database) : ICl
         Assert.False(failed.KeepsNodeReady);
         Assert.Equal(503, failed.HttpStatus);
         Assert.Equal(["worker_compatibility"], failed.ErrorChecks);
+    }
+
+    [Theory]
+    [InlineData("fail", HttpStatusCode.ServiceUnavailable, "error_checks")]
+    [InlineData("warn", HttpStatusCode.OK, "warning_checks")]
+    public async Task Invariant_053_ready_with_a_required_marker_no_live_worker_supports(string mode, HttpStatusCode expected, string listedIn)
+    {
+        using var server = ServerFactory.WithRoleTokens(
+            database.ConnectionString,
+            ("DW_V2_CURRENT_COMPATIBILITY", $"inv53-{Guid.NewGuid():N}"),
+            ("DW_V2_FLEET_VALIDATION_MODE", mode));
+        using var client = server.CreateClient();
+
+        var (status, body) = await Ready.GetAsync(client);
+
+        var workflow = body["checks"]!["workflow_v2"]!;
+        Assert.Equal(expected, status);
+        Assert.Equal(["worker_compatibility"], workflow[listedIn]!.AsArray().Select(n => (string?)n));
+        var check = workflow["checks"]!.AsArray().Single(c => (string?)c!["name"] == "worker_compatibility")!;
+        Assert.Equal(mode, (string?)check["data"]!["validation_mode"]);
     }
 
     [Fact]
