@@ -85,6 +85,10 @@ public static class ApiServices
         services.AddSingleton<ActivityTimeoutPass>();
         services.AddSingleton<ISchedulerPass>(sp => sp.GetRequiredService<SchedulePass>());
         services.AddSingleton<ISchedulerPass>(sp => sp.GetRequiredService<ActivityTimeoutPass>());
+        services.AddSingleton<TaskRepairPass>();
+        services.AddSingleton<ISchedulerPass>(sp => sp.GetRequiredService<TaskRepairPass>());
+        services.AddSingleton<HistoryRetentionPass>();
+        services.AddSingleton<ISchedulerPass>(sp => sp.GetRequiredService<HistoryRetentionPass>());
         services.AddSingleton<SchedulerTickRunner>();
         services.AddSingleton<ApiPipeline>();
         return services;

@@ -24,7 +24,7 @@ public static partial class ApiRoutes
             PollActivityTask, CompleteActivityTask, FailActivityTask, HeartbeatActivityTask,
             ListSchedules, CreateSchedule, DescribeSchedule, UpdateSchedule, DeleteSchedule,
             PauseSchedule, ResumeSchedule, TriggerSchedule, BackfillSchedule, GetScheduleHistory,
-            GetActivityTimeoutStatus, RunActivityTimeoutPass,
+            GetActivityTimeoutStatus, RunActivityTimeoutPass, GetRepairStatus, RunRepairPass, GetRetentionStatus, RunRetentionPass,
             SystemMetrics, SystemOperatorMetrics, SystemHealth,
         ];
     }

@@ -81,4 +81,8 @@ public static class RouteTemplates
 
     public const string SystemActivityTimeouts = "system/activity-timeouts";
     public const string SystemActivityTimeoutPass = "system/activity-timeouts/pass";
+    public const string SystemRepair = "system/repair";
+    public const string SystemRepairPass = "system/repair/pass";
+    public const string SystemRetention = "system/retention";
+    public const string SystemRetentionPass = "system/retention/pass";
 }

@@ -68,6 +68,21 @@ public sealed record ServerSettings
     /// <summary>How long a scheduler lease lasts without renewal; default <c>max(5, 3 × interval)</c>.</summary>
     public int SchedulerLeaseSeconds { get; init; } = 5;
 
+    /// <summary>Repair timing policy knobs (rollout contract §8.3); each at least 1.</summary>
+    public int TaskRepairRedispatchAfterSeconds { get; init; } = 3;
+
+    public int TaskRepairLoopThrottleSeconds { get; init; } = 5;
+
+    public int TaskRepairScanLimit { get; init; } = 25;
+
+    public int TaskRepairFailureBackoffMaxSeconds { get; init; } = 60;
+
+    /// <summary>Expired workflow-task leases one poll may recover (rollout contract §8.2).</summary>
+    public int ExpiredWorkflowTaskRecoveryScanLimit { get; init; } = 5;
+
+    /// <summary>Window in which a given expired workflow-task lease is recovered through the poll path at most once, across nodes.</summary>
+    public int ExpiredWorkflowTaskRecoveryTtlSeconds { get; init; } = 5;
+
     public string TopologyShape { get; init; } = "standalone_server";
 
     public string ProcessClass { get; init; } = "server_http_node";

@@ -57,6 +57,12 @@ public static class ServerSettingsLoader
             SchedulerEnabled = reader.Boolean("DW_SCHEDULER_ENABLED", true),
             SchedulerIntervalSeconds = schedulerInterval,
             SchedulerLeaseSeconds = reader.Integer("DW_SCHEDULER_LEASE_SECONDS", Math.Max(5, 3 * schedulerInterval), min: 2, max: 3600),
+            TaskRepairRedispatchAfterSeconds = reader.Integer("DW_V2_TASK_REPAIR_REDISPATCH_AFTER_SECONDS", 3, min: 1, max: 86_400),
+            TaskRepairLoopThrottleSeconds = reader.Integer("DW_V2_TASK_REPAIR_LOOP_THROTTLE_SECONDS", 5, min: 1, max: 86_400),
+            TaskRepairScanLimit = reader.Integer("DW_V2_TASK_REPAIR_SCAN_LIMIT", 25, min: 1, max: 10_000),
+            TaskRepairFailureBackoffMaxSeconds = reader.Integer("DW_V2_TASK_REPAIR_FAILURE_BACKOFF_MAX_SECONDS", 60, min: 1, max: 86_400),
+            ExpiredWorkflowTaskRecoveryScanLimit = reader.Integer("DW_EXPIRED_WORKFLOW_TASK_RECOVERY_SCAN_LIMIT", 5, min: 1, max: 1000),
+            ExpiredWorkflowTaskRecoveryTtlSeconds = reader.Integer("DW_EXPIRED_WORKFLOW_TASK_RECOVERY_TTL_SECONDS", 5, min: 1, max: 3600),
             TopologyShape = reader.OneOf("DW_SERVER_TOPOLOGY_SHAPE", "standalone_server", TopologyCatalog.Shapes),
             Compatibility = LoadCompatibility(reader),
         };

@@ -1,4 +1,5 @@
 using DurableWorkflow.Core.Configuration;
+using DurableWorkflow.Core.Engine.Repair;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Discovery;
@@ -71,47 +72,21 @@ public sealed class FleetSnapshotReader(NpgsqlDataSource dataSource, ServerSetti
     }
 
     /// <summary>
-    /// Existing-task candidates: ready, due tasks that need redispatch (dispatch failed, claim failed past its backoff,
-    /// or dispatch overdue) and leased tasks whose lease expired. Missing-task candidates: open runs with no open task
-    /// at all while a received signal or accepted update waits for a workflow task to deliver it (what the repair
-    /// command recreates). Selection is scope-fair round robin up to the scan limit, per kind.
+    /// The global repair candidate scan with this node's policy: the candidates of the repair pass
+    /// (<see cref="TaskRepairCandidateSql"/>) counted per (connection, queue, compatibility) scope, and how many of
+    /// each a pass would select under its scope-fair round robin.
     /// </summary>
     public async Task<TaskRepairSnapshot> ReadRepairAsync(CancellationToken cancellationToken)
     {
-        var policy = TaskRepairPolicy.Default;
+        var policy = TaskRepairPolicy.From(settings);
         await using var command = dataSource.CreateCommand(
-            """
-            WITH flagged AS (
-                SELECT t.task_queue, t.compatibility, t.created_at, t.status, t.lease_expires_at,
-                       (t.last_dispatch_attempt_at IS NOT NULL AND btrim(COALESCE(t.last_dispatch_error, '')) <> ''
-                        AND (t.last_dispatched_at IS NULL OR t.last_dispatched_at < t.last_dispatch_attempt_at)) AS dispatch_failed,
-                       (t.last_claim_failed_at IS NOT NULL AND btrim(COALESCE(t.last_claim_error, '')) <> '') AS claim_failed,
-                       t.repair_available_at, t.last_claim_failed_at, t.last_dispatched_at, t.available_at
-                  FROM workflow_tasks t
-                 WHERE t.status = 'leased' AND t.lease_expires_at <= now()
-                    OR t.status = 'ready' AND t.available_at <= now()
-            ), existing AS (
-                SELECT task_queue AS queue, compatibility, created_at AS since
-                  FROM flagged
-                 WHERE status = 'leased'
-                    OR dispatch_failed AND (repair_available_at IS NULL OR repair_available_at <= now())
-                    OR claim_failed AND (repair_available_at <= now()
-                        OR repair_available_at IS NULL AND last_claim_failed_at <= now() - make_interval(secs => $1))
-                    OR NOT dispatch_failed AND NOT claim_failed
-                        AND COALESCE(last_dispatched_at, created_at) <= now() - make_interval(secs => $1)
-            ), missing AS (
-                SELECT r.task_queue AS queue, r.compatibility, COALESCE(r.started_at, r.created_at) AS since
-                  FROM workflow_runs r
-                 WHERE r.status IN ('pending', 'running', 'waiting')
-                   AND NOT EXISTS (SELECT 1 FROM workflow_tasks t WHERE t.run_id = r.id AND t.status IN ('ready', 'leased'))
-                   AND (EXISTS (SELECT 1 FROM workflow_signals s WHERE s.run_id = r.id AND s.status = 'received')
-                        OR EXISTS (SELECT 1 FROM workflow_updates u WHERE u.run_id = r.id AND u.status = 'accepted'))
-            )
+            $"""
+            WITH {TaskRepairCandidateSql.Ctes}
             SELECT 'existing', queue, compatibility, count(*)::int, min(since), now() FROM existing GROUP BY queue, compatibility
             UNION ALL
             SELECT 'missing', queue, compatibility, count(*)::int, min(since), now() FROM missing GROUP BY queue, compatibility
             """);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = policy.RedispatchAfterSeconds });
+        TaskRepairCandidateSql.AddFilter(command, policy.RedispatchAfterSeconds, null, null);
         var buckets = new Dictionary<string, RepairBucket>(StringComparer.Ordinal);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using DurableWorkflow.Core.Configuration;
 
 namespace DurableWorkflow.Core.Discovery;
 
@@ -28,6 +29,39 @@ public sealed record TaskRepairPolicy
     public const string ScopeFairRoundRobin = "scope_fair_round_robin";
 
     public static TaskRepairPolicy Default { get; } = new();
+
+    /// <summary>The policy this node runs with: the four <c>DW_V2_TASK_REPAIR_*</c> knobs.</summary>
+    public static TaskRepairPolicy From(ServerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new()
+        {
+            RedispatchAfterSeconds = settings.TaskRepairRedispatchAfterSeconds,
+            LoopThrottleSeconds = settings.TaskRepairLoopThrottleSeconds,
+            ScanLimit = settings.TaskRepairScanLimit,
+            FailureBackoffMaxSeconds = settings.TaskRepairFailureBackoffMaxSeconds,
+        };
+    }
+
+    /// <summary>
+    /// Seconds before a task that failed dispatch or claim is offered again: 0 for an immediate first retry at
+    /// <c>repair_count = 0</c>, else <c>redispatch_after_seconds</c> doubled <c>repair_count − 1</c> times, capped.
+    /// </summary>
+    public int BackoffSeconds(int repairCount, bool immediateFirstRetry)
+    {
+        if (immediateFirstRetry && repairCount == 0)
+        {
+            return 0;
+        }
+
+        long seconds = RedispatchAfterSeconds;
+        for (var i = 1; i < repairCount && seconds < FailureBackoffMaxSeconds; i++)
+        {
+            seconds *= 2;
+        }
+
+        return (int)Math.Min(seconds, FailureBackoffMaxSeconds);
+    }
 
     [JsonPropertyName("redispatch_after_seconds")]
     public int RedispatchAfterSeconds { get; init; } = 3;

@@ -13,7 +13,7 @@ namespace DurableWorkflow.Core.Operations;
 /// Builds the namespace-scoped operator-metrics snapshot (control-plane §10.2, rollout contract §12). One batch of
 /// aggregate queries, so every figure is taken at the same database instant; read-only.
 /// </summary>
-public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSettings settings)
+public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSettings settings, FleetSnapshotReader repairScan)
 {
     public const int ContinueAsNewEventThreshold = 10_000;
     public const long ContinueAsNewSizeBytesThreshold = 5_242_880;
@@ -139,7 +139,7 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
 
     public async Task<JsonObject> ReadAsync(string ns, CancellationToken cancellationToken)
     {
-        var policy = TaskRepairPolicy.Default;
+        var policy = TaskRepairPolicy.From(settings);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
         // One batch runs in one implicit transaction, so now() is the same instant in every statement.
@@ -293,7 +293,7 @@ public sealed class OperatorMetricsReader(NpgsqlDataSource dataSource, ServerSet
             ["tasks"] = tasks,
             ["activities"] = activities,
             ["backlog"] = backlog,
-            ["repair"] = JsonSerializer.SerializeToNode(TaskRepairCandidates.None(policy), DiscoveryJsonContext.Default.TaskRepairCandidates),
+            ["repair"] = JsonSerializer.SerializeToNode((await repairScan.ReadRepairAsync(cancellationToken)).Candidates, DiscoveryJsonContext.Default.TaskRepairCandidates),
             ["starts"] = starts,
             ["history"] = history,
             ["command_contracts"] = CommandContracts(),

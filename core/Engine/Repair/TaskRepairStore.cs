@@ -1,0 +1,414 @@
+using DurableWorkflow.Core.Engine.Activities;
+using DurableWorkflow.Core.Engine.WorkflowTasks;
+using DurableWorkflow.Core.Storage;
+using Npgsql;
+
+namespace DurableWorkflow.Core.Engine.Repair;
+
+/// <summary>
+/// The SQL of the task repair pass (rollout contract §8.3–8.4): candidate selection, the per-candidate transitions
+/// under the run lock, and the <c>repair_needed</c> liveness projection. Lease release and task inserts stay with
+/// <see cref="TaskRows"/> and the kind stores; this store only adds the repair bookkeeping around them.
+/// </summary>
+public static class TaskRepairStore
+{
+    /// <summary>Tables a pass reads or writes; when any is missing (boot or migration window) the pass does nothing.</summary>
+    public static readonly IReadOnlyList<string> RequiredTables =
+    [
+        "workflow_tasks", "workflow_runs", "workflow_activity_executions", "workflow_worker_compatibility_heartbeats",
+        "workflow_coordination_leases", "workflow_timers", "workflow_waits", "workflow_links", "workflow_signals", "workflow_updates",
+    ];
+
+    /// <summary>The shared throttle key of throttle-respecting passes (rollout contract §8.4 step 2).</summary>
+    public const string ThrottleKey = "workflow:v2:task-watchdog:looping";
+
+    /// <summary>Most runs one projection marks <c>repair_needed</c>, so a pass stays bounded after a long outage.</summary>
+    public const int ProjectionLimit = 1000;
+
+    public static async Task<bool> TablesPresentAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var check = dataSource.CreateCommand("SELECT bool_and(to_regclass(t) IS NOT NULL) FROM unnest($1::text[]) AS t");
+        check.Parameters.Add(new NpgsqlParameter { Value = RequiredTables.ToArray() });
+        return await check.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    /// <summary>
+    /// The loop throttle as an atomic add: a respecting pass wins only when no unexpired key exists; a forced pass
+    /// overwrites the key and always proceeds. False means "throttled".
+    /// </summary>
+    public static async Task<bool> TryEnterAsync(EngineTransaction tx, string holder, int throttleSeconds, bool respectThrottle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var add = tx.Command(
+            """
+            INSERT INTO workflow_coordination_leases AS l (name, holder, acquired_at, expires_at)
+            VALUES ($1, $2, now(), now() + make_interval(secs => $3))
+            ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = now(), expires_at = EXCLUDED.expires_at
+             WHERE NOT $4 OR l.expires_at <= now()
+            RETURNING 1
+            """,
+            ThrottleKey, holder, throttleSeconds, respectThrottle);
+        return await add.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>Up to <paramref name="limit"/> existing-task candidates, one per (connection, queue, compatibility) scope in turn, oldest first.</summary>
+    public static async Task<List<(string TaskId, string RunId)>> SelectExistingAsync(
+        NpgsqlDataSource dataSource, int redispatchAfterSeconds, IReadOnlyList<string>? runIds, string? instanceId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var select = dataSource.CreateCommand(
+            $"""
+            WITH {TaskRepairCandidateSql.Ctes},
+            ranked AS (SELECT id, run_id, since, row_number() OVER (PARTITION BY queue, compatibility ORDER BY since, id) AS turn FROM existing)
+            SELECT id, run_id FROM ranked ORDER BY turn, since, id LIMIT $4
+            """);
+        TaskRepairCandidateSql.AddFilter(select, redispatchAfterSeconds, runIds, instanceId);
+        select.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        return await PairsAsync(select, cancellationToken);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> missing-task runs, scope-fair like <see cref="SelectExistingAsync"/>.</summary>
+    public static async Task<List<string>> SelectMissingAsync(
+        NpgsqlDataSource dataSource, int redispatchAfterSeconds, IReadOnlyList<string>? runIds, string? instanceId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var select = dataSource.CreateCommand(
+            $"""
+            WITH {TaskRepairCandidateSql.Ctes},
+            ranked AS (SELECT run_id, since, row_number() OVER (PARTITION BY queue, compatibility ORDER BY since, run_id) AS turn FROM missing)
+            SELECT run_id, run_id FROM ranked ORDER BY turn, since, run_id LIMIT $4
+            """);
+        TaskRepairCandidateSql.AddFilter(select, redispatchAfterSeconds, runIds, instanceId);
+        select.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        return [.. (await PairsAsync(select, cancellationToken)).Select(p => p.TaskId)];
+    }
+
+    /// <summary>
+    /// Repairs one existing candidate under its run lock (lock order run → task). The candidate is re-checked first, so
+    /// a task a concurrent actor already fixed is skipped silently. A task of a terminal run is settled with every other
+    /// open task of that run; an expired lease goes back to ready (same row, <c>repair_count + 1</c>); a ready task that
+    /// needs redispatch is re-stamped. The queue is woken after commit.
+    /// </summary>
+    public static async Task<ExistingRepairOutcome> RepairExistingAsync(
+        EngineTransaction tx, string taskId, string runId, int redispatchAfterSeconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        var run = await RunState.LockAsync(tx, runId, cancellationToken);
+        await using var lockTask = tx.Command(
+            $"""
+            WITH {TaskRepairCandidateSql.Ctes}
+            SELECT t.task_type, t.status, t.namespace, t.task_queue
+              FROM workflow_tasks t
+             WHERE t.id = $4 AND t.id IN (SELECT id FROM existing)
+               FOR UPDATE OF t
+            """);
+        TaskRepairCandidateSql.AddFilter(lockTask, redispatchAfterSeconds, [runId], null);
+        lockTask.Parameters.Add(new NpgsqlParameter { Value = taskId });
+        string taskType, status, ns, queue;
+        await using (var reader = await lockTask.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return ExistingRepairOutcome.NotNeeded;
+            }
+
+            (taskType, status, ns, queue) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3));
+        }
+
+        if (run is not { IsOpen: true })
+        {
+            await TaskRows.CancelOpenOfRunAsync(tx, runId, null, cancellationToken);
+            return ExistingRepairOutcome.Settled;
+        }
+
+        if (status == "leased")
+        {
+            var released = taskType switch
+            {
+                "workflow" => await WorkflowTaskStore.RecoverExpiredAsync(tx, run, taskId, cancellationToken),
+                "activity" => await ActivityStore.RecoverExpiredAsync(tx, run, taskId, cancellationToken),
+                _ => await TaskRows.ReleaseLeaseAsync(tx, taskId, new LeaseRelease { RunOpen = true, ExpiredOnly = true }, cancellationToken) is not null,
+            };
+            if (!released)
+            {
+                return ExistingRepairOutcome.NotNeeded;
+            }
+        }
+
+        // A released lease already counted the repair; a ready task counts it here. Both are stamped as dispatched now.
+        await using (var stamp = tx.Command(
+            """
+            UPDATE workflow_tasks
+               SET repair_count = repair_count + CASE WHEN $2 THEN 0 ELSE 1 END, repair_available_at = NULL, last_error = NULL,
+                   last_dispatch_attempt_at = now(), last_dispatched_at = now(), last_dispatch_error = NULL, updated_at = now()
+             WHERE id = $1 AND status = 'ready'
+            """,
+            taskId, status == "leased"))
+        {
+            await stamp.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        Wake(tx, taskType, ns, queue);
+        await ReprojectRunAsync(tx, runId, onlyIfRepairNeeded: true, cancellationToken);
+        return ExistingRepairOutcome.Repaired;
+    }
+
+    /// <summary>
+    /// Gives one missing-task run what it lacks, under its run lock and re-checked there: a timer task for each pending
+    /// timer without one, an activity task for each pending activity without one, and a workflow task when a received
+    /// signal or accepted update waits for one or nothing else would ever resume the run. Every created task is ready,
+    /// has <c>repair_count = 1</c> and carries the run's marker and routing (the activity's queue for activity tasks).
+    /// Returns how many tasks it created (0: not needed any more).
+    /// </summary>
+    public static async Task<int> RepairMissingAsync(EngineTransaction tx, string runId, int redispatchAfterSeconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        if (await RunState.LockAsync(tx, runId, cancellationToken) is not { IsOpen: true } run)
+        {
+            return 0;
+        }
+
+        await using (var recheck = tx.Command($"WITH {TaskRepairCandidateSql.Ctes} SELECT EXISTS (SELECT 1 FROM missing)"))
+        {
+            TaskRepairCandidateSql.AddFilter(recheck, redispatchAfterSeconds, [runId], null);
+            if (await recheck.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                return 0;
+            }
+        }
+
+        var created = new List<string>();
+        foreach (var (timerId, fireAt) in await MissingTimersAsync(tx, runId, cancellationToken))
+        {
+            var task = await TaskRows.InsertTimerTaskAsync(tx, new TimerTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
+                run.Compatibility, run.Priority, timerId, fireAt), cancellationToken);
+            created.Add(task.Id);
+        }
+
+        foreach (var (executionId, activityType, queue) in await MissingActivitiesAsync(tx, runId, cancellationToken))
+        {
+            var task = await TaskRows.InsertActivityTaskAsync(tx, new ActivityTaskSpec(run.Namespace, run.Id, queue, run.WorkflowType,
+                run.Compatibility, run.Priority, activityType, executionId), cancellationToken);
+            created.Add(task.Id);
+        }
+
+        if (await WorkflowResumeAsync(tx, runId, cancellationToken) is { } resume
+            && await TaskRows.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
+                run.Compatibility, run.Priority, resume), cancellationToken) is { } workflowTaskId)
+        {
+            created.Add(workflowTaskId);
+        }
+
+        if (created.Count > 0)
+        {
+            await using var count = tx.Command(
+                "UPDATE workflow_tasks SET repair_count = 1, last_dispatch_attempt_at = now(), last_dispatched_at = now() WHERE id = ANY ($1)",
+                created.ToArray());
+            await count.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await ReprojectRunAsync(tx, runId, onlyIfRepairNeeded: false, cancellationToken);
+        return created.Count;
+    }
+
+    /// <summary>Writes a candidate's failure to its <c>last_error</c> (its own statement: the repair transaction rolled back).</summary>
+    public static async Task RecordFailureAsync(NpgsqlDataSource dataSource, string taskId, string message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var update = dataSource.CreateCommand("UPDATE workflow_tasks SET last_error = $2, updated_at = now() WHERE id = $1");
+        update.Parameters.Add(new NpgsqlParameter { Value = taskId });
+        update.Parameters.Add(new NpgsqlParameter { Value = message });
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The <c>repair_needed</c> liveness projection (rollout contract §8.1): open runs with an expired lease or a missing
+    /// resume source are marked (compatibility-blocked runs keep their state, which takes precedence); marked runs that
+    /// no longer qualify get their state back from their open tasks. <c>updated_at</c> changes only on a transition, so
+    /// <c>runs.max_repair_needed_age_ms</c> measures how long a run has been stuck.
+    /// </summary>
+    public static async Task<(int Marked, int Cleared)> ProjectAsync(EngineTransaction tx, int redispatchAfterSeconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var project = tx.Command(
+            $"""
+            WITH {TaskRepairCandidateSql.Ctes},
+            stuck AS (
+                SELECT run_id FROM missing
+                UNION
+                SELECT t.run_id FROM workflow_tasks t WHERE t.status = 'leased' AND t.lease_expires_at <= now()
+            ), marked AS (
+                UPDATE workflow_runs r
+                   SET liveness_state = 'repair_needed',
+                       liveness_reason = 'No healthy durable next step: an expired lease or a missing task.', updated_at = now()
+                  FROM (SELECT run_id FROM stuck LIMIT {ProjectionLimit}) s
+                 WHERE r.id = s.run_id AND r.status IN ('pending', 'running', 'waiting')
+                   AND r.liveness_state IS DISTINCT FROM 'repair_needed'
+                   AND COALESCE(r.liveness_state, '') NOT LIKE '%\_waiting\_for\_compatible\_worker'
+                RETURNING r.id
+            ), cleared AS (
+                SELECT r.id FROM workflow_runs r
+                 WHERE r.closed_at IS NULL AND r.liveness_state = 'repair_needed' AND r.id NOT IN (SELECT run_id FROM stuck)
+            )
+            SELECT (SELECT count(*) FROM marked)::int, COALESCE(array_agg(id), ARRAY[]::varchar[]) FROM cleared
+            """);
+        TaskRepairCandidateSql.AddFilter(project, redispatchAfterSeconds, null, null);
+        int marked;
+        string[] cleared;
+        await using (var reader = await project.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            marked = reader.GetInt32(0);
+            cleared = reader.GetFieldValue<string[]>(1);
+        }
+
+        foreach (var runId in cleared)
+        {
+            await ReprojectRunAsync(tx, runId, onlyIfRepairNeeded: true, cancellationToken);
+        }
+
+        return (marked, cleared.Length);
+    }
+
+    /// <summary>Sets a run's liveness from its open tasks: the workflow task first, then an activity or timer task, else waiting.</summary>
+    private static async Task ReprojectRunAsync(EngineTransaction tx, string runId, bool onlyIfRepairNeeded, CancellationToken cancellationToken)
+    {
+        await using var update = tx.Command(
+            """
+            UPDATE workflow_runs r
+               SET liveness_state = COALESCE(
+                       CASE n.task_type WHEN 'timer' THEN 'timer_scheduled' ELSE n.task_type || '_task_' || n.status END, 'waiting'),
+                   liveness_reason = NULL, next_task_id = n.id, next_task_type = n.task_type, next_task_status = n.status,
+                   next_task_at = n.available_at, updated_at = now()
+              FROM (SELECT 1) AS one
+              LEFT JOIN LATERAL (
+                  SELECT t.id, t.task_type, t.status, t.available_at FROM workflow_tasks t
+                   WHERE t.run_id = $1 AND t.status IN ('ready', 'leased')
+                   ORDER BY t.task_type = 'workflow' DESC, t.task_type = 'activity' DESC, t.available_at
+                   LIMIT 1) n ON true
+             WHERE r.id = $1 AND r.status IN ('pending', 'running', 'waiting') AND (NOT $2 OR r.liveness_state = 'repair_needed')
+            """,
+            runId, onlyIfRepairNeeded);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<List<(string TimerId, DateTimeOffset FireAt)>> MissingTimersAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        await using var read = tx.Command(
+            """
+            SELECT tm.id, tm.fire_at FROM workflow_timers tm
+             WHERE tm.run_id = $1 AND tm.status = 'pending'
+               AND NOT EXISTS (SELECT 1 FROM workflow_tasks t WHERE t.timer_id = tm.id AND t.task_type = 'timer' AND t.status IN ('ready', 'leased'))
+             ORDER BY tm.fire_at, tm.id
+            """,
+            runId);
+        var timers = new List<(string, DateTimeOffset)>();
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            timers.Add((reader.GetString(0), reader.Time(1)));
+        }
+
+        return timers;
+    }
+
+    private static async Task<List<(string ExecutionId, string ActivityType, string Queue)>> MissingActivitiesAsync(
+        EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        await using var read = tx.Command(
+            """
+            SELECT e.id, e.activity_type, e.task_queue FROM workflow_activity_executions e
+             WHERE e.run_id = $1 AND e.status = 'pending'
+               AND NOT EXISTS (SELECT 1 FROM workflow_tasks t WHERE t.activity_execution_id = e.id AND t.task_type = 'activity' AND t.status IN ('ready', 'leased'))
+             ORDER BY e.sequence
+            """,
+            runId);
+        var activities = new List<(string, string, string)>();
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            activities.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        return activities;
+    }
+
+    /// <summary>
+    /// The resume context of the workflow task a run needs: the oldest undelivered signal or update, or a plain task when
+    /// nothing durable (task, activity, timer, wait, child) would ever resume the run; null when it needs none.
+    /// </summary>
+    private static async Task<ResumeContext?> WorkflowResumeAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        await using (var pending = tx.Command(
+            """
+            (SELECT 'signal', id, signal_name, signal_wait_id, workflow_command_id FROM workflow_signals
+              WHERE run_id = $1 AND status = 'received' ORDER BY history_sequence LIMIT 1)
+            UNION ALL
+            (SELECT 'update', id, update_name, NULL, workflow_command_id FROM workflow_updates
+              WHERE run_id = $1 AND status = 'accepted' ORDER BY accepted_at, id LIMIT 1)
+            LIMIT 1
+            """,
+            runId))
+        {
+            await using var reader = await pending.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetString(1);
+                return reader.GetString(0) == "signal"
+                    ? ResumeContext.Of(
+                        ("workflow_wait_kind", "signal"), ("open_wait_id", $"signal-application:{id}"), ("resume_source_kind", "workflow_signal"),
+                        ("resume_source_id", id), ("workflow_signal_id", id), ("signal_name", reader.GetString(2)),
+                        ("signal_wait_id", reader.StringOrNull(3)), ("workflow_command_id", reader.StringOrNull(4)))
+                    : ResumeContext.Of(
+                        ("workflow_wait_kind", "update"), ("open_wait_id", $"update:{id}"), ("resume_source_kind", "workflow_update"),
+                        ("resume_source_id", id), ("workflow_update_id", id));
+            }
+        }
+
+        await using var waiting = tx.Command(
+            """
+            SELECT EXISTS (SELECT 1 FROM workflow_tasks WHERE run_id = $1 AND status IN ('ready', 'leased'))
+                OR EXISTS (SELECT 1 FROM workflow_activity_executions WHERE run_id = $1 AND status IN ('pending', 'running'))
+                OR EXISTS (SELECT 1 FROM workflow_timers WHERE run_id = $1 AND status = 'pending')
+                OR EXISTS (SELECT 1 FROM workflow_waits WHERE run_id = $1 AND status = 'open')
+                OR EXISTS (SELECT 1 FROM workflow_links WHERE parent_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open')
+            """,
+            runId);
+        return await waiting.ExecuteScalarAsync(cancellationToken) is true ? null : ResumeContext.None;
+    }
+
+    private static void Wake(EngineTransaction tx, string taskType, string ns, string queue)
+    {
+        tx.Wake(taskType switch
+        {
+            "workflow" => WakeChannels.WorkflowTasks(ns, queue),
+            "activity" => WakeChannels.ActivityTasks(ns, queue),
+            _ => WakeChannels.Timers,
+        });
+    }
+
+    private static async Task<List<(string TaskId, string RunId)>> PairsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var pairs = new List<(string, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pairs.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return pairs;
+    }
+}
+
+public enum ExistingRepairOutcome
+{
+    /// <summary>A concurrent actor already fixed the task (or it no longer qualifies); nothing was written.</summary>
+    NotNeeded,
+
+    /// <summary>The task is ready again (expired lease released, or re-stamped as dispatched).</summary>
+    Repaired,
+
+    /// <summary>The run had ended: its open tasks were closed and nothing was offered.</summary>
+    Settled,
+}

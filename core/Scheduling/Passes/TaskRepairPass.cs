@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text.Json;
+using DurableWorkflow.Core.Configuration;
+using DurableWorkflow.Core.Discovery;
+using DurableWorkflow.Core.Engine;
+using DurableWorkflow.Core.Engine.Repair;
+using DurableWorkflow.Core.Http;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace DurableWorkflow.Core.Scheduling.Passes;
+
+/// <summary>
+/// The task repair pass (rollout contract §8.3–8.4) and its admin routes (control-plane §10.4). In the tick it respects
+/// the loop throttle and every transaction proves the scheduler lease first; the admin route forces a pass. Each
+/// candidate is repaired in its own transaction under its run lock, so concurrent passes and the poll path never
+/// produce a second open task, and a failing candidate does not stop the others.
+/// </summary>
+public sealed class TaskRepairPass(
+    NpgsqlDataSource dataSource,
+    WakeBus wakeBus,
+    ServerSettings settings,
+    FleetSnapshotReader scanner,
+    ILogger<TaskRepairPass> logger) : ISchedulerPass
+{
+    public string Name => "task_repair";
+
+    public TaskRepairPolicy Policy { get; } = TaskRepairPolicy.From(settings);
+
+    public async Task<string> RunAsync(SchedulerFence fence, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fence);
+        var report = await RunPassAsync(new TaskRepairRequest(RespectThrottle: true), fence, cancellationToken);
+        return report.Throttled
+            ? "throttled"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"repaired {report.RepairedExistingTasks} existing, {report.RepairedMissingTasks} missing, {report.ExistingTaskFailures.Count + report.MissingRunFailures.Count} failed");
+    }
+
+    /// <summary><c>GET /api/system/repair</c>: the policy and the global candidate scan.</summary>
+    public Task<TaskRepairSnapshot> StatusAsync(CancellationToken cancellationToken) => scanner.ReadRepairAsync(cancellationToken);
+
+    /// <summary><c>POST /api/system/repair/pass</c>: a forced pass, optionally narrowed to runs or an instance; 207 on any failure.</summary>
+    public async Task<ApiResult<TaskRepairReport>> PassAsync(JsonElement? body, CancellationToken cancellationToken)
+    {
+        var v = new RequestValidator(body);
+        var runIds = SystemPassRequest.Ids(body, v, "run_ids");
+        var instanceId = v.String("instance_id", maxLength: 128);
+        if (instanceId is { Length: 0 })
+        {
+            v.AddError("instance_id", "The instance_id field must be a string of 1 to 128 characters.");
+        }
+
+        if (!v.IsValid)
+        {
+            return v.ToError();
+        }
+
+        var report = await RunPassAsync(new TaskRepairRequest(RespectThrottle: false, runIds, instanceId), null, cancellationToken);
+        return ApiResult<TaskRepairReport>.Ok(report, report.HasFailures ? 207 : 200);
+    }
+
+    /// <summary>One pass. With a <paramref name="fence"/>, a pass whose lease is gone stops with <see cref="SchedulerLeaseLostException"/> and writes nothing more.</summary>
+    public async Task<TaskRepairReport> RunPassAsync(TaskRepairRequest request, SchedulerFence? fence, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var empty = new TaskRepairReport { RunIds = request.RunIds ?? [], InstanceId = request.InstanceId, RespectThrottle = request.RespectThrottle };
+        if (!await TaskRepairStore.TablesPresentAsync(dataSource, cancellationToken))
+        {
+            PassLog.RepairTablesMissing(logger);
+            return empty;
+        }
+
+        await using (var tx = await BeginAsync(fence, cancellationToken))
+        {
+            if (!await TaskRepairStore.TryEnterAsync(tx, settings.ServerId, Policy.LoopThrottleSeconds, request.RespectThrottle, cancellationToken))
+            {
+                PassLog.RepairThrottled(logger);
+                return empty with { Throttled = true };
+            }
+
+            await TaskRepairStore.ProjectAsync(tx, Policy.RedispatchAfterSeconds, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        var existing = await TaskRepairStore.SelectExistingAsync(
+            dataSource, Policy.RedispatchAfterSeconds, request.RunIds, request.InstanceId, Policy.ScanLimit, cancellationToken);
+        var missing = await TaskRepairStore.SelectMissingAsync(
+            dataSource, Policy.RedispatchAfterSeconds, request.RunIds, request.InstanceId, Policy.ScanLimit, cancellationToken);
+
+        int repairedExisting = 0, repairedMissing = 0, dispatched = 0, created = 0;
+        var existingFailures = new List<RepairCandidateFailure>();
+        foreach (var (taskId, runId) in existing)
+        {
+            try
+            {
+                await using var tx = await BeginAsync(fence, cancellationToken);
+                var outcome = await TaskRepairStore.RepairExistingAsync(tx, taskId, runId, Policy.RedispatchAfterSeconds, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                if (outcome == ExistingRepairOutcome.Repaired)
+                {
+                    repairedExisting++;
+                    dispatched++;
+                }
+                else if (outcome == ExistingRepairOutcome.Settled)
+                {
+                    repairedExisting++;
+                }
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+            {
+                PassLog.RepairTaskFailed(logger, ex, taskId);
+                existingFailures.Add(new RepairCandidateFailure(taskId, ex.Message));
+                await TaskRepairStore.RecordFailureAsync(dataSource, taskId, ex.Message, cancellationToken);
+            }
+        }
+
+        var missingFailures = new List<RepairRunFailure>();
+        foreach (var runId in missing)
+        {
+            try
+            {
+                await using var tx = await BeginAsync(fence, cancellationToken);
+                var count = await TaskRepairStore.RepairMissingAsync(tx, runId, Policy.RedispatchAfterSeconds, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                if (count > 0)
+                {
+                    repairedMissing++;
+                    created += count;
+                    dispatched += count;
+                }
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+            {
+                PassLog.RepairRunFailed(logger, ex, runId);
+                missingFailures.Add(new RepairRunFailure(runId, ex.Message));
+            }
+        }
+
+        PassLog.RepairPass(logger, existing.Count, missing.Count, repairedExisting, created, existingFailures.Count + missingFailures.Count);
+        return empty with
+        {
+            SelectedExistingTaskCandidates = existing.Count,
+            SelectedMissingTaskCandidates = missing.Count,
+            RepairedExistingTasks = repairedExisting,
+            RepairedMissingTasks = repairedMissing,
+            DispatchedTasks = dispatched,
+            ExistingTaskFailures = existingFailures,
+            MissingRunFailures = missingFailures,
+        };
+    }
+
+    private async Task<EngineTransaction> BeginAsync(SchedulerFence? fence, CancellationToken cancellationToken)
+    {
+        var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        if (fence is not null)
+        {
+            try
+            {
+                await fence.EnsureAsync(tx, cancellationToken);
+            }
+            catch
+            {
+                await tx.DisposeAsync();
+                throw;
+            }
+        }
+
+        return tx;
+    }
+}
+
+/// <summary>What one repair pass covers: the whole server, or only the listed runs or one instance.</summary>
+public sealed record TaskRepairRequest(bool RespectThrottle, IReadOnlyList<string>? RunIds = null, string? InstanceId = null);
