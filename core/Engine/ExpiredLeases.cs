@@ -11,7 +11,15 @@ public static class ExpiredLeases
 {
     public const int RecoveredPerPoll = 5;
 
-    /// <summary>Recovers up to <see cref="RecoveredPerPoll"/> expired leases of one task type on one queue.</summary>
+    /// <summary>Key prefix of the per-task poll-path recovery lock (rollout contract §8.2), one row per recovered lease.</summary>
+    public const string RecoveryLockPrefix = "server:workflow-task-expired-lease-recovery:";
+
+    /// <summary>
+    /// Recovers up to <see cref="RecoveredPerPoll"/> (or <paramref name="limits"/>' scan limit) expired leases of one
+    /// task type on one queue. With <paramref name="limits"/>, each task is first locked for its TTL through an atomic
+    /// add in <c>workflow_coordination_leases</c>, so across any number of nodes a given expired lease is recovered by
+    /// the poll path at most once per TTL.
+    /// </summary>
     public static async Task<int> RecoverOnQueueAsync(
         NpgsqlDataSource dataSource,
         WakeBus wakeBus,
@@ -19,13 +27,19 @@ public static class ExpiredLeases
         string taskType,
         string queue,
         Func<EngineTransaction, RunState, string, CancellationToken, Task<bool>> recover,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        ExpiredLeaseRecoveryLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(recover);
         var recovered = 0;
-        foreach (var (taskId, runId) in await FindAsync(dataSource, ns, taskType, queue, cancellationToken))
+        foreach (var (taskId, runId) in await FindAsync(dataSource, ns, taskType, queue, limits?.ScanLimit ?? RecoveredPerPoll, cancellationToken))
         {
+            if (limits is not null && !await TryLockRecoveryAsync(dataSource, taskId, limits.LockSeconds, cancellationToken))
+            {
+                continue;
+            }
+
             await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
             var run = await RunState.LockAsync(tx, runId, cancellationToken);
             if (run is not null && await recover(tx, run, taskId, cancellationToken))
@@ -61,8 +75,23 @@ public static class ExpiredLeases
         return await command.ExecuteScalarAsync(cancellationToken) is double seconds ? TimeSpan.FromSeconds(seconds) : null;
     }
 
+    private static async Task<bool> TryLockRecoveryAsync(NpgsqlDataSource dataSource, string taskId, int lockSeconds, CancellationToken cancellationToken)
+    {
+        await using var add = dataSource.CreateCommand(
+            """
+            INSERT INTO workflow_coordination_leases AS l (name, holder, acquired_at, expires_at)
+            VALUES ($1, 'poll-path', now(), now() + make_interval(secs => $2))
+            ON CONFLICT (name) DO UPDATE SET acquired_at = now(), expires_at = EXCLUDED.expires_at
+             WHERE l.expires_at <= now()
+            RETURNING 1
+            """);
+        add.Parameters.Add(new NpgsqlParameter { Value = RecoveryLockPrefix + taskId });
+        add.Parameters.Add(new NpgsqlParameter<int> { TypedValue = lockSeconds });
+        return await add.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
     private static async Task<List<(string TaskId, string RunId)>> FindAsync(
-        NpgsqlDataSource dataSource, string ns, string taskType, string queue, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, string ns, string taskType, string queue, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
@@ -75,7 +104,7 @@ public static class ExpiredLeases
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = taskType });
         command.Parameters.Add(new NpgsqlParameter { Value = queue });
-        command.Parameters.Add(new NpgsqlParameter { Value = RecoveredPerPoll });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var found = new List<(string, string)>();
         while (await reader.ReadAsync(cancellationToken))
@@ -86,3 +115,6 @@ public static class ExpiredLeases
         return found;
     }
 }
+
+/// <summary>The poll path's recovery knobs: <c>DW_EXPIRED_WORKFLOW_TASK_RECOVERY_SCAN_LIMIT</c> and <c>_TTL_SECONDS</c>.</summary>
+public sealed record ExpiredLeaseRecoveryLimits(int ScanLimit, int LockSeconds);

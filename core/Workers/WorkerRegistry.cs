@@ -2,7 +2,9 @@ using System.Text.Json;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Scheduling.Passes;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace DurableWorkflow.Core.Workers;
 
@@ -14,7 +16,8 @@ public sealed class WorkerRegistry(
     ServerSettings settings,
     TimeProvider clock,
     ILogger<WorkerRegistry> logger,
-    WakeBus? wakeBus = null)
+    WakeBus? wakeBus = null,
+    HistoryRetentionPass? retention = null)
 {
     public int HeartbeatIntervalSeconds => settings.WorkerHeartbeatIntervalSeconds;
 
@@ -66,6 +69,7 @@ public sealed class WorkerRegistry(
             return WorkerErrors.NotRegistered(request.WorkerId);
         }
 
+        await RunInlineRetentionAsync(ns, cancellationToken);
         return ApiResult<WorkerHeartbeatResponse>.Ok(new WorkerHeartbeatResponse
         {
             WorkerId = registration.WorkerId,
@@ -73,6 +77,27 @@ public sealed class WorkerRegistry(
             HeartbeatIntervalSeconds = HeartbeatIntervalSeconds,
             StaleAfterSeconds = StaleAfterSeconds,
         });
+    }
+
+    /// <summary>
+    /// The inline retention pass of rollout contract §9.10 (at most one run, at most once per 60 s per namespace). The
+    /// heartbeat is already recorded, so a database error here is logged and never fails the heartbeat.
+    /// </summary>
+    private async Task RunInlineRetentionAsync(string ns, CancellationToken cancellationToken)
+    {
+        if (retention is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await retention.RunInlineAsync(ns, cancellationToken);
+        }
+        catch (NpgsqlException ex)
+        {
+            PassLog.InlineRetentionFailed(logger, ex, ns);
+        }
     }
 
     /// <summary>Worker-plane deregistration: returns the worker's leased workflow tasks to ready and wakes their queues.</summary>

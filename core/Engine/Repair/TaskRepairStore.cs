@@ -271,6 +271,16 @@ public static class TaskRepairStore
         return (marked, cleared.Length);
     }
 
+    /// <summary>Drops the poll path's per-task recovery locks whose window has passed, so they do not accumulate.</summary>
+    public static async Task PurgeRecoveryLocksAsync(EngineTransaction tx, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var purge = tx.Command(
+            "DELETE FROM workflow_coordination_leases WHERE name LIKE $1 AND expires_at <= now()",
+            ExpiredLeases.RecoveryLockPrefix + "%");
+        await purge.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Sets a run's liveness from its open tasks: the workflow task first, then an activity or timer task, else waiting.</summary>
     private static async Task ReprojectRunAsync(EngineTransaction tx, string runId, bool onlyIfRepairNeeded, CancellationToken cancellationToken)
     {

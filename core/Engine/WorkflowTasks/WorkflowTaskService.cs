@@ -291,7 +291,8 @@ public sealed class WorkflowTaskService(
 
     private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
     {
-        var recovered = await ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "workflow", queue, WorkflowTaskStore.RecoverExpiredAsync, cancellationToken);
+        var recovered = await ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "workflow", queue, WorkflowTaskStore.RecoverExpiredAsync, cancellationToken,
+            new ExpiredLeaseRecoveryLimits(settings.ExpiredWorkflowTaskRecoveryScanLimit, settings.ExpiredWorkflowTaskRecoveryTtlSeconds));
         if (recovered > 0)
         {
             EngineLog.LeasesRecoveredOnQueue(logger, recovered, "workflow", ns, queue);

@@ -27,4 +27,7 @@ internal static partial class PassLog
 
     [LoggerMessage(EventId = 1241, Level = LogLevel.Warning, Message = "Retention of run {RunId} failed")]
     public static partial void PruneFailed(ILogger logger, Exception exception, string runId);
+
+    [LoggerMessage(EventId = 1242, Level = LogLevel.Warning, Message = "Inline retention pass of namespace {Namespace} failed; the heartbeat was recorded")]
+    public static partial void InlineRetentionFailed(ILogger logger, Exception exception, string @namespace);
 }

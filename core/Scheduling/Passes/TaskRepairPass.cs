@@ -80,6 +80,7 @@ public sealed class TaskRepairPass(
             }
 
             await TaskRepairStore.ProjectAsync(tx, Policy.RedispatchAfterSeconds, cancellationToken);
+            await TaskRepairStore.PurgeRecoveryLocksAsync(tx, cancellationToken);
             await tx.CommitAsync(cancellationToken);
         }
 
