@@ -204,7 +204,7 @@ public static class TaskRepairStore
         {
             await using var count = tx.Command(
                 "UPDATE workflow_tasks SET repair_count = 1, last_dispatch_attempt_at = now(), last_dispatched_at = now() WHERE id = ANY ($1)",
-                created.ToArray());
+                (object)created.ToArray());
             await count.ExecuteNonQueryAsync(cancellationToken);
         }
 
