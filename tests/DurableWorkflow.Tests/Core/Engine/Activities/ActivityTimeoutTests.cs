@@ -187,6 +187,39 @@ public sealed class ActivityTimeoutTests(BootstrappedDatabase database) : IClass
             $"SELECT count(*) FROM workflow_history_events WHERE run_id = '{task["run_id"]}' AND event_type = 'ActivityCompleted'"));
     }
 
+    [Theory]
+    [InlineData("schedule_to_close_timeout", "schedule_to_close_deadline_at", true, 5, false)]
+    [InlineData("schedule_to_close_timeout", "schedule_to_close_deadline_at", false, 5, false)]
+    [InlineData("start_to_close_timeout", "close_deadline_at", true, 2, true)]
+    [InlineData("start_to_close_timeout", "close_deadline_at", true, 1, false)]
+    [InlineData("heartbeat_timeout", "heartbeat_deadline_at", true, 2, true)]
+    [InlineData("heartbeat_timeout", "heartbeat_deadline_at", true, 1, false)]
+    [InlineData("schedule_to_start_timeout", "schedule_deadline_at", false, 2, true)]
+    [InlineData("schedule_to_start_timeout", "schedule_deadline_at", false, 1, false)]
+    public async Task Invariant_072_schedule_to_close_never_retries_and_other_kinds_retry_iff_attempts_remain(
+        string timeout, string deadlineColumn, bool claimed, int maxAttempts, bool retries)
+    {
+        using var harness = await WorkflowHarness.CreateAsync(server);
+        var runId = await ScheduleAsync(harness, Activity(timeouts: (timeout, 60), maxAttempts));
+        if (claimed)
+        {
+            await PollActivityAsync(harness);
+        }
+
+        var executionId = (await database.ScalarAsync<string>($"SELECT id FROM workflow_activity_executions WHERE run_id = '{runId}'"))!;
+        await database.ExecuteAsync($"UPDATE workflow_activity_executions SET {deadlineColumn} = now() - interval '1 second' WHERE id = '{executionId}'");
+        await EnforcerAsync();
+
+        Assert.Equal(retries ? "pending" : "timed_out",
+            await database.ScalarAsync<string>($"SELECT status FROM workflow_activity_executions WHERE id = '{executionId}'"));
+        Assert.Equal(retries ? 1L : 0L, await database.ScalarAsync<long>(
+            $"SELECT count(*) FROM workflow_tasks WHERE activity_execution_id = '{executionId}' AND status IN ('ready', 'leased')"));
+        Assert.Equal(retries ? 1L : 0L, await database.ScalarAsync<long>(
+            $"SELECT count(*) FROM workflow_history_events WHERE run_id = '{runId}' AND event_type = 'ActivityRetryScheduled'"));
+        Assert.Equal(retries ? 0L : 1L, await database.ScalarAsync<long>(
+            $"SELECT count(*) FROM workflow_history_events WHERE run_id = '{runId}' AND event_type = 'ActivityTimedOut'"));
+    }
+
     private static JsonObject Activity((string Key, int Seconds) timeouts, int maxAttempts) => new()
     {
         ["type"] = "schedule_activity",

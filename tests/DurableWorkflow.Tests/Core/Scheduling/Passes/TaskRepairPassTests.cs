@@ -5,6 +5,7 @@ using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Engine.Repair;
 using DurableWorkflow.Core.Scheduling;
 using DurableWorkflow.Core.Scheduling.Passes;
+using DurableWorkflow.TestWorker;
 using DurableWorkflow.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -250,6 +251,26 @@ public sealed class TaskRepairPassTests(BootstrappedDatabase database) : IClassF
         var third = await harness.PollAsync(timeoutSeconds: 1);
         Assert.Equal(taskId, (string?)third["task_id"]);
         Assert.Equal(3, (int)third["workflow_task_attempt"]!);
+    }
+
+    [Fact]
+    public async Task Invariant_087_the_owner_of_a_repaired_lease_is_refused_and_changes_nothing()
+    {
+        using var harness = await WorkflowHarness.CreateAsync(server);
+        var (runId, taskId) = await LeasedAsync(harness);
+        await ExpireAsync(taskId);
+        await server.Services.GetRequiredService<TaskRepairPass>().RunPassAsync(new TaskRepairRequest(false, [runId]), null, CancellationToken.None);
+        var current = await harness.PollAsync();
+        Assert.Equal(2, (int)current["workflow_task_attempt"]!);
+        var snapshot = await TaskRowAsync(taskId);
+
+        var staleAttempt = await harness.CompleteAsync(new JsonObject { ["task_id"] = taskId, ["workflow_task_attempt"] = 1 },
+            HttpStatusCode.Conflict, Commands.CompleteWorkflow(null));
+        Assert.Equal("workflow_task_attempt_mismatch", (string?)staleAttempt["reason"]);
+        var staleOwner = await harness.WorkerPostAsync($"/api/worker/workflow-tasks/{taskId}/heartbeat",
+            new JsonObject { ["lease_owner"] = "someone-else", ["workflow_task_attempt"] = 2 }, HttpStatusCode.Conflict);
+        Assert.Equal("lease_owner_mismatch", (string?)staleOwner["reason"]);
+        Assert.Equal(snapshot, await TaskRowAsync(taskId));
     }
 
     [Fact]
