@@ -8,7 +8,12 @@ public static partial class ApiRoutes
 {
     public static ApiRoute ListSchedules { get; } = new(nameof(ListSchedules), "GET", RouteTemplates.Schedules, OperatorControl,
         async (HttpContext context, ScheduleService service, CancellationToken token) =>
-            ApiResults.From(await service.ListAsync(ApiRequest.Of(context).Namespace, token)));
+        {
+            var q = context.Request.Query;
+            var query = new ScheduleListQuery(q["status"].FirstOrDefault(), q["workflow_type"].FirstOrDefault(), q["query"].FirstOrDefault(),
+                q["page_size"].FirstOrDefault(), q["next_page_token"].FirstOrDefault());
+            return ApiResults.From(await service.ListAsync(ApiRequest.Of(context).Namespace, query, token));
+        });
 
     public static ApiRoute CreateSchedule { get; } = new(nameof(CreateSchedule), "POST", RouteTemplates.Schedules, OperatorControl,
         async (HttpContext context, ScheduleService service, CancellationToken token) =>

@@ -107,10 +107,37 @@ public sealed partial class ScheduleService(NpgsqlDataSource dataSource, WakeBus
         }, 201);
     }
 
-    public async Task<ApiResult<JsonObject>> ListAsync(string ns, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>GET /api/schedules</c> with the client-expected filters and keyset paging (control-plane §9.2): <c>status</c>
+    /// (<c>active</c>/<c>paused</c>), <c>workflow_type</c>, <c>query</c>, <c>page_size</c> (1–200, default 50) and the
+    /// opaque <c>next_page_token</c>; a bad value is a 422 naming the parameter.
+    /// </summary>
+    public async Task<ApiResult<JsonObject>> ListAsync(string ns, ScheduleListQuery query, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(query);
+        var validator = new RequestValidator(null);
+        var status = string.IsNullOrEmpty(query.Status) ? null : query.Status;
+        if (status is not null and not ("active" or "paused"))
+        {
+            validator.AddError("status", "The selected status is invalid.");
+        }
+
+        var pageSize = QueryParameters.Integer(validator, "page_size", query.PageSize, 1, ScheduleListPage.MaxPageSize) ?? ScheduleListPage.DefaultPageSize;
+        ScheduleListCursor? after = null;
+        if (!string.IsNullOrEmpty(query.NextPageToken) && !ScheduleListCursor.TryDecode(query.NextPageToken, out after))
+        {
+            validator.AddError("next_page_token", "The next page token is invalid.");
+        }
+
+        if (!validator.IsValid)
+        {
+            return validator.ToError();
+        }
+
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
-        var rows = await ScheduleStore.ListAsync(tx, ns, cancellationToken);
+        var (rows, next) = await ScheduleStore.ListAsync(tx, ns, new ScheduleListPage(status,
+            string.IsNullOrEmpty(query.WorkflowType) ? null : query.WorkflowType, string.IsNullOrEmpty(query.Query) ? null : query.Query, pageSize, after),
+            cancellationToken);
         var list = new JsonArray();
         foreach (var row in rows)
         {
@@ -149,7 +176,7 @@ public sealed partial class ScheduleService(NpgsqlDataSource dataSource, WakeBus
             list.Add(item);
         }
 
-        return ApiResult<JsonObject>.Ok(new JsonObject { ["namespace"] = ns, ["schedules"] = list, ["next_page_token"] = null });
+        return ApiResult<JsonObject>.Ok(new JsonObject { ["namespace"] = ns, ["schedules"] = list, ["next_page_token"] = next?.Encode() });
     }
 
     public async Task<ApiResult<JsonObject>> DescribeAsync(string ns, string scheduleId, CancellationToken cancellationToken)

@@ -33,20 +33,41 @@ public static class ScheduleStore
         return await ReadOneAsync(read, cancellationToken);
     }
 
-    public static async Task<IReadOnlyList<ScheduleRow>> ListAsync(EngineTransaction tx, string ns, CancellationToken cancellationToken)
+    /// <summary>
+    /// One page of live schedules, newest first, plus one extra row's worth of look-ahead: returns the page and the
+    /// cursor of its last row when more follow. <c>query</c> matches schedule id, workflow type or note, case-insensitively.
+    /// </summary>
+    public static async Task<(IReadOnlyList<ScheduleRow> Rows, ScheduleListCursor? Next)> ListAsync(
+        EngineTransaction tx, string ns, ScheduleListPage page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(page);
         await using var read = tx.Command(
-            $"SELECT {ScheduleRow.Columns} FROM workflow_schedules s WHERE s.namespace = $1 AND s.status <> 'deleted' ORDER BY s.created_at DESC, s.id DESC LIMIT 1000",
-            ns);
+            $"""
+            SELECT {ScheduleRow.Columns}, (extract(epoch FROM s.created_at) * 1000000)::bigint
+              FROM workflow_schedules s
+             WHERE s.namespace = $1 AND s.status <> 'deleted'
+               AND ($2::text IS NULL OR s.status = $2::text)
+               AND ($3::text IS NULL OR s.action ->> 'workflow_type' = $3::text)
+               AND ($4::text IS NULL OR strpos(lower(s.schedule_id || ' ' || COALESCE(s.action ->> 'workflow_type', '') || ' ' || COALESCE(s.note, '')), lower($4::text)) > 0)
+               AND ($5::bigint IS NULL OR ((extract(epoch FROM s.created_at) * 1000000)::bigint, s.id) < ($5::bigint, $6::text))
+             ORDER BY s.created_at DESC, s.id DESC
+             LIMIT $7
+            """,
+            ns, Text(page.Status), Text(page.WorkflowType), Text(page.Query),
+            new NpgsqlParameter { Value = (object?)page.After?.CreatedAtMicros ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint },
+            Text(page.After?.Id), page.PageSize + 1);
         var rows = new List<ScheduleRow>();
+        var cursors = new List<ScheduleListCursor>();
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(ScheduleRow.Read(reader));
+            var row = ScheduleRow.Read(reader);
+            rows.Add(row);
+            cursors.Add(new ScheduleListCursor(reader.GetInt64(reader.FieldCount - 1), row.Id));
         }
 
-        return rows;
+        return rows.Count > page.PageSize ? (rows[..page.PageSize], cursors[page.PageSize - 1]) : (rows, null);
     }
 
     /// <summary>A new incarnation continues the history sequence of earlier incarnations of the same id.</summary>

@@ -137,6 +137,63 @@ public sealed class ScheduleRouteTests(BootstrappedDatabase database) : IClassFi
         await HttpAssert.ErrorAsync(badCursor, HttpStatusCode.UnprocessableEntity, "invalid_after_sequence");
     }
 
+    [Fact]
+    public async Task list_filters_and_pages_newest_first_with_an_opaque_token()
+    {
+        using var control = server.ControlClient();
+        var prefix = $"pg{Guid.NewGuid():N}"[..12];
+        for (var i = 0; i < 5; i++)
+        {
+            var body = new JsonObject
+            {
+                ["schedule_id"] = $"{prefix}-{i}",
+                ["spec"] = new JsonObject { ["intervals"] = new JsonArray(new JsonObject { ["every"] = "PT1H" }) },
+                ["action"] = new JsonObject { ["workflow_type"] = i % 2 == 0 ? $"{prefix}.even" : $"{prefix}.odd" },
+            };
+            using var created = await control.PostAsync("/api/schedules", ServerFactory.Json(body.ToJsonString()));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using (var pause = await control.PostAsync($"/api/schedules/{prefix}-3/pause", ServerFactory.Json("{}")))
+        {
+            Assert.Equal(HttpStatusCode.OK, pause.StatusCode);
+        }
+
+        var seen = new List<string>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var page = await GetAsync(control, $"/api/schedules?query={prefix}&page_size=2" + (token is null ? string.Empty : $"&next_page_token={token}"));
+            seen.AddRange(page["schedules"]!.AsArray().Select(s => (string)s!["schedule_id"]!));
+            token = (string?)page["next_page_token"];
+            pages++;
+        }
+        while (token is not null && pages < 10);
+
+        Assert.Equal(3, pages);
+        Assert.Equal(Enumerable.Range(0, 5).Reverse().Select(i => $"{prefix}-{i}"), seen);
+
+        var even = await GetAsync(control, $"/api/schedules?workflow_type={prefix}.even");
+        Assert.Equal([$"{prefix}-4", $"{prefix}-2", $"{prefix}-0"], even["schedules"]!.AsArray().Select(s => (string)s!["schedule_id"]!));
+        Assert.Null(even["next_page_token"]);
+        var paused = await GetAsync(control, $"/api/schedules?status=paused&query={prefix}");
+        Assert.Equal([$"{prefix}-3"], paused["schedules"]!.AsArray().Select(s => (string)s!["schedule_id"]!));
+
+        foreach (var (query, field) in new[] { ("page_size=0", "page_size"), ("page_size=201", "page_size"), ("status=deleted", "status"), ("next_page_token=%25%25", "next_page_token") })
+        {
+            using var bad = await control.GetAsync($"/api/schedules?{query}");
+            var error = await HttpAssert.ErrorAsync(bad, HttpStatusCode.UnprocessableEntity, "validation_failed");
+            Assert.True(error["errors"]!.AsObject().ContainsKey(field), error.ToJsonString());
+        }
+    }
+
+    private static async Task<JsonObject> GetAsync(HttpClient control, string path)
+    {
+        using var response = await control.GetAsync(path);
+        return await HttpAssert.JsonAsync(response, HttpStatusCode.OK);
+    }
+
     private static async Task<JsonObject> SendAsync(HttpClient control, ControlPlaneFixture fixture, HttpStatusCode expected, (string From, string To)? rename = null)
     {
         using var request = fixture.ToRequest();
