@@ -1,3 +1,4 @@
+using DurableWorkflow.Core.Coordination;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Engine;
@@ -35,7 +36,7 @@ public static class ExpiredLeases
         var recovered = 0;
         foreach (var (taskId, runId) in await FindAsync(dataSource, ns, taskType, queue, limits?.ScanLimit ?? RecoveredPerPoll, cancellationToken))
         {
-            if (limits is not null && !await TryLockRecoveryAsync(dataSource, taskId, limits.LockSeconds, cancellationToken))
+            if (limits is not null && !await CoordinationLeases.TryAddAsync(dataSource, RecoveryLockPrefix + taskId, "poll-path", limits.LockSeconds, overwrite: false, cancellationToken))
             {
                 continue;
             }
@@ -73,21 +74,6 @@ public static class ExpiredLeases
         command.Parameters.Add(new NpgsqlParameter { Value = taskType });
         command.Parameters.Add(new NpgsqlParameter { Value = queue });
         return await command.ExecuteScalarAsync(cancellationToken) is double seconds ? TimeSpan.FromSeconds(seconds) : null;
-    }
-
-    private static async Task<bool> TryLockRecoveryAsync(NpgsqlDataSource dataSource, string taskId, int lockSeconds, CancellationToken cancellationToken)
-    {
-        await using var add = dataSource.CreateCommand(
-            """
-            INSERT INTO workflow_coordination_leases AS l (name, holder, acquired_at, expires_at)
-            VALUES ($1, 'poll-path', now(), now() + make_interval(secs => $2))
-            ON CONFLICT (name) DO UPDATE SET acquired_at = now(), expires_at = EXCLUDED.expires_at
-             WHERE l.expires_at <= now()
-            RETURNING 1
-            """);
-        add.Parameters.Add(new NpgsqlParameter { Value = RecoveryLockPrefix + taskId });
-        add.Parameters.Add(new NpgsqlParameter<int> { TypedValue = lockSeconds });
-        return await add.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     private static async Task<List<(string TaskId, string RunId)>> FindAsync(

@@ -240,6 +240,61 @@ public static class RunWriter
     }
 
     /// <summary>
+    /// Marks open runs <c>repair_needed</c> (rollout contract §8.1); a compatibility-blocked state takes precedence and
+    /// stays. <c>updated_at</c> moves only on the transition, so the age metric measures how long a run has been stuck.
+    /// </summary>
+    public static async Task<int> MarkRepairNeededAsync(EngineTransaction tx, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(runIds);
+        await using var mark = tx.Command(
+            """
+            UPDATE workflow_runs
+               SET liveness_state = 'repair_needed',
+                   liveness_reason = 'No healthy durable next step: an expired lease or a missing task.', updated_at = now()
+             WHERE id = ANY ($1) AND status IN ('pending', 'running', 'waiting')
+               AND liveness_state IS DISTINCT FROM 'repair_needed'
+               AND COALESCE(liveness_state, '') NOT LIKE '%\_waiting\_for\_compatible\_worker'
+            """,
+            (object)runIds.ToArray());
+        return await mark.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Sets an open run's liveness from its open tasks (the workflow task first, then an activity or timer task, else
+    /// waiting); with <paramref name="onlyIfRepairNeeded"/> only a run currently marked <c>repair_needed</c> changes.
+    /// </summary>
+    public static async Task ReprojectLivenessAsync(EngineTransaction tx, string runId, bool onlyIfRepairNeeded, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var update = tx.Command(
+            """
+            UPDATE workflow_runs r
+               SET liveness_state = COALESCE(
+                       CASE n.task_type WHEN 'timer' THEN 'timer_scheduled' ELSE n.task_type || '_task_' || n.status END, 'waiting'),
+                   liveness_reason = NULL, next_task_id = n.id, next_task_type = n.task_type, next_task_status = n.status,
+                   next_task_at = n.available_at, updated_at = now()
+              FROM (SELECT 1) AS one
+              LEFT JOIN LATERAL (
+                  SELECT t.id, t.task_type, t.status, t.available_at FROM workflow_tasks t
+                   WHERE t.run_id = $1 AND t.status IN ('ready', 'leased')
+                   ORDER BY t.task_type = 'workflow' DESC, t.task_type = 'activity' DESC, t.available_at
+                   LIMIT 1) n ON true
+             WHERE r.id = $1 AND r.status IN ('pending', 'running', 'waiting') AND (NOT $2 OR r.liveness_state = 'repair_needed')
+            """,
+            runId, onlyIfRepairNeeded);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>History retention pruned the closed run's rows; the run row stays so describe keeps answering.</summary>
+    public static async Task MarkPrunedAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var mark = tx.Command("UPDATE workflow_runs SET pruned_at = now(), updated_at = now() WHERE id = $1 AND closed_at IS NOT NULL", runId);
+        await mark.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// A worker leased the run's workflow task: a pending or waiting run is now running. A run still pending has never
     /// been claimed, so the claimer's advertised fingerprint for its type (<paramref name="claimerFingerprints"/>, a JSON
     /// map) becomes the run's when none was recorded at start (rollout contract §7.1).

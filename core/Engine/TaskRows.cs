@@ -164,6 +164,45 @@ public static class TaskRows
         await cancel.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Repair bookkeeping of a task that is ready again (rollout contract §8.3–8.4): stamped as dispatched now, repair and
+    /// dispatch errors cleared, and <c>repair_count</c> incremented unless the lease release already counted it.
+    /// </summary>
+    public static async Task StampRepairedAsync(EngineTransaction tx, string taskId, bool alreadyCounted, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var stamp = tx.Command(
+            """
+            UPDATE workflow_tasks
+               SET repair_count = repair_count + CASE WHEN $2 THEN 0 ELSE 1 END, repair_available_at = NULL, last_error = NULL,
+                   last_dispatch_attempt_at = now(), last_dispatched_at = now(), last_dispatch_error = NULL, updated_at = now()
+             WHERE id = $1 AND status = 'ready'
+            """,
+            taskId, alreadyCounted);
+        await stamp.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Tasks repair just created: <c>repair_count = 1</c>, dispatched now.</summary>
+    public static async Task StampCreatedByRepairAsync(EngineTransaction tx, IReadOnlyCollection<string> taskIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(taskIds);
+        await using var count = tx.Command(
+            "UPDATE workflow_tasks SET repair_count = 1, last_dispatch_attempt_at = now(), last_dispatched_at = now() WHERE id = ANY ($1)",
+            (object)taskIds.ToArray());
+        await count.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A repair attempt failed: its message goes to <c>last_error</c> (its own statement; the repair rolled back).</summary>
+    public static async Task RecordRepairErrorAsync(NpgsqlDataSource dataSource, string taskId, string message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var update = dataSource.CreateCommand("UPDATE workflow_tasks SET last_error = $2, updated_at = now() WHERE id = $1");
+        update.Parameters.Add(new NpgsqlParameter { Value = taskId });
+        update.Parameters.Add(new NpgsqlParameter { Value = message });
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private static void Wake(EngineTransaction tx, ReleasedTask task)
     {
         if (task.TaskType == "workflow")

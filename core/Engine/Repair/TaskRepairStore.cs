@@ -1,3 +1,4 @@
+using DurableWorkflow.Core.Coordination;
 using DurableWorkflow.Core.Engine.Activities;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
 using DurableWorkflow.Core.Storage;
@@ -6,9 +7,10 @@ using Npgsql;
 namespace DurableWorkflow.Core.Engine.Repair;
 
 /// <summary>
-/// The SQL of the task repair pass (rollout contract §8.3–8.4): candidate selection, the per-candidate transitions
-/// under the run lock, and the <c>repair_needed</c> liveness projection. Lease release and task inserts stay with
-/// <see cref="TaskRows"/> and the kind stores; this store only adds the repair bookkeeping around them.
+/// The task repair pass's reads and transitions (rollout contract §8.3–8.4): candidate selection, the per-candidate
+/// transitions under the run lock, and the <c>repair_needed</c> liveness projection. Every row it changes is written
+/// through its owner (<see cref="TaskRows"/> and the kind stores for tasks, <see cref="RunWriter"/> for runs,
+/// <see cref="CoordinationLeases"/> for the throttle).
 /// </summary>
 public static class TaskRepairStore
 {
@@ -37,20 +39,8 @@ public static class TaskRepairStore
     /// The loop throttle as an atomic add: a respecting pass wins only when no unexpired key exists; a forced pass
     /// overwrites the key and always proceeds. False means "throttled".
     /// </summary>
-    public static async Task<bool> TryEnterAsync(EngineTransaction tx, string holder, int throttleSeconds, bool respectThrottle, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        await using var add = tx.Command(
-            """
-            INSERT INTO workflow_coordination_leases AS l (name, holder, acquired_at, expires_at)
-            VALUES ($1, $2, now(), now() + make_interval(secs => $3))
-            ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = now(), expires_at = EXCLUDED.expires_at
-             WHERE NOT $4 OR l.expires_at <= now()
-            RETURNING 1
-            """,
-            ThrottleKey, holder, throttleSeconds, respectThrottle);
-        return await add.ExecuteScalarAsync(cancellationToken) is not null;
-    }
+    public static Task<bool> TryEnterAsync(EngineTransaction tx, string holder, int throttleSeconds, bool respectThrottle, CancellationToken cancellationToken) =>
+        CoordinationLeases.TryAddAsync(tx, ThrottleKey, holder, throttleSeconds, overwrite: !respectThrottle, cancellationToken);
 
     /// <summary>Up to <paramref name="limit"/> existing-task candidates, one per (connection, queue, compatibility) scope in turn, oldest first.</summary>
     public static async Task<List<(string TaskId, string RunId)>> SelectExistingAsync(
@@ -136,21 +126,10 @@ public static class TaskRepairStore
             }
         }
 
-        // A released lease already counted the repair; a ready task counts it here. Both are stamped as dispatched now.
-        await using (var stamp = tx.Command(
-            """
-            UPDATE workflow_tasks
-               SET repair_count = repair_count + CASE WHEN $2 THEN 0 ELSE 1 END, repair_available_at = NULL, last_error = NULL,
-                   last_dispatch_attempt_at = now(), last_dispatched_at = now(), last_dispatch_error = NULL, updated_at = now()
-             WHERE id = $1 AND status = 'ready'
-            """,
-            taskId, status == "leased"))
-        {
-            await stamp.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        // A released lease already counted the repair; a ready task counts it here.
+        await TaskRows.StampRepairedAsync(tx, taskId, alreadyCounted: status == "leased", cancellationToken);
         Wake(tx, taskType, ns, queue);
-        await ReprojectRunAsync(tx, runId, onlyIfRepairNeeded: true, cancellationToken);
+        await RunWriter.ReprojectLivenessAsync(tx, runId, onlyIfRepairNeeded: true, cancellationToken);
         return ExistingRepairOutcome.Repaired;
     }
 
@@ -202,106 +181,54 @@ public static class TaskRepairStore
 
         if (created.Count > 0)
         {
-            await using var count = tx.Command(
-                "UPDATE workflow_tasks SET repair_count = 1, last_dispatch_attempt_at = now(), last_dispatched_at = now() WHERE id = ANY ($1)",
-                (object)created.ToArray());
-            await count.ExecuteNonQueryAsync(cancellationToken);
+            await TaskRows.StampCreatedByRepairAsync(tx, created, cancellationToken);
         }
 
-        await ReprojectRunAsync(tx, runId, onlyIfRepairNeeded: false, cancellationToken);
+        await RunWriter.ReprojectLivenessAsync(tx, runId, onlyIfRepairNeeded: false, cancellationToken);
         return created.Count;
-    }
-
-    /// <summary>Writes a candidate's failure to its <c>last_error</c> (its own statement: the repair transaction rolled back).</summary>
-    public static async Task RecordFailureAsync(NpgsqlDataSource dataSource, string taskId, string message, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        await using var update = dataSource.CreateCommand("UPDATE workflow_tasks SET last_error = $2, updated_at = now() WHERE id = $1");
-        update.Parameters.Add(new NpgsqlParameter { Value = taskId });
-        update.Parameters.Add(new NpgsqlParameter { Value = message });
-        await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
     /// The <c>repair_needed</c> liveness projection (rollout contract §8.1): open runs with an expired lease or a missing
-    /// resume source are marked (compatibility-blocked runs keep their state, which takes precedence); marked runs that
-    /// no longer qualify get their state back from their open tasks. <c>updated_at</c> changes only on a transition, so
-    /// <c>runs.max_repair_needed_age_ms</c> measures how long a run has been stuck.
+    /// resume source are marked (at most <see cref="ProjectionLimit"/> per pass); marked runs that no longer qualify get
+    /// their state back from their open tasks. The run rows are written by <see cref="RunWriter"/>.
     /// </summary>
     public static async Task<(int Marked, int Cleared)> ProjectAsync(EngineTransaction tx, int redispatchAfterSeconds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
-        await using var project = tx.Command(
+        await using var read = tx.Command(
             $"""
             WITH {TaskRepairCandidateSql.Ctes},
             stuck AS (
                 SELECT run_id FROM missing
                 UNION
                 SELECT t.run_id FROM workflow_tasks t WHERE t.status = 'leased' AND t.lease_expires_at <= now()
-            ), marked AS (
-                UPDATE workflow_runs r
-                   SET liveness_state = 'repair_needed',
-                       liveness_reason = 'No healthy durable next step: an expired lease or a missing task.', updated_at = now()
-                  FROM (SELECT run_id FROM stuck LIMIT {ProjectionLimit}) s
-                 WHERE r.id = s.run_id AND r.status IN ('pending', 'running', 'waiting')
-                   AND r.liveness_state IS DISTINCT FROM 'repair_needed'
-                   AND COALESCE(r.liveness_state, '') NOT LIKE '%\_waiting\_for\_compatible\_worker'
-                RETURNING r.id
-            ), cleared AS (
-                SELECT r.id FROM workflow_runs r
-                 WHERE r.closed_at IS NULL AND r.liveness_state = 'repair_needed' AND r.id NOT IN (SELECT run_id FROM stuck)
             )
-            SELECT (SELECT count(*) FROM marked)::int, COALESCE(array_agg(id), ARRAY[]::varchar[]) FROM cleared
+            SELECT (SELECT COALESCE(array_agg(run_id), ARRAY[]::varchar[]) FROM (SELECT run_id FROM stuck LIMIT {ProjectionLimit}) s),
+                   (SELECT COALESCE(array_agg(r.id), ARRAY[]::varchar[]) FROM workflow_runs r
+                     WHERE r.closed_at IS NULL AND r.liveness_state = 'repair_needed' AND r.id NOT IN (SELECT run_id FROM stuck))
             """);
-        TaskRepairCandidateSql.AddFilter(project, redispatchAfterSeconds, null, null);
-        int marked;
-        string[] cleared;
-        await using (var reader = await project.ExecuteReaderAsync(cancellationToken))
+        TaskRepairCandidateSql.AddFilter(read, redispatchAfterSeconds, null, null);
+        string[] stuck, cleared;
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
-            marked = reader.GetInt32(0);
+            stuck = reader.GetFieldValue<string[]>(0);
             cleared = reader.GetFieldValue<string[]>(1);
         }
 
+        var marked = stuck.Length == 0 ? 0 : await RunWriter.MarkRepairNeededAsync(tx, stuck, cancellationToken);
         foreach (var runId in cleared)
         {
-            await ReprojectRunAsync(tx, runId, onlyIfRepairNeeded: true, cancellationToken);
+            await RunWriter.ReprojectLivenessAsync(tx, runId, onlyIfRepairNeeded: true, cancellationToken);
         }
 
         return (marked, cleared.Length);
     }
 
     /// <summary>Drops the poll path's per-task recovery locks whose window has passed, so they do not accumulate.</summary>
-    public static async Task PurgeRecoveryLocksAsync(EngineTransaction tx, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        await using var purge = tx.Command(
-            "DELETE FROM workflow_coordination_leases WHERE name LIKE $1 AND expires_at <= now()",
-            ExpiredLeases.RecoveryLockPrefix + "%");
-        await purge.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>Sets a run's liveness from its open tasks: the workflow task first, then an activity or timer task, else waiting.</summary>
-    private static async Task ReprojectRunAsync(EngineTransaction tx, string runId, bool onlyIfRepairNeeded, CancellationToken cancellationToken)
-    {
-        await using var update = tx.Command(
-            """
-            UPDATE workflow_runs r
-               SET liveness_state = COALESCE(
-                       CASE n.task_type WHEN 'timer' THEN 'timer_scheduled' ELSE n.task_type || '_task_' || n.status END, 'waiting'),
-                   liveness_reason = NULL, next_task_id = n.id, next_task_type = n.task_type, next_task_status = n.status,
-                   next_task_at = n.available_at, updated_at = now()
-              FROM (SELECT 1) AS one
-              LEFT JOIN LATERAL (
-                  SELECT t.id, t.task_type, t.status, t.available_at FROM workflow_tasks t
-                   WHERE t.run_id = $1 AND t.status IN ('ready', 'leased')
-                   ORDER BY t.task_type = 'workflow' DESC, t.task_type = 'activity' DESC, t.available_at
-                   LIMIT 1) n ON true
-             WHERE r.id = $1 AND r.status IN ('pending', 'running', 'waiting') AND (NOT $2 OR r.liveness_state = 'repair_needed')
-            """,
-            runId, onlyIfRepairNeeded);
-        await update.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public static Task PurgeRecoveryLocksAsync(EngineTransaction tx, CancellationToken cancellationToken) =>
+        CoordinationLeases.PurgeExpiredAsync(tx, ExpiredLeases.RecoveryLockPrefix, cancellationToken);
 
     private static async Task<List<(string TimerId, DateTimeOffset FireAt)>> MissingTimersAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
     {

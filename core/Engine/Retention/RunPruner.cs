@@ -112,10 +112,7 @@ public static class RunPruner
             counts[i] = await delete.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var mark = tx.Command("UPDATE workflow_runs SET pruned_at = now(), updated_at = now() WHERE id = $1", runId))
-        {
-            await mark.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await RunWriter.MarkPrunedAsync(tx, runId, cancellationToken);
 
         return new PruneOutcome(null, counts[0], counts[1]);
     }

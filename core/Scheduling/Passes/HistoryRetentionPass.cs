@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Configuration;
+using DurableWorkflow.Core.Coordination;
 using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Engine.Retention;
 using DurableWorkflow.Core.Http;
@@ -132,22 +133,9 @@ public sealed class HistoryRetentionPass(NpgsqlDataSource dataSource, WakeBus wa
     /// </summary>
     public async Task<bool> RunInlineAsync(string ns, CancellationToken cancellationToken)
     {
-        await using (var add = dataSource.CreateCommand(
-            """
-            INSERT INTO workflow_coordination_leases AS l (name, holder, acquired_at, expires_at)
-            VALUES ($1, $2, now(), now() + make_interval(secs => $3))
-            ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = now(), expires_at = EXCLUDED.expires_at
-             WHERE l.expires_at <= now()
-            RETURNING 1
-            """))
+        if (!await CoordinationLeases.TryAddAsync(dataSource, InlineKey(ns), settings.ServerId, InlineIntervalSeconds, overwrite: false, cancellationToken))
         {
-            add.Parameters.Add(new NpgsqlParameter { Value = InlineKey(ns) });
-            add.Parameters.Add(new NpgsqlParameter { Value = settings.ServerId });
-            add.Parameters.Add(new NpgsqlParameter<int> { TypedValue = InlineIntervalSeconds });
-            if (await add.ExecuteScalarAsync(cancellationToken) is null)
-            {
-                return false;
-            }
+            return false;
         }
 
         var days = await RunPruner.RetentionDaysAsync(dataSource, ns, settings.HistoryRetentionDays, cancellationToken);

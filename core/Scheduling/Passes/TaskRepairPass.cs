@@ -112,7 +112,7 @@ public sealed class TaskRepairPass(
             {
                 PassLog.RepairTaskFailed(logger, ex, taskId);
                 existingFailures.Add(new RepairCandidateFailure(taskId, ex.Message));
-                await TaskRepairStore.RecordFailureAsync(dataSource, taskId, ex.Message, cancellationToken);
+                await TaskRows.RecordRepairErrorAsync(dataSource, taskId, ex.Message, cancellationToken);
             }
         }
 
