@@ -168,17 +168,18 @@ public static class TaskRows
     /// Repair bookkeeping of a task that is ready again (rollout contract §8.3–8.4): stamped as dispatched now, repair and
     /// dispatch errors cleared, and <c>repair_count</c> incremented unless the lease release already counted it.
     /// </summary>
-    public static async Task StampRepairedAsync(EngineTransaction tx, string taskId, bool alreadyCounted, CancellationToken cancellationToken)
+    public static async Task StampRepairedAsync(EngineTransaction tx, IReadOnlyCollection<string> taskIds, bool alreadyCounted, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(taskIds);
         await using var stamp = tx.Command(
             """
             UPDATE workflow_tasks
                SET repair_count = repair_count + CASE WHEN $2 THEN 0 ELSE 1 END, repair_available_at = NULL, last_error = NULL,
                    last_dispatch_attempt_at = now(), last_dispatched_at = now(), last_dispatch_error = NULL, updated_at = now()
-             WHERE id = $1 AND status = 'ready'
+             WHERE id = ANY ($1) AND status = 'ready'
             """,
-            taskId, alreadyCounted);
+            taskIds.ToArray(), alreadyCounted);
         await stamp.ExecuteNonQueryAsync(cancellationToken);
     }
 

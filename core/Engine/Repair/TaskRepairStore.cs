@@ -75,6 +75,46 @@ public static class TaskRepairStore
     }
 
     /// <summary>
+    /// Re-stamps, in one statement, the selected candidates that are ready tasks of open runs (dispatch overdue or
+    /// failed): no lease or run state changes, so no run lock is needed, and rows a claim holds are skipped (they are
+    /// being dispatched). Returns the ids stamped; the others go through <see cref="RepairExistingAsync"/>.
+    /// </summary>
+    public static async Task<IReadOnlySet<string>> RestampReadyAsync(
+        EngineTransaction tx, IReadOnlyList<string> taskIds, int redispatchAfterSeconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(taskIds);
+        await using var lockReady = tx.Command(
+            $"""
+            WITH {TaskRepairCandidateSql.Ctes}
+            SELECT t.id, t.task_type, t.namespace, t.task_queue
+              FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+             WHERE t.id = ANY ($4) AND t.status = 'ready' AND r.status IN ('pending', 'running', 'waiting')
+               AND t.id IN (SELECT id FROM existing WHERE id = ANY ($4))
+             ORDER BY t.id
+               FOR UPDATE OF t SKIP LOCKED
+            """);
+        TaskRepairCandidateSql.AddFilter(lockReady, redispatchAfterSeconds, null, null);
+        lockReady.Parameters.Add(new NpgsqlParameter { Value = taskIds.ToArray() });
+        var stamped = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await lockReady.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                stamped.Add(reader.GetString(0));
+                Wake(tx, reader.GetString(1), reader.GetString(2), reader.GetString(3));
+            }
+        }
+
+        if (stamped.Count > 0)
+        {
+            await TaskRows.StampRepairedAsync(tx, stamped, alreadyCounted: false, cancellationToken);
+        }
+
+        return stamped;
+    }
+
+    /// <summary>
     /// Repairs one existing candidate under its run lock (lock order run → task). The candidate is re-checked first, so
     /// a task a concurrent actor already fixed is skipped silently. A task of a terminal run is settled with every other
     /// open task of that run; an expired lease goes back to ready (same row, <c>repair_count + 1</c>); a ready task that
@@ -127,7 +167,7 @@ public static class TaskRepairStore
         }
 
         // A released lease already counted the repair; a ready task counts it here.
-        await TaskRows.StampRepairedAsync(tx, taskId, alreadyCounted: status == "leased", cancellationToken);
+        await TaskRows.StampRepairedAsync(tx, [taskId], alreadyCounted: status == "leased", cancellationToken);
         Wake(tx, taskType, ns, queue);
         await RunWriter.ReprojectLivenessAsync(tx, runId, onlyIfRepairNeeded: true, cancellationToken);
         return ExistingRepairOutcome.Repaired;

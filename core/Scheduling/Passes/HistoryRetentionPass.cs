@@ -16,9 +16,15 @@ namespace DurableWorkflow.Core.Scheduling.Passes;
 /// §10.5, scoped to the request's namespace) and the inline pass a worker heartbeat triggers. Pruning itself is
 /// <see cref="RunPruner"/>; each run is pruned in its own transaction, fenced by the lease in the tick.
 /// </summary>
-public sealed class HistoryRetentionPass(NpgsqlDataSource dataSource, WakeBus wakeBus, ServerSettings settings, ILogger<HistoryRetentionPass> logger)
+public sealed class HistoryRetentionPass(
+    NpgsqlDataSource dataSource, WakeBus wakeBus, ServerSettings settings, TimeProvider clock, ILogger<HistoryRetentionPass> logger)
     : ISchedulerPass
 {
+    /// <summary>The tick runs retention at most this often per node (the reference scheduler loop's cadence).</summary>
+    public const int TickIntervalSeconds = 10;
+
+    private long lastTickPassAt = long.MinValue;
+
     /// <summary>The inline heartbeat pass runs at most once per this many seconds per namespace, across nodes.</summary>
     public const int InlineIntervalSeconds = 60;
 
@@ -27,6 +33,12 @@ public sealed class HistoryRetentionPass(NpgsqlDataSource dataSource, WakeBus wa
     public async Task<string> RunAsync(SchedulerFence fence, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fence);
+        var started = clock.GetTimestamp();
+        if (lastTickPassAt != long.MinValue && clock.GetElapsedTime(lastTickPassAt, started) < TimeSpan.FromSeconds(TickIntervalSeconds))
+        {
+            return "not due";
+        }
+
         var budget = RunPruner.MaxLimit;
         var pruned = 0;
         foreach (var ns in await NamespacesAsync(cancellationToken))
@@ -48,6 +60,7 @@ public sealed class HistoryRetentionPass(NpgsqlDataSource dataSource, WakeBus wa
             }
         }
 
+        lastTickPassAt = started;
         return string.Create(CultureInfo.InvariantCulture, $"pruned {pruned}");
     }
 

@@ -21,8 +21,11 @@ public sealed class TaskRepairPass(
     WakeBus wakeBus,
     ServerSettings settings,
     FleetSnapshotReader scanner,
+    TimeProvider clock,
     ILogger<TaskRepairPass> logger) : ISchedulerPass
 {
+    private long lastTickPassAt = long.MinValue;
+
     public string Name => "task_repair";
 
     public TaskRepairPolicy Policy { get; } = TaskRepairPolicy.From(settings);
@@ -30,7 +33,17 @@ public sealed class TaskRepairPass(
     public async Task<string> RunAsync(SchedulerFence fence, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fence);
+
+        // The tick runs every second; within this node's own throttle window the shared key would refuse anyway, so the
+        // database is not asked (the key still rules across nodes).
+        var started = clock.GetTimestamp();
+        if (lastTickPassAt != long.MinValue && clock.GetElapsedTime(lastTickPassAt, started) < TimeSpan.FromSeconds(Policy.LoopThrottleSeconds))
+        {
+            return "throttled";
+        }
+
         var report = await RunPassAsync(new TaskRepairRequest(RespectThrottle: true), fence, cancellationToken);
+        lastTickPassAt = started;
         return report.Throttled
             ? "throttled"
             : string.Create(CultureInfo.InvariantCulture,
@@ -90,8 +103,17 @@ public sealed class TaskRepairPass(
             dataSource, Policy.RedispatchAfterSeconds, request.RunIds, request.InstanceId, Policy.ScanLimit, cancellationToken);
 
         int repairedExisting = 0, repairedMissing = 0, dispatched = 0, created = 0;
+        IReadOnlySet<string> restamped;
+        await using (var tx = await BeginAsync(fence, cancellationToken))
+        {
+            restamped = await TaskRepairStore.RestampReadyAsync(tx, [.. existing.Select(c => c.TaskId)], Policy.RedispatchAfterSeconds, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        repairedExisting += restamped.Count;
+        dispatched += restamped.Count;
         var existingFailures = new List<RepairCandidateFailure>();
-        foreach (var (taskId, runId) in existing)
+        foreach (var (taskId, runId) in existing.Where(c => !restamped.Contains(c.TaskId)))
         {
             try
             {
