@@ -158,7 +158,7 @@ public sealed class TaskQueueReader(NpgsqlDataSource dataSource, ServerSettings 
     private async Task<Dictionary<string, QueueView>> ReadAsync(
         NpgsqlConnection connection, string ns, IReadOnlyList<string> queues, bool withLeases, CancellationToken cancellationToken)
     {
-        var redispatchAfter = TaskRepairPolicy.Default.RedispatchAfterSeconds;
+        var redispatchAfter = settings.TaskRepairRedispatchAfterSeconds;
         var names = queues.ToArray();
         var accumulators = queues.Distinct(StringComparer.Ordinal).ToDictionary(q => q, _ => new QueueAccumulator(), StringComparer.Ordinal);
 
@@ -288,7 +288,7 @@ public sealed class TaskQueueReader(NpgsqlDataSource dataSource, ServerSettings 
         repair["dispatch_overdue"] = a.DispatchOverdue;
         AddAge(repair, "oldest_dispatch_overdue_since", "max_dispatch_overdue_age_ms", a.OldestOverdue, now);
         repair["needs_attention"] = candidates > 0;
-        repair["policy"] = new JsonObject { ["redispatch_after_seconds"] = TaskRepairPolicy.Default.RedispatchAfterSeconds };
+        repair["policy"] = new JsonObject { ["redispatch_after_seconds"] = settings.TaskRepairRedispatchAfterSeconds };
 
         var admission = new JsonObject
         {
