@@ -130,6 +130,23 @@ public sealed class TaskRepairPassTests(BootstrappedDatabase database) : IClassF
     }
 
     [Fact]
+    public async Task Invariant_097_several_repair_roles_started_together_run_one_unthrottled_pass_per_window()
+    {
+        using var otherNode = ServerFactory.WithRoleTokens(database.ConnectionString);
+        await database.ExecuteAsync($"DELETE FROM workflow_coordination_leases WHERE name = '{TaskRepairStore.ThrottleKey}'");
+        var passes = new[] { server, otherNode }
+            .SelectMany(node => Enumerable.Repeat(node.Services.GetRequiredService<TaskRepairPass>(), 3))
+            .ToList();
+
+        // Narrowed to a run id that does not exist so the passes touch nothing of the other tests in this class.
+        var reports = await Task.WhenAll(passes.Select(pass =>
+            pass.RunPassAsync(new TaskRepairRequest(true, ["inv97-no-such-run"]), null, CancellationToken.None)));
+
+        Assert.Equal(1, reports.Count(r => !r.Throttled));
+        Assert.Equal(5, reports.Count(r => r.Throttled));
+    }
+
+    [Fact]
     public void Invariant_080_failure_backoff_doubles_from_redispatch_after_up_to_the_cap()
     {
         var policy = TaskRepairPolicy.Default;
