@@ -81,6 +81,12 @@ public sealed class FleetClient : IDisposable
         return await HttpAssert.JsonAsync(response, expected);
     }
 
+    public async Task<JsonObject> WorkerDeleteAsync(string path, HttpStatusCode expected)
+    {
+        using var response = await worker.DeleteAsync(path);
+        return await HttpAssert.JsonAsync(response, expected);
+    }
+
     public async Task<JsonObject> ControlGetAsync(string path, HttpStatusCode expected = HttpStatusCode.OK)
     {
         using var response = await control.GetAsync(path);
