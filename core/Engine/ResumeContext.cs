@@ -41,6 +41,25 @@ public sealed class ResumeContext
         return new ResumeContext(json);
     }
 
+    /// <summary>The task a received signal is applied by.</summary>
+    public static ResumeContext ForSignal(string signalId, string name, string? signalWaitId, string? commandId) => Of(
+        ("workflow_wait_kind", "signal"),
+        ("open_wait_id", $"signal-application:{signalId}"),
+        ("resume_source_kind", "workflow_signal"),
+        ("resume_source_id", signalId),
+        ("workflow_signal_id", signalId),
+        ("signal_name", name),
+        ("signal_wait_id", signalWaitId),
+        ("workflow_command_id", commandId));
+
+    /// <summary>The task an accepted update is applied by; only such tasks carry <c>workflow_update_id</c>.</summary>
+    public static ResumeContext ForUpdate(string updateId) => Of(
+        ("workflow_wait_kind", "update"),
+        ("open_wait_id", $"update:{updateId}"),
+        ("resume_source_kind", "workflow_update"),
+        ("resume_source_id", updateId),
+        ("workflow_update_id", updateId));
+
     /// <summary>Every key, in the documented order, from the stored subset.</summary>
     public static JsonObject Expand(JsonObject? stored)
     {

@@ -6,6 +6,7 @@ using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Engine.Failures;
 using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Engine.Queries;
+using DurableWorkflow.Core.Engine.Repair;
 using DurableWorkflow.Core.Engine.WorkflowTasks;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
@@ -280,7 +281,7 @@ public sealed class WorkflowCommandService(
         var sequences = await scope.AppendAsync([new NewHistoryEvent("SignalReceived", received)], cancellationToken);
         await SignalStore.ReceiveAsync(scope.Tx, new NewSignal(signalId, run.Namespace, run.Id, scope.CommandId, name, signalWaitId,
             arguments.ToJson().ToJsonString(), arguments.Codec, sequences[0]), cancellationToken);
-        await scope.ResumeAsync(SignalResume(signalId, name, signalWaitId, scope.CommandId), cancellationToken);
+        await scope.ResumeAsync(ResumeContext.ForSignal(signalId, name, signalWaitId, scope.CommandId), cancellationToken);
         return ApiResult<JsonObject>.Ok(body, 202);
     }
 
@@ -301,24 +302,6 @@ public sealed class WorkflowCommandService(
             runId, name);
         return await wait.ExecuteScalarAsync(cancellationToken) as string;
     }
-
-    private static ResumeContext SignalResume(string signalId, string name, string? signalWaitId, string? commandId) => ResumeContext.Of(
-        ("workflow_wait_kind", "signal"),
-        ("open_wait_id", $"signal-application:{signalId}"),
-        ("resume_source_kind", "workflow_signal"),
-        ("resume_source_id", signalId),
-        ("workflow_signal_id", signalId),
-        ("signal_name", name),
-        ("signal_wait_id", signalWaitId),
-        ("workflow_command_id", commandId));
-
-    /// <summary>The task an accepted update is applied by; only such tasks carry <c>workflow_update_id</c>.</summary>
-    private static ResumeContext UpdateResume(string updateId) => ResumeContext.Of(
-        ("workflow_wait_kind", "update"),
-        ("open_wait_id", $"update:{updateId}"),
-        ("resume_source_kind", "workflow_update"),
-        ("resume_source_id", updateId),
-        ("workflow_update_id", updateId));
 
     private static async Task<ApiResult<JsonObject>> AcceptUpdateAsync(
         CommandScope scope, string name, PayloadEnvelope arguments, string waitFor, int? waitTimeout, CancellationToken cancellationToken)
@@ -349,7 +332,7 @@ public sealed class WorkflowCommandService(
         accepted["queued_behind_command_sequence"] = null;
         accepted["queued_behind_command_type"] = null;
         await scope.AppendAsync([new NewHistoryEvent("UpdateAccepted", accepted)], cancellationToken);
-        await scope.ResumeAsync(UpdateResume(updateId), cancellationToken);
+        await scope.ResumeAsync(ResumeContext.ForUpdate(updateId), cancellationToken);
         return ApiResult<JsonObject>.Ok(body, 202);
     }
 
@@ -561,7 +544,7 @@ public sealed class WorkflowCommandService(
             taskId = open.Value.Id;
             livenessState = "workflow_task_lease_expired";
         }
-        else if (open is null && await RepairResumeAsync(scope.Tx, run.Id, cancellationToken) is { } resume)
+        else if (open is null && await TaskRepairStore.WorkflowResumeAsync(scope.Tx, run.Id, cancellationToken) is { } resume)
         {
             taskId = await scope.ResumeAsync(resume, cancellationToken);
             livenessState = "repair_needed";
@@ -592,42 +575,6 @@ public sealed class WorkflowCommandService(
             runId);
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetString(0), reader.GetBoolean(1)) : null;
-    }
-
-    /// <summary>The resume context a repair task needs, or null when something durable will still resume the run.</summary>
-    private static async Task<ResumeContext?> RepairResumeAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
-    {
-        await using (var pending = tx.Command(
-            """
-            (SELECT 'signal', id, signal_name, signal_wait_id, workflow_command_id FROM workflow_signals
-              WHERE run_id = $1 AND status = 'received' ORDER BY history_sequence LIMIT 1)
-            UNION ALL
-            (SELECT 'update', id, update_name, NULL, workflow_command_id FROM workflow_updates
-              WHERE run_id = $1 AND status = 'accepted' ORDER BY accepted_at, id LIMIT 1)
-            LIMIT 1
-            """,
-            runId))
-        {
-            await using var reader = await pending.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                var id = reader.GetString(1);
-                return reader.GetString(0) == "signal"
-                    ? SignalResume(id, reader.GetString(2), reader.StringOrNull(3), reader.StringOrNull(4))
-                    : UpdateResume(id);
-            }
-        }
-
-        await using var waiting = tx.Command(
-            """
-            SELECT EXISTS (SELECT 1 FROM workflow_tasks WHERE run_id = $1 AND status IN ('ready', 'leased'))
-                OR EXISTS (SELECT 1 FROM workflow_activity_executions WHERE run_id = $1 AND status IN ('pending', 'running'))
-                OR EXISTS (SELECT 1 FROM workflow_timers WHERE run_id = $1 AND status = 'pending')
-                OR EXISTS (SELECT 1 FROM workflow_waits WHERE run_id = $1 AND status = 'open')
-                OR EXISTS (SELECT 1 FROM workflow_links WHERE parent_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open')
-            """,
-            runId);
-        return (bool)(await waiting.ExecuteScalarAsync(cancellationToken))! ? null : ResumeContext.None;
     }
 
     /// <summary>Archive (control-plane spec §4.6): closed runs only; a second archive is recorded as not needed.</summary>

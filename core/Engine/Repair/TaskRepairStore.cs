@@ -315,7 +315,7 @@ public static class TaskRepairStore
     /// The resume context of the workflow task a run needs: the oldest undelivered signal or update, or a plain task when
     /// nothing durable (task, activity, timer, wait, child) would ever resume the run; null when it needs none.
     /// </summary>
-    private static async Task<ResumeContext?> WorkflowResumeAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    public static async Task<ResumeContext?> WorkflowResumeAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
     {
         await using (var pending = tx.Command(
             """
@@ -333,13 +333,8 @@ public static class TaskRepairStore
             {
                 var id = reader.GetString(1);
                 return reader.GetString(0) == "signal"
-                    ? ResumeContext.Of(
-                        ("workflow_wait_kind", "signal"), ("open_wait_id", $"signal-application:{id}"), ("resume_source_kind", "workflow_signal"),
-                        ("resume_source_id", id), ("workflow_signal_id", id), ("signal_name", reader.GetString(2)),
-                        ("signal_wait_id", reader.StringOrNull(3)), ("workflow_command_id", reader.StringOrNull(4)))
-                    : ResumeContext.Of(
-                        ("workflow_wait_kind", "update"), ("open_wait_id", $"update:{id}"), ("resume_source_kind", "workflow_update"),
-                        ("resume_source_id", id), ("workflow_update_id", id));
+                    ? ResumeContext.ForSignal(id, reader.GetString(2), reader.StringOrNull(3), reader.StringOrNull(4))
+                    : ResumeContext.ForUpdate(id);
             }
         }
 
