@@ -16,24 +16,30 @@ public sealed class FunctionsWorker : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Database.InitializeAsync();
+
+        // The stand-in never fires timers on its own; the schedule only has to resolve.
+        Host = await StartAsync(Database.ConnectionString, "functions-a", "0 0 0 1 1 *");
+    }
+
+    /// <summary>Starts the built worker under a stand-in of its own against <paramref name="connectionString"/>.</summary>
+    public static async Task<FunctionsHostStandIn> StartAsync(string connectionString, string serverId, string schedulerCron)
+    {
         var environment = new Dictionary<string, string?>
         {
-            ["DW_DB_CONNECTION"] = Database.ConnectionString,
+            ["DW_DB_CONNECTION"] = connectionString,
             ["DW_AUTH_DRIVER"] = "token",
             ["DW_ADMIN_TOKEN"] = ServerFactory.AdminToken,
             ["DW_OPERATOR_TOKEN"] = ServerFactory.OperatorToken,
             ["DW_WORKER_TOKEN"] = ServerFactory.WorkerToken,
             ["DW_AUTH_TOKEN"] = null,
             ["DW_SCHEDULER_ENABLED"] = "true",
-            ["DW_SERVER_ID"] = "functions-a",
+            ["DW_SERVER_ID"] = serverId,
             ["DW_REDIS_CONNECTION"] = null,
             ["DW_V2_MULTI_NODE"] = null,
-
-            // The stand-in never fires timers on its own; the schedule only has to resolve.
-            ["SCHEDULER_CRON"] = "0 0 0 1 1 *",
+            ["SCHEDULER_CRON"] = schedulerCron,
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        Host = await FunctionsHostStandIn.StartAsync(TestEnvironment.FunctionsAssembly, environment, cancellationToken: timeout.Token);
+        return await FunctionsHostStandIn.StartAsync(TestEnvironment.FunctionsAssembly, environment, cancellationToken: timeout.Token);
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Scheduling;
+using DurableWorkflow.Functions.Scheduling;
+using DurableWorkflow.FunctionsHost;
+using DurableWorkflow.Tests.Fixtures;
+using DurableWorkflow.Tests.Protocol;
+using Npgsql;
+
+namespace DurableWorkflow.Tests.Functions.Scheduling;
+
+/// <summary>
+/// Both hosts of the scheduler tick against one database, as processes: two built Functions workers, each driven by its
+/// own stand-in sending the <c>SchedulerTick</c> timer invocation every whole second (what <c>SCHEDULER_CRON</c>
+/// "* * * * * *" makes the real host do), beside a standalone server running its in-process scheduler. Each occurrence of
+/// a one-second schedule fires exactly once, and a Functions tick whose lease was taken over writes nothing.
+/// </summary>
+public sealed class SchedulerTickProcessTests : IAsyncLifetime
+{
+    private const string EverySecondCron = "* * * * * *";
+    private const string ScheduleId = "every-second-process";
+
+    private readonly BootstrappedDatabase database = new();
+
+    public Task InitializeAsync() => database.InitializeAsync();
+
+    public Task DisposeAsync() => database.DisposeAsync();
+
+    [Fact]
+    public async Task two_functions_workers_and_a_server_fire_each_occurrence_once_and_a_deposed_functions_tick_writes_nothing()
+    {
+        var workers = await Task.WhenAll(
+            FunctionsWorker.StartAsync(database.ConnectionString, "functions-a", EverySecondCron),
+            FunctionsWorker.StartAsync(database.ConnectionString, "functions-b", EverySecondCron));
+        ServerProcess? server = null;
+        using var stopTicking = new CancellationTokenSource();
+        var loops = new List<Task<List<InvocationRecord>>>();
+        try
+        {
+            await CreateScheduleAsync(workers[0]);
+
+            // Functions worker A becomes the scheduler, then the lease is taken over behind its back.
+            var first = await workers[0].InvokeTimerAsync(SchedulerTickFunction.Name);
+            await AssertTickLoggedAsync(workers[0], first, SchedulerTickStatus.Ran);
+            await database.ExecuteAsync(
+                "UPDATE scheduler_leases SET owner = 'test-takeover', token = token + 1, expires_at = now() + interval '1 minute'");
+            await HttpAssert.EventuallyAsync(async () => (await database.ScalarAsync<bool>(
+                $"SELECT next_fire_at <= now() FROM workflow_schedules WHERE schedule_id = '{ScheduleId}'"), "schedule not yet due"), TimeSpan.FromSeconds(5));
+            var before = await SnapshotAsync();
+            foreach (var worker in workers)
+            {
+                var deposed = await worker.InvokeTimerAsync(SchedulerTickFunction.Name);
+                await AssertTickLoggedAsync(worker, deposed, SchedulerTickStatus.LeaseHeld);
+            }
+
+            Assert.Equal(before, await SnapshotAsync());
+
+            // The lease is free again: both Functions timers tick every second, and one of the two workers takes it.
+            await database.ExecuteAsync("UPDATE scheduler_leases SET expires_at = now()");
+            loops.AddRange(workers.Select(w => TickEverySecondAsync(w, stopTicking.Token)));
+            await HttpAssert.EventuallyAsync(async () =>
+            {
+                var owner = await LeaseOwnerAsync();
+                return (owner.StartsWith("functions-", StringComparison.Ordinal), owner);
+            }, TimeSpan.FromSeconds(10));
+            var functionsOwner = await LeaseOwnerAsync();
+
+            server = await ServerProcess.StartAsync(database.ConnectionString, "sched-server",
+                ("DW_SCHEDULER_ENABLED", "true"), ("DW_SCHEDULER_INTERVAL_SECONDS", "1"));
+
+            // The window: whole seconds from two seconds after all three tick (the catch-up fire of the stale occurrence
+            // lies before it) until one second before the check.
+            var windowStart = await NowAsync() + TimeSpan.FromSeconds(2);
+            await Task.Delay(TimeSpan.FromSeconds(15));
+            var windowEnd = await NowAsync() - TimeSpan.FromSeconds(1);
+
+            // The Functions worker kept the lease throughout; the server ticked beside it without firing.
+            Assert.Equal(functionsOwner, await LeaseOwnerAsync());
+
+            // Once the Functions timers stop, the server's in-process tick takes the lease over with the next token.
+            var tokenBefore = await database.ScalarAsync<long>("SELECT token FROM scheduler_leases WHERE name = 'scheduler'");
+            await stopTicking.CancelAsync();
+            var invocations = (await Task.WhenAll(loops)).SelectMany(l => l).ToList();
+            loops.Clear();
+            await HttpAssert.EventuallyAsync(async () =>
+            {
+                var owner = await LeaseOwnerAsync();
+                return (owner.StartsWith("sched-server/", StringComparison.Ordinal), owner);
+            }, TimeSpan.FromSeconds(15));
+            Assert.Equal(tokenBefore + 1, await database.ScalarAsync<long>("SELECT token FROM scheduler_leases WHERE name = 'scheduler'"));
+            await server.DisposeAsync();
+            server = null;
+
+            Assert.All(invocations, i => Assert.True(i.Succeeded, i.Response.Result.Exception?.Message));
+            Assert.True(invocations.Count >= 2 * 14, $"only {invocations.Count} timer invocations");
+
+            var perOccurrence = await FiresPerOccurrenceAsync();
+            Assert.All(perOccurrence, o => Assert.True(o.Value == 1, $"occurrence {o.Key:O} has {o.Value} fire records"));
+            var missing = new List<string>();
+            for (var second = Ceiling(windowStart); second <= windowEnd; second = second.AddSeconds(1))
+            {
+                if (!perOccurrence.ContainsKey(second))
+                {
+                    missing.Add(second.ToString("HH:mm:ss", CultureInfo.InvariantCulture));
+                }
+            }
+
+            Assert.True(missing.Count == 0, $"occurrences never fired: {string.Join(", ", missing)} (window {windowStart:HH:mm:ss.fff}–{windowEnd:HH:mm:ss.fff})");
+            Assert.InRange((windowEnd - windowStart).TotalSeconds, 11, 30);
+            Assert.Equal(
+                await database.ScalarAsync<long>($"SELECT count(*) FROM workflow_schedule_history WHERE schedule_id = '{ScheduleId}' AND event_type = 'ScheduleTriggered'"),
+                await database.ScalarAsync<long>("SELECT count(*) FROM workflow_runs WHERE workflow_type = 'tests.every-second-process'"));
+        }
+        finally
+        {
+            await stopTicking.CancelAsync();
+            await Task.WhenAll(loops);
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+
+            foreach (var worker in workers)
+            {
+                await worker.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The host's timer for <c>* * * * * *</c>: one invocation per whole second, never two at once for one host.</summary>
+    private static async Task<List<InvocationRecord>> TickEverySecondAsync(FunctionsHostStandIn host, CancellationToken stop)
+    {
+        var records = new List<InvocationRecord>();
+        while (!stop.IsCancellationRequested)
+        {
+            // A few milliseconds past the boundary, so a timer that wakes a hair early still finds the occurrence due.
+            var now = DateTime.UtcNow;
+            var next = TimeSpan.FromTicks(TimeSpan.TicksPerSecond - (now.Ticks % TimeSpan.TicksPerSecond)) + TimeSpan.FromMilliseconds(20);
+            if (!await DelayAsync(next, stop))
+            {
+                break;
+            }
+
+            records.Add(await host.InvokeTimerAsync(SchedulerTickFunction.Name, cancellationToken: CancellationToken.None));
+        }
+
+        return records;
+    }
+
+    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stop)
+    {
+        var delayed = Task.Delay(delay, stop);
+        await Task.WhenAny(delayed);
+        return delayed.IsCompletedSuccessfully;
+    }
+
+    private static async Task CreateScheduleAsync(FunctionsHostStandIn host)
+    {
+        using var client = new HttpClient { BaseAddress = host.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServerFactory.AdminToken);
+        client.DefaultRequestHeaders.Add(HeaderNames.ControlPlaneVersion, "2");
+        var body = $$"""
+            {"schedule_id":"{{ScheduleId}}","spec":{"intervals":[{"every":"PT1S"}]},
+             "action":{"workflow_type":"tests.every-second-process","task_queue":"every-second"},"overlap_policy":"allow_all"}
+            """;
+        using var response = await client.PostAsync(
+            new Uri(host.BaseAddress, host.RoutePrefix + "/schedules"), new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    private static async Task AssertTickLoggedAsync(FunctionsHostStandIn host, InvocationRecord invocation, SchedulerTickStatus status)
+    {
+        Assert.True(invocation.Succeeded, invocation.Response.Result.Exception?.Message);
+        await HttpAssert.EventuallyAsync(() =>
+        {
+            var lines = host.Logs.Where(l => l.InvocationId == invocation.InvocationId).Select(l => l.Message).ToList();
+            return Task.FromResult((lines.Any(l => l.StartsWith($"Scheduler tick {status}:", StringComparison.Ordinal)), string.Join(" | ", lines)));
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    private async Task<string> LeaseOwnerAsync() =>
+        await database.ScalarAsync<string>("SELECT owner FROM scheduler_leases WHERE name = 'scheduler'") ?? "(no lease)";
+
+    /// <summary>What a tick could write: the schedule row, its history and the runs it starts.</summary>
+    private async Task<string> SnapshotAsync() =>
+        await database.ScalarAsync<string>(
+            $"""
+            SELECT concat_ws(' | ',
+                (SELECT row_to_json(s)::text FROM workflow_schedules s WHERE schedule_id = '{ScheduleId}'),
+                (SELECT count(*) FROM workflow_schedule_history WHERE schedule_id = '{ScheduleId}'),
+                (SELECT count(*) FROM workflow_runs),
+                (SELECT count(*) FROM workflow_tasks))
+            """) ?? string.Empty;
+
+    /// <summary>Fire records (started or skipped) per occurrence time.</summary>
+    private async Task<Dictionary<DateTimeOffset, int>> FiresPerOccurrenceAsync()
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var read = new NpgsqlCommand(
+            """
+            SELECT occurrence_time, count(*)::int FROM workflow_schedule_history
+             WHERE schedule_id = $1 AND event_type IN ('ScheduleTriggered', 'ScheduleTriggerSkipped')
+             GROUP BY occurrence_time
+            """, connection);
+        read.Parameters.Add(new NpgsqlParameter { Value = ScheduleId });
+        var result = new Dictionary<DateTimeOffset, int>();
+        await using var reader = await read.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            result[reader.GetFieldValue<DateTimeOffset>(0)] = reader.GetInt32(1);
+        }
+
+        return result;
+    }
+
+    private async Task<DateTimeOffset> NowAsync() =>
+        new(DateTime.SpecifyKind(await database.ScalarAsync<DateTime>("SELECT now()"), DateTimeKind.Utc));
+
+    private static DateTimeOffset Ceiling(DateTimeOffset at) =>
+        new(at.UtcTicks % TimeSpan.TicksPerSecond == 0 ? at.UtcTicks : (at.UtcTicks / TimeSpan.TicksPerSecond + 1) * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+}
