@@ -9,6 +9,7 @@ using DurableWorkflow.FunctionsHost;
 using DurableWorkflow.Tests.Fixtures;
 using DurableWorkflow.Tests.Protocol;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace DurableWorkflow.Tests.Functions.Scheduling;
 
@@ -18,7 +19,7 @@ namespace DurableWorkflow.Tests.Functions.Scheduling;
 /// "* * * * * *" makes the real host do), beside a standalone server running its in-process scheduler. Each occurrence of
 /// a one-second schedule fires exactly once, and a Functions tick whose lease was taken over writes nothing.
 /// </summary>
-public sealed class SchedulerTickProcessTests : IAsyncLifetime
+public sealed class SchedulerTickProcessTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string EverySecondCron = "* * * * * *";
     private const string ScheduleId = "every-second-process";
@@ -74,7 +75,7 @@ public sealed class SchedulerTickProcessTests : IAsyncLifetime
             // The window: whole seconds from two seconds after all three tick (the catch-up fire of the stale occurrence
             // lies before it) until one second before the check.
             var windowStart = await NowAsync() + TimeSpan.FromSeconds(2);
-            await Task.Delay(TimeSpan.FromSeconds(15));
+            await Task.Delay(TimeSpan.FromSeconds(17));
             var windowEnd = await NowAsync() - TimeSpan.FromSeconds(1);
 
             // The Functions worker kept the lease throughout; the server ticked beside it without firing.
@@ -83,7 +84,7 @@ public sealed class SchedulerTickProcessTests : IAsyncLifetime
             // Once the Functions timers stop, the server's in-process tick takes the lease over with the next token.
             var tokenBefore = await database.ScalarAsync<long>("SELECT token FROM scheduler_leases WHERE name = 'scheduler'");
             await stopTicking.CancelAsync();
-            var invocations = (await Task.WhenAll(loops)).SelectMany(l => l).ToList();
+            var ticks = await Task.WhenAll(loops);
             loops.Clear();
             await HttpAssert.EventuallyAsync(async () =>
             {
@@ -94,8 +95,15 @@ public sealed class SchedulerTickProcessTests : IAsyncLifetime
             await server.DisposeAsync();
             server = null;
 
-            Assert.All(invocations, i => Assert.True(i.Succeeded, i.Response.Result.Exception?.Message));
-            Assert.True(invocations.Count >= 2 * 14, $"only {invocations.Count} timer invocations");
+            // Every timer invocation succeeded; the lease holder's ticks all ran, the other worker's all stood aside.
+            var holder = functionsOwner.StartsWith("functions-a/", StringComparison.Ordinal) ? 0 : 1;
+            for (var i = 0; i < workers.Length; i++)
+            {
+                var statuses = await TickStatusesAsync(workers[i], ticks[i]);
+                output.WriteLine($"worker {i}: {string.Join(", ", statuses.GroupBy(s => s).Select(g => $"{g.Key} {g.Count()}"))}");
+                Assert.True(ticks[i].Count >= 17, $"worker {i}: only {ticks[i].Count} timer invocations");
+                Assert.All(statuses, s => Assert.Equal(i == holder ? SchedulerTickStatus.Ran : SchedulerTickStatus.LeaseHeld, s));
+            }
 
             var perOccurrence = await FiresPerOccurrenceAsync();
             Assert.All(perOccurrence, o => Assert.True(o.Value == 1, $"occurrence {o.Key:O} has {o.Value} fire records"));
@@ -108,8 +116,9 @@ public sealed class SchedulerTickProcessTests : IAsyncLifetime
                 }
             }
 
+            output.WriteLine($"window {windowStart:HH:mm:ss.fff}–{windowEnd:HH:mm:ss.fff}: {perOccurrence.Count(o => o.Key >= windowStart && o.Key <= windowEnd)} occurrences in it, {perOccurrence.Count} fired in all");
             Assert.True(missing.Count == 0, $"occurrences never fired: {string.Join(", ", missing)} (window {windowStart:HH:mm:ss.fff}–{windowEnd:HH:mm:ss.fff})");
-            Assert.InRange((windowEnd - windowStart).TotalSeconds, 11, 30);
+            Assert.InRange((windowEnd - windowStart).TotalSeconds, 13, 30);
             Assert.Equal(
                 await database.ScalarAsync<long>($"SELECT count(*) FROM workflow_schedule_history WHERE schedule_id = '{ScheduleId}' AND event_type = 'ScheduleTriggered'"),
                 await database.ScalarAsync<long>("SELECT count(*) FROM workflow_runs WHERE workflow_type = 'tests.every-second-process'"));
@@ -179,6 +188,30 @@ public sealed class SchedulerTickProcessTests : IAsyncLifetime
             var lines = host.Logs.Where(l => l.InvocationId == invocation.InvocationId).Select(l => l.Message).ToList();
             return Task.FromResult((lines.Any(l => l.StartsWith($"Scheduler tick {status}:", StringComparison.Ordinal)), string.Join(" | ", lines)));
         }, TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>The tick status each invocation logged (the worker streams its logs after the invocation answers).</summary>
+    private static async Task<List<SchedulerTickStatus>> TickStatusesAsync(FunctionsHostStandIn host, IReadOnlyList<InvocationRecord> invocations)
+    {
+        var statuses = new List<SchedulerTickStatus>();
+        await HttpAssert.EventuallyAsync(() =>
+        {
+            statuses.Clear();
+            foreach (var invocation in invocations)
+            {
+                Assert.True(invocation.Succeeded, invocation.Response.Result.Exception?.Message);
+                var line = host.Logs.FirstOrDefault(l => l.InvocationId == invocation.InvocationId && l.Message.StartsWith("Scheduler tick ", StringComparison.Ordinal));
+                if (line is null)
+                {
+                    return Task.FromResult((false, $"invocation {invocation.InvocationId} logged no tick"));
+                }
+
+                statuses.Add(Enum.Parse<SchedulerTickStatus>(line.Message["Scheduler tick ".Length..line.Message.IndexOf(':', StringComparison.Ordinal)]));
+            }
+
+            return Task.FromResult((true, string.Empty));
+        }, TimeSpan.FromSeconds(10));
+        return statuses;
     }
 
     private async Task<string> LeaseOwnerAsync() =>
