@@ -51,13 +51,17 @@ public sealed class SchedulerTickProcessTests(ITestOutputHelper output) : IAsync
             await HttpAssert.EventuallyAsync(async () => (await database.ScalarAsync<bool>(
                 $"SELECT next_fire_at <= now() FROM workflow_schedules WHERE schedule_id = '{ScheduleId}'"), "schedule not yet due"), TimeSpan.FromSeconds(5));
             var before = await SnapshotAsync();
+            var deposed = new List<InvocationRecord>();
             foreach (var worker in workers)
             {
-                var deposed = await worker.InvokeTimerAsync(SchedulerTickFunction.Name);
-                await AssertTickLoggedAsync(worker, deposed, SchedulerTickStatus.LeaseHeld);
+                deposed.Add(await worker.InvokeTimerAsync(SchedulerTickFunction.Name));
             }
 
             Assert.Equal(before, await SnapshotAsync());
+            for (var i = 0; i < workers.Length; i++)
+            {
+                await AssertTickLoggedAsync(workers[i], deposed[i], SchedulerTickStatus.LeaseHeld);
+            }
 
             // The lease is free again: both Functions timers tick every second, and one of the two workers takes it.
             await database.ExecuteAsync("UPDATE scheduler_leases SET expires_at = now()");
