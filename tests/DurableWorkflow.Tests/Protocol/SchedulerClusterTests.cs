@@ -40,16 +40,16 @@ public sealed class SchedulerClusterTests : IAsyncLifetime
 
             // The window: every whole second from four seconds after creation (the first fires pay for JIT) until two
             // seconds before the check.
-            var windowStart = await NowAsync() + TimeSpan.FromSeconds(4);
+            var windowStart = await ScheduleFires.DatabaseNowAsync(database) + TimeSpan.FromSeconds(4);
             await Task.Delay(TimeSpan.FromSeconds(20));
-            var windowEnd = await NowAsync() - TimeSpan.FromSeconds(2);
+            var windowEnd = await ScheduleFires.DatabaseNowAsync(database) - TimeSpan.FromSeconds(2);
 
             foreach (var scheduleId in new[] { "every-second-allow", "every-second-skip" })
             {
-                var perOccurrence = await EventsPerOccurrenceAsync(scheduleId);
+                var perOccurrence = await ScheduleFires.PerOccurrenceAsync(database, scheduleId);
                 Assert.All(perOccurrence, o => Assert.True(o.Value == 1, $"{scheduleId}: occurrence {o.Key:O} has {o.Value} fire records"));
                 var missing = new List<string>();
-                for (var second = Ceiling(windowStart); second <= windowEnd; second = second.AddSeconds(1))
+                for (var second = ScheduleFires.WholeSecondCeiling(windowStart); second <= windowEnd; second = second.AddSeconds(1))
                 {
                     if (!perOccurrence.ContainsKey(second))
                     {
@@ -71,13 +71,13 @@ public sealed class SchedulerClusterTests : IAsyncLifetime
             }
 
             nodes.Clear();
-            var stoppedAt = await NowAsync();
+            var stoppedAt = await ScheduleFires.DatabaseNowAsync(database);
             await Task.Delay(TimeSpan.FromSeconds(10));
             var overdue = await MetricsAsync();
             Assert.Equal(2, overdue.Missed);
             Assert.InRange(overdue.MaxOverdueMs, 7_000, 15_000);
             var stale = await database.ScalarAsync<DateTime>("SELECT next_fire_at FROM workflow_schedules WHERE schedule_id = 'every-second-allow'");
-            var before = await EventsPerOccurrenceAsync("every-second-allow");
+            var before = await ScheduleFires.PerOccurrenceAsync(database, "every-second-allow");
 
             nodes.Add(await ServerProcess.StartAsync(database.ConnectionString, "sched-d",
                 ("DW_SCHEDULER_ENABLED", "true"), ("DW_SCHEDULER_INTERVAL_SECONDS", "1")));
@@ -87,13 +87,13 @@ public sealed class SchedulerClusterTests : IAsyncLifetime
                 return (m.Missed == 0 && m.OldestOverdueAt is null && m.MaxOverdueMs == 0, $"missed {m.Missed}");
             }, TimeSpan.FromSeconds(20));
 
-            var after = await EventsPerOccurrenceAsync("every-second-allow");
+            var after = await ScheduleFires.PerOccurrenceAsync(database, "every-second-allow");
             var resumedWith = after.Keys.Where(k => !before.ContainsKey(k)).Order().First();
             Assert.Equal(stale, resumedWith.UtcDateTime);
             // The occurrences of the gap after the stale one are dropped, not replayed (§9.6).
             Assert.DoesNotContain(after.Keys, k => k > resumedWith && k < stoppedAt.AddSeconds(9));
             Assert.All(after, o => Assert.Equal(1, o.Value));
-            var skipAfter = await EventsPerOccurrenceAsync("every-second-skip");
+            var skipAfter = await ScheduleFires.PerOccurrenceAsync(database, "every-second-skip");
             Assert.All(skipAfter, o => Assert.Equal(1, o.Value));
         }
         finally
@@ -123,37 +123,9 @@ public sealed class SchedulerClusterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
-    /// <summary>Fire records (started or skipped) per occurrence time.</summary>
-    private async Task<Dictionary<DateTimeOffset, int>> EventsPerOccurrenceAsync(string scheduleId)
-    {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var read = new NpgsqlCommand(
-            """
-            SELECT occurrence_time, count(*)::int FROM workflow_schedule_history
-             WHERE schedule_id = $1 AND event_type IN ('ScheduleTriggered', 'ScheduleTriggerSkipped')
-             GROUP BY occurrence_time
-            """, connection);
-        read.Parameters.Add(new NpgsqlParameter { Value = scheduleId });
-        var result = new Dictionary<DateTimeOffset, int>();
-        await using var reader = await read.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            result[reader.GetFieldValue<DateTimeOffset>(0)] = reader.GetInt32(1);
-        }
-
-        return result;
-    }
-
-    private async Task<DateTimeOffset> NowAsync() =>
-        new(DateTime.SpecifyKind((await database.ScalarAsync<DateTime>("SELECT now()")), DateTimeKind.Utc));
-
     private async Task<ScheduleMetricsSnapshot> MetricsAsync()
     {
         await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
         return await new ScheduleMetrics(dataSource).ReadAsync("default", CancellationToken.None);
     }
-
-    private static DateTimeOffset Ceiling(DateTimeOffset at) =>
-        new(at.UtcTicks % TimeSpan.TicksPerSecond == 0 ? at.UtcTicks : (at.UtcTicks / TimeSpan.TicksPerSecond + 1) * TimeSpan.TicksPerSecond, TimeSpan.Zero);
 }

@@ -78,9 +78,9 @@ public sealed class SchedulerTickProcessTests(ITestOutputHelper output) : IAsync
 
             // The window: whole seconds from two seconds after all three tick (the catch-up fire of the stale occurrence
             // lies before it) until one second before the check.
-            var windowStart = await NowAsync() + TimeSpan.FromSeconds(2);
+            var windowStart = await ScheduleFires.DatabaseNowAsync(database) + TimeSpan.FromSeconds(2);
             await Task.Delay(TimeSpan.FromSeconds(17));
-            var windowEnd = await NowAsync() - TimeSpan.FromSeconds(1);
+            var windowEnd = await ScheduleFires.DatabaseNowAsync(database) - TimeSpan.FromSeconds(1);
 
             // The Functions worker kept the lease throughout; the server ticked beside it without firing.
             Assert.Equal(functionsOwner, await LeaseOwnerAsync());
@@ -109,10 +109,10 @@ public sealed class SchedulerTickProcessTests(ITestOutputHelper output) : IAsync
                 Assert.All(statuses, s => Assert.Equal(i == holder ? SchedulerTickStatus.Ran : SchedulerTickStatus.LeaseHeld, s));
             }
 
-            var perOccurrence = await FiresPerOccurrenceAsync();
+            var perOccurrence = await ScheduleFires.PerOccurrenceAsync(database, ScheduleId);
             Assert.All(perOccurrence, o => Assert.True(o.Value == 1, $"occurrence {o.Key:O} has {o.Value} fire records"));
             var missing = new List<string>();
-            for (var second = Ceiling(windowStart); second <= windowEnd; second = second.AddSeconds(1))
+            for (var second = ScheduleFires.WholeSecondCeiling(windowStart); second <= windowEnd; second = second.AddSeconds(1))
             {
                 if (!perOccurrence.ContainsKey(second))
                 {
@@ -231,32 +231,4 @@ public sealed class SchedulerTickProcessTests(ITestOutputHelper output) : IAsync
                 (SELECT count(*) FROM workflow_runs),
                 (SELECT count(*) FROM workflow_tasks))
             """) ?? string.Empty;
-
-    /// <summary>Fire records (started or skipped) per occurrence time.</summary>
-    private async Task<Dictionary<DateTimeOffset, int>> FiresPerOccurrenceAsync()
-    {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var read = new NpgsqlCommand(
-            """
-            SELECT occurrence_time, count(*)::int FROM workflow_schedule_history
-             WHERE schedule_id = $1 AND event_type IN ('ScheduleTriggered', 'ScheduleTriggerSkipped')
-             GROUP BY occurrence_time
-            """, connection);
-        read.Parameters.Add(new NpgsqlParameter { Value = ScheduleId });
-        var result = new Dictionary<DateTimeOffset, int>();
-        await using var reader = await read.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            result[reader.GetFieldValue<DateTimeOffset>(0)] = reader.GetInt32(1);
-        }
-
-        return result;
-    }
-
-    private async Task<DateTimeOffset> NowAsync() =>
-        new(DateTime.SpecifyKind(await database.ScalarAsync<DateTime>("SELECT now()"), DateTimeKind.Utc));
-
-    private static DateTimeOffset Ceiling(DateTimeOffset at) =>
-        new(at.UtcTicks % TimeSpan.TicksPerSecond == 0 ? at.UtcTicks : (at.UtcTicks / TimeSpan.TicksPerSecond + 1) * TimeSpan.TicksPerSecond, TimeSpan.Zero);
 }
