@@ -8,7 +8,6 @@ using DurableWorkflow.Functions.Scheduling;
 using DurableWorkflow.FunctionsHost;
 using DurableWorkflow.Tests.Fixtures;
 using DurableWorkflow.Tests.Protocol;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace DurableWorkflow.Tests.Functions.Scheduling;
