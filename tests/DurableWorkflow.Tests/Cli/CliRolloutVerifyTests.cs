@@ -109,13 +109,15 @@ public sealed class CliRolloutVerifyTests(ProtocolServer fixture) : IClassFixtur
     [Fact]
     public async Task Blocked_backlog_fails_the_routing_row_and_stuck_runs_fail_above_the_baseline_only()
     {
+        // A run stamped with a marker no live worker advertises: its ready workflow task is compatibility-blocked.
+        await CliFleet.StartAsync(fixture.Server, "Order", "verify-blocked", "verify-blocked-1", buildId: "verify-nobody-builds-this");
+        var blocked = await CliRun.InProcessAsync(Env, "rollout:verify", "--json");
+        Assert.Equal(0, (await CliRun.InProcessAsync(Env, "workflow:terminate", "verify-blocked-1")).ExitCode);
+
         var run = await CliFleet.StartAsync(fixture.Server, "Order", "verify-stuck", "verify-stuck-1");
         var runId = run["run_id"]!.GetValue<string>();
-        // The run states the metrics count, set as the projector records them (this server's projector does not yet
-        // derive the compatibility-blocked state on its own).
-        await fixture.Database.ExecuteAsync($"UPDATE workflow_runs SET liveness_state = 'workflow_task_waiting_for_compatible_worker', wait_started_at = now() - interval '5 minutes' WHERE id = '{runId}'");
-        var blocked = await CliRun.InProcessAsync(Env, "rollout:verify", "--json");
-        await fixture.Database.ExecuteAsync($"UPDATE workflow_runs SET liveness_state = 'repair_needed', wait_started_at = NULL WHERE id = '{runId}'");
+        // The projection a repair pass records (the test server runs no scheduler, so no pass would clear it).
+        await fixture.Database.ExecuteAsync($"UPDATE workflow_runs SET liveness_state = 'repair_needed' WHERE id = '{runId}'");
         var stuck = await CliRun.InProcessAsync(Env, "rollout:verify", "--json");
         var withinBaseline = await CliRun.InProcessAsync(Env, "rollout:verify", "--baseline-repair-needed", "1", "--json");
         await fixture.Database.ExecuteAsync($"UPDATE workflow_runs SET liveness_state = NULL WHERE id = '{runId}'");
