@@ -9,6 +9,9 @@ internal static partial class PassLog
         Message = "Repair pass: {Existing} existing and {Missing} missing-task candidates selected, {Repaired} tasks repaired, {Created} created, {Failures} failures")]
     public static partial void RepairPass(ILogger logger, int existing, int missing, int repaired, int created, int failures);
 
+    [LoggerMessage(EventId = 1243, Level = LogLevel.Debug, Message = "Repair pass found no candidates")]
+    public static partial void RepairPassIdle(ILogger logger);
+
     [LoggerMessage(EventId = 1231, Level = LogLevel.Debug, Message = "Repair pass throttled: another pass ran within the loop throttle window")]
     public static partial void RepairThrottled(ILogger logger);
 

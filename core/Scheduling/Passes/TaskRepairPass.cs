@@ -160,7 +160,15 @@ public sealed class TaskRepairPass(
             }
         }
 
-        PassLog.RepairPass(logger, existing.Count, missing.Count, repairedExisting, created, existingFailures.Count + missingFailures.Count);
+        // The tick runs a pass every throttle window: an idle pass is not worth an information line each time.
+        if (existing.Count + missing.Count > 0)
+        {
+            PassLog.RepairPass(logger, existing.Count, missing.Count, repairedExisting, created, existingFailures.Count + missingFailures.Count);
+        }
+        else
+        {
+            PassLog.RepairPassIdle(logger);
+        }
         return empty with
         {
             SelectedExistingTaskCandidates = existing.Count,
