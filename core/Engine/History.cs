@@ -42,8 +42,9 @@ public sealed record WorkerHistoryEvent(
 public static class HistoryStore
 {
     /// <summary>
-    /// Appends events in order. The caller holds the run lock (<c>FOR NO KEY UPDATE</c>), so the counter update and
-    /// the inserts cannot interleave with another writer; a duplicate sequence would fail the whole transaction.
+    /// Appends events in order, in one statement: the run's counter update (<see cref="RunWriter"/>'s SQL) feeds the
+    /// multi-row insert. The caller holds the run lock (<c>FOR NO KEY UPDATE</c>), so no other writer interleaves; a
+    /// duplicate sequence would fail the whole transaction.
     /// </summary>
     public static async Task<IReadOnlyList<long>> AppendAsync(
         EngineTransaction tx,
@@ -62,29 +63,49 @@ public static class HistoryStore
 
         var payloads = events.Select(e => e.Payload.ToJsonString()).ToArray();
         var bytes = payloads.Sum(p => (long)p.Length);
-        var last = await RunWriter.AdvanceHistoryAsync(tx, runId, events.Count, bytes, cancellationToken);
-        var first = last - events.Count + 1;
-        var sequences = Enumerable.Range(0, events.Count).Select(i => first + i).ToArray();
+        var sequences = new List<long>(events.Count);
         await using (var insert = tx.Command(
-            """
+            $"""
+            WITH counter AS ({RunWriter.AdvanceHistorySql("$1", "$2", "$3")})
             INSERT INTO workflow_history_events (run_id, sequence, id, event_type, payload, workflow_task_id, workflow_command_id)
-            SELECT $1, s, i, t, p::jsonb, $6, $7
-              FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS e(s, i, t, p)
+            SELECT $1, counter.last_history_sequence - $2 + e.n, e.i, e.t, e.p::jsonb, $7, $8
+              FROM counter, unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(i, t, p, n)
+            RETURNING sequence
             """,
             runId,
-            sequences,
+            (long)events.Count,
+            bytes,
             events.Select(_ => Ulid.NewId()).ToArray(),
             events.Select(e => e.EventType).ToArray(),
             payloads,
             SqlValue.Text(workflowTaskId),
             SqlValue.Text(workflowCommandId)))
         {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                sequences.Add(reader.GetInt64(0));
+            }
         }
 
+        if (sequences.Count != events.Count)
+        {
+            throw new InvalidOperationException($"Run {runId} does not exist; its history cannot be appended.");
+        }
+
+        sequences.Sort();
         tx.Wake(WakeChannels.History(runId));
         return sequences;
     }
+
+    private const string PageSql =
+        """
+        SELECT sequence, id, event_type, payload::text, workflow_task_id, workflow_command_id, recorded_at
+          FROM workflow_history_events
+         WHERE run_id = $1 AND sequence > $2 AND ($3::bigint IS NULL OR sequence <= $3)
+         ORDER BY sequence
+         LIMIT $4
+        """;
 
     /// <summary>Events with a sequence after <paramref name="after"/> and at most <paramref name="upTo"/>, oldest first.</summary>
     public static async Task<IReadOnlyList<HistoryEventRecord>> ReadPageAsync(
@@ -96,18 +117,30 @@ public static class HistoryStore
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT sequence, id, event_type, payload::text, workflow_task_id, workflow_command_id, recorded_at
-              FROM workflow_history_events
-             WHERE run_id = $1 AND sequence > $2 AND ($3::bigint IS NULL OR sequence <= $3)
-             ORDER BY sequence
-             LIMIT $4
-            """);
+        await using var command = dataSource.CreateCommand(PageSql);
         command.Parameters.Add(new NpgsqlParameter { Value = runId });
         command.Parameters.Add(new NpgsqlParameter { Value = after });
         command.Parameters.Add(SqlValue.Long(upTo));
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    /// <summary>The same page inside the caller's transaction (a claim builds its task payload before it commits).</summary>
+    public static async Task<IReadOnlyList<HistoryEventRecord>> ReadPageAsync(
+        EngineTransaction tx,
+        string runId,
+        long after,
+        long? upTo,
+        int limit,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var command = tx.Command(PageSql, runId, after, SqlValue.Long(upTo), limit);
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<HistoryEventRecord>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var events = new List<HistoryEventRecord>();
         while (await reader.ReadAsync(cancellationToken))

@@ -13,6 +13,9 @@ public sealed record RunClosure(string Status, string ClosedReason, JsonObject? 
 {
     /// <summary>False for continue-as-new: the parent keeps waiting for the successor run.</summary>
     public bool NotifyParent { get; init; } = true;
+
+    /// <summary>The last workflow step the closing task used, saved with the closure; null leaves it as it is.</summary>
+    public int? LastStepSequence { get; init; }
 }
 
 /// <summary>
@@ -31,39 +34,87 @@ public static class RunCloser
             """
             UPDATE workflow_runs
                SET status = $2, closed_reason = $3, closed_at = now(), output = COALESCE($4::jsonb, output),
+                   last_step_sequence = COALESCE($5, last_step_sequence),
                    liveness_state = 'closed', liveness_reason = NULL, wait_kind = NULL, wait_reason = NULL,
                    wait_started_at = NULL, next_task_id = NULL, next_task_type = NULL, next_task_status = NULL,
                    next_task_at = NULL, updated_at = now()
              WHERE id = $1
             """,
-            run.Id, closure.Status, closure.ClosedReason, SqlValue.Json(closure.Output)))
+            run.Id, closure.Status, closure.ClosedReason, SqlValue.Json(closure.Output), SqlValue.Int(closure.LastStepSequence)))
         {
             await close.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await TaskRows.CancelOpenOfRunAsync(tx, run.Id, keepTaskId, cancellationToken);
-        await WaitStore.CancelOpenOfRunAsync(tx, run.Id, cancellationToken);
-        await SignalStore.DiscardUndeliveredAsync(tx, run.Id, cancellationToken);
+        var open = await OpenWorkAsync(tx, run.Id, keepTaskId, cancellationToken);
+        if (open.Tasks)
+        {
+            await TaskRows.CancelOpenOfRunAsync(tx, run.Id, keepTaskId, cancellationToken);
+        }
 
-        var settled = await SettleTimersAndActivitiesAsync(tx, run.Id, cancellationToken);
+        if (open.Waits)
+        {
+            await WaitStore.CancelOpenOfRunAsync(tx, run.Id, cancellationToken);
+        }
+
+        if (open.Signals)
+        {
+            await SignalStore.DiscardUndeliveredAsync(tx, run.Id, cancellationToken);
+        }
+
+        var settled = await SettleTimersAndActivitiesAsync(tx, run.Id, open, cancellationToken);
         if (closure.Status is RunStatus.Cancelled or RunStatus.Terminated && settled.Count > 0)
         {
             // Replayers and operators see which steps the cancellation cut short, as the engine records them.
             await HistoryStore.AppendAsync(tx, run.Id, settled, null, null, cancellationToken);
         }
 
-        await FailAcceptedUpdatesAsync(tx, run, closure.ClosedReason, cancellationToken);
+        if (open.Updates)
+        {
+            await FailAcceptedUpdatesAsync(tx, run, closure.ClosedReason, cancellationToken);
+        }
+
         if (!closure.NotifyParent)
         {
             // Continue-as-new: the successor run inherits both the open child links and the parent's step.
             return;
         }
 
-        await ChildWorkflowPolicies.ApplyParentClosePolicyAsync(tx, run, closure.ClosedReason, cancellationToken);
+        if (open.Children)
+        {
+            await ChildWorkflowPolicies.ApplyParentClosePolicyAsync(tx, run, closure.ClosedReason, cancellationToken);
+        }
+
         if (run.ParentRunId is { } parentRunId)
         {
             await NotifyParentAsync(tx, run, parentRunId, closure, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// What the closing run still has open, in one read, so the owners' settling statements run only where there is
+    /// something to settle. The run lock is held and every writer of these rows takes it first, so nothing opens
+    /// between this read and the statements it skips. The predicates are the owners' own.
+    /// </summary>
+    private static async Task<OpenWork> OpenWorkAsync(EngineTransaction tx, string runId, string? keepTaskId, CancellationToken cancellationToken)
+    {
+        await using var probe = tx.Command(
+            """
+            SELECT EXISTS (SELECT 1 FROM workflow_tasks WHERE run_id = $1 AND status IN ('ready', 'leased') AND id IS DISTINCT FROM $2),
+                   EXISTS (SELECT 1 FROM workflow_waits WHERE run_id = $1 AND status = 'open'),
+                   EXISTS (SELECT 1 FROM workflow_signals WHERE run_id = $1 AND status = 'received'),
+                   EXISTS (SELECT 1 FROM workflow_timers WHERE run_id = $1 AND status = 'pending'),
+                   EXISTS (SELECT 1 FROM workflow_activity_executions WHERE run_id = $1 AND status IN ('pending', 'running'))
+                       OR EXISTS (SELECT 1 FROM workflow_activity_attempts WHERE run_id = $1 AND status = 'running'),
+                   EXISTS (SELECT 1 FROM workflow_updates WHERE run_id = $1 AND status = 'accepted'),
+                   EXISTS (SELECT 1 FROM workflow_links
+                            WHERE parent_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open'
+                              AND parent_close_policy IN ('request_cancel', 'terminate') AND child_workflow_run_id IS NOT NULL)
+            """,
+            runId, SqlValue.Text(keepTaskId));
+        await using var reader = await probe.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new OpenWork(reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4),
+            reader.GetBoolean(5), reader.GetBoolean(6));
     }
 
     private static async Task FailAcceptedUpdatesAsync(EngineTransaction tx, RunState run, string closedReason, CancellationToken cancellationToken)
@@ -94,10 +145,12 @@ public static class RunCloser
         }
     }
 
-    private static async Task<List<NewHistoryEvent>> SettleTimersAndActivitiesAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
+    private static async Task<List<NewHistoryEvent>> SettleTimersAndActivitiesAsync(
+        EngineTransaction tx, string runId, OpenWork open, CancellationToken cancellationToken)
     {
         var events = new List<NewHistoryEvent>();
-        foreach (var timer in await TimerStore.CancelPendingOfRunAsync(tx, runId, cancellationToken))
+        var timers = open.Timers ? await TimerStore.CancelPendingOfRunAsync(tx, runId, cancellationToken) : [];
+        foreach (var timer in timers)
         {
             var payload = new JsonObject
             {
@@ -116,7 +169,8 @@ public static class RunCloser
             events.Add(new NewHistoryEvent("TimerCancelled", payload));
         }
 
-        foreach (var activity in await ActivityStore.CancelOpenOfRunAsync(tx, runId, cancellationToken))
+        var activities = open.Activities ? await ActivityStore.CancelOpenOfRunAsync(tx, runId, cancellationToken) : [];
+        foreach (var activity in activities)
         {
             events.Add(new NewHistoryEvent("ActivityCancelled", new JsonObject
             {
@@ -206,4 +260,7 @@ public static class RunCloser
                 ("workflow_sequence", child.ParentSequence),
                 ("workflow_event_type", eventType))), cancellationToken);
     }
+
+    /// <summary>Which of the run's rows are still open when it closes.</summary>
+    private sealed record OpenWork(bool Tasks, bool Waits, bool Signals, bool Timers, bool Activities, bool Updates, bool Children);
 }

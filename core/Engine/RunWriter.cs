@@ -168,22 +168,14 @@ public static class RunWriter
         await using var claim = tx.Command(
             """
             INSERT INTO workflow_instances (id, namespace, workflow_type, business_key, current_run_id, run_count,
-                                            last_command_sequence, execution_timeout_seconds)
-            VALUES ($1, $2, $3, $4, $5, 1, $6, $7)
+                                            last_command_sequence, execution_timeout_seconds, execution_deadline_at)
+            VALUES ($1, $2, $3, $4, $5, 1, $6, $7, CASE WHEN $8 THEN now() + make_interval(secs => $7) END)
             ON CONFLICT (id) DO NOTHING
             RETURNING id
             """,
             instance.Id, instance.Namespace, instance.WorkflowType, SqlValue.Text(instance.BusinessKey), instance.CurrentRunId,
-            instance.LastCommandSequence, SqlValue.Int(instance.ExecutionTimeoutSeconds));
+            instance.LastCommandSequence, SqlValue.Int(instance.ExecutionTimeoutSeconds), instance.RecordExecutionDeadline);
         return await claim.ExecuteScalarAsync(cancellationToken) is not null;
-    }
-
-    /// <summary>The deadline of the whole continue-as-new chain, known once its first run is inserted.</summary>
-    public static async Task SetExecutionDeadlineAsync(EngineTransaction tx, string instanceId, DateTimeOffset? deadline, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        await using var update = tx.Command("UPDATE workflow_instances SET execution_deadline_at = $2 WHERE id = $1", instanceId, SqlValue.Time(deadline));
-        await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Makes a successor run (continue-as-new, child retry) the instance's current run.</summary>
@@ -206,23 +198,19 @@ public static class RunWriter
     }
 
     /// <summary>
-    /// Reserves the sequences of <paramref name="count"/> history events on the locked run; returns the last one.
-    /// Only <see cref="HistoryStore"/> appends history.
+    /// The statement that reserves history sequences on the locked run and returns the last one, for
+    /// <see cref="HistoryStore"/> to use as a CTE in front of its insert so the counter and the rows are one statement.
+    /// Only <see cref="HistoryStore"/> appends history; the parameters are the caller's placeholders.
     /// </summary>
-    internal static async Task<long> AdvanceHistoryAsync(EngineTransaction tx, string runId, int count, long bytes, CancellationToken cancellationToken)
-    {
-        await using var counter = tx.Command(
-            """
-            UPDATE workflow_runs
-               SET last_history_sequence = last_history_sequence + $2,
-                   history_size_bytes = history_size_bytes + $3,
-                   last_progress_at = now(), updated_at = now()
-             WHERE id = $1
-            RETURNING last_history_sequence
-            """,
-            runId, count, bytes);
-        return (long)(await counter.ExecuteScalarAsync(cancellationToken))!;
-    }
+    internal static string AdvanceHistorySql(string runId, string count, string bytes) =>
+        $"""
+        UPDATE workflow_runs
+           SET last_history_sequence = last_history_sequence + {count},
+               history_size_bytes = history_size_bytes + {bytes},
+               last_progress_at = now(), updated_at = now()
+         WHERE id = {runId}
+        RETURNING last_history_sequence
+        """;
 
     /// <summary>The run has a ready workflow task.</summary>
     public static async Task MarkTaskReadyAsync(EngineTransaction tx, string runId, string taskId, CancellationToken cancellationToken)
@@ -297,27 +285,24 @@ public static class RunWriter
     /// <summary>
     /// A worker leased the run's workflow task: a pending or waiting run is now running. A run still pending has never
     /// been claimed, so the claimer's advertised fingerprint for its type (<paramref name="claimerFingerprints"/>, a JSON
-    /// map) becomes the run's when none was recorded at start (rollout contract §7.1).
+    /// map) becomes the run's when none was recorded at start (rollout contract §7.1). The statement is a CTE body over
+    /// the claim's <paramref name="picked"/> row (columns <c>id</c>, <c>run_id</c>), so the claim and this update are
+    /// one statement; it returns the run fields the task payload carries.
     /// </summary>
-    public static async Task MarkTaskLeasedAsync(
-        EngineTransaction tx, string runId, string taskId, string claimerFingerprints, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        await using var running = tx.Command(
-            """
-            UPDATE workflow_runs
-               SET status = CASE WHEN status IN ('pending', 'waiting') THEN 'running' ELSE status END,
-                   workflow_definition_fingerprint = CASE
-                       WHEN status = 'pending' AND workflow_definition_fingerprint IS NULL
-                       THEN NULLIF(btrim($3::jsonb ->> workflow_type), '')
-                       ELSE workflow_definition_fingerprint END,
-                   liveness_state = 'workflow_task_leased', next_task_id = $2, next_task_type = 'workflow',
-                   next_task_status = 'leased', updated_at = now()
-             WHERE id = $1
-            """,
-            runId, taskId, claimerFingerprints);
-        await running.ExecuteNonQueryAsync(cancellationToken);
-    }
+    internal static string MarkTaskLeasedSql(string picked, string claimerFingerprints) =>
+        $"""
+        UPDATE workflow_runs r
+           SET status = CASE WHEN r.status IN ('pending', 'waiting') THEN 'running' ELSE r.status END,
+               workflow_definition_fingerprint = CASE
+                   WHEN r.status = 'pending' AND r.workflow_definition_fingerprint IS NULL
+                   THEN NULLIF(btrim({claimerFingerprints}::jsonb ->> r.workflow_type), '')
+                   ELSE r.workflow_definition_fingerprint END,
+               liveness_state = 'workflow_task_leased', next_task_id = {picked}.id, next_task_type = 'workflow',
+               next_task_status = 'leased', updated_at = now()
+          FROM {picked}
+         WHERE r.id = {picked}.run_id
+        RETURNING r.workflow_instance_id, r.workflow_type, r.payload_codec, r.arguments::text AS arguments, r.status
+        """;
 
     /// <summary>A workflow task completed without closing the run: it waits for <paramref name="waitKind"/>.</summary>
     public static async Task MarkWaitingAsync(EngineTransaction tx, string runId, int lastStepSequence, string waitKind, CancellationToken cancellationToken)
@@ -333,14 +318,6 @@ public static class RunWriter
             """,
             runId, lastStepSequence, SqlValue.Text(waitKind));
         await waiting.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>The last workflow step a completed task used, before the run closes.</summary>
-    public static async Task SaveStepAsync(EngineTransaction tx, string runId, int lastStepSequence, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        await using var save = tx.Command("UPDATE workflow_runs SET last_step_sequence = $2 WHERE id = $1", runId, lastStepSequence);
-        await save.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public static async Task SetSearchAttributesAsync(EngineTransaction tx, string runId, JsonObject attributes, CancellationToken cancellationToken)
@@ -380,7 +357,11 @@ public static class RunWriter
     }
 }
 
-/// <summary>The instance row of a new workflow id.</summary>
+/// <summary>
+/// The instance row of a new workflow id. With <paramref name="RecordExecutionDeadline"/> (a start) the instance keeps
+/// the chain's execution deadline: the transaction's <c>now()</c> plus the timeout, the same value the first run's
+/// insert computes in that transaction.
+/// </summary>
 public sealed record NewInstance(
     string Id,
     string Namespace,
@@ -388,6 +369,7 @@ public sealed record NewInstance(
     string? BusinessKey,
     string CurrentRunId,
     int? ExecutionTimeoutSeconds,
-    long LastCommandSequence);
+    long LastCommandSequence,
+    bool RecordExecutionDeadline = false);
 
 public sealed record CreatedRun(string RunId, string TaskId, DateTimeOffset? ExecutionDeadlineAt, DateTimeOffset? RunDeadlineAt);

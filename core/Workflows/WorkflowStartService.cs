@@ -80,12 +80,12 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         var commandId = Ulid.NewId();
         var runId = Ulid.NewId();
         if (!await RunWriter.ClaimInstanceAsync(tx, new NewInstance(start.WorkflowId, ns, start.WorkflowType, start.BusinessKey, runId,
-                start.ExecutionTimeoutSeconds, 1), cancellationToken))
+                start.ExecutionTimeoutSeconds, 1, RecordExecutionDeadline: true), cancellationToken))
         {
             return await ResolveDuplicateAsync(tx, ns, start, cancellationToken);
         }
 
-        var created = await RunWriter.InsertAsync(tx, new NewRun
+        await RunWriter.InsertAsync(tx, new NewRun
         {
             Namespace = ns,
             InstanceId = start.WorkflowId,
@@ -104,8 +104,6 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             RunTimeoutSeconds = start.RunTimeoutSeconds,
             CommandId = commandId,
         }, cancellationToken);
-
-        await RunWriter.SetExecutionDeadlineAsync(tx, start.WorkflowId, created.ExecutionDeadlineAt, cancellationToken);
 
         var response = new WorkflowStartResponse(start.WorkflowId, runId, start.WorkflowType, ns, "pending", start.BusinessKey,
             PayloadEnvelope.DefaultCodec, "started_new");

@@ -58,6 +58,8 @@ public sealed record ActivityExecutionRow
         e.schedule_to_close_deadline_at, e.heartbeat_deadline_at, e.attempt_count, e.parallel_group::text, e.workflow_task_id
         """;
 
+    internal const int ColumnCount = 21;
+
     internal static ActivityExecutionRow Read(NpgsqlDataReader reader, int at = 0) => new()
     {
         Id = reader.GetString(at),
@@ -114,18 +116,20 @@ public sealed record ActivityTaskRow
         t.activity_attempt_id, t.lease_expires_at
         """;
 
-    internal static ActivityTaskRow Read(NpgsqlDataReader reader) => new()
+    internal const int ColumnCount = 10;
+
+    internal static ActivityTaskRow Read(NpgsqlDataReader reader, int at = 0) => new()
     {
-        Id = reader.GetString(0),
-        RunId = reader.GetString(1),
-        Status = reader.GetString(2),
-        TaskQueue = reader.GetString(3),
-        Compatibility = reader.StringOrNull(4),
-        Priority = reader.GetInt16(5),
-        WorkflowType = reader.GetString(6),
-        ExecutionId = reader.GetString(7),
-        AttemptId = reader.StringOrNull(8),
-        LeaseExpiresAt = reader.TimeOrNull(9),
+        Id = reader.GetString(at),
+        RunId = reader.GetString(at + 1),
+        Status = reader.GetString(at + 2),
+        TaskQueue = reader.GetString(at + 3),
+        Compatibility = reader.StringOrNull(at + 4),
+        Priority = reader.GetInt16(at + 5),
+        WorkflowType = reader.GetString(at + 6),
+        ExecutionId = reader.GetString(at + 7),
+        AttemptId = reader.StringOrNull(at + 8),
+        LeaseExpiresAt = reader.TimeOrNull(at + 9),
     };
 }
 
@@ -148,17 +152,22 @@ public sealed record ActivityAttemptRow
 
     internal const string Columns = "a.id, a.attempt_number, a.status, a.lease_owner, a.lease_expires_at, a.started_at, a.last_heartbeat_at";
 
-    internal static ActivityAttemptRow Read(NpgsqlDataReader reader) => new()
+    internal const int ColumnCount = 7;
+
+    internal static ActivityAttemptRow Read(NpgsqlDataReader reader, int at = 0) => new()
     {
-        Id = reader.GetString(0),
-        AttemptNumber = reader.GetInt32(1),
-        Status = reader.GetString(2),
-        LeaseOwner = reader.GetString(3),
-        LeaseExpiresAt = reader.TimeOrNull(4),
-        StartedAt = reader.GetFieldValue<DateTimeOffset>(5),
-        LastHeartbeatAt = reader.TimeOrNull(6),
+        Id = reader.GetString(at),
+        AttemptNumber = reader.GetInt32(at + 1),
+        Status = reader.GetString(at + 2),
+        LeaseOwner = reader.GetString(at + 3),
+        LeaseExpiresAt = reader.TimeOrNull(at + 4),
+        StartedAt = reader.GetFieldValue<DateTimeOffset>(at + 5),
+        LastHeartbeatAt = reader.TimeOrNull(at + 6),
     };
 }
+
+/// <summary>What one claim statement leased and started: the task, its execution, the new attempt and the workflow id.</summary>
+public sealed record ClaimedActivity(ActivityTaskRow Task, ActivityExecutionRow Execution, ActivityAttemptRow Attempt, string WorkflowId);
 
 /// <summary>Everything a complete/fail/heartbeat decides on, locked in the engine's order: run, task, execution, attempt.</summary>
 public sealed record LockedActivity(RunState Run, ActivityTaskRow Task, ActivityExecutionRow Execution, ActivityAttemptRow Attempt);

@@ -19,18 +19,21 @@ public static partial class ActivityStore
     public const int LeaseSeconds = 300;
 
     /// <summary>
-    /// Leases the next matching ready task and starts its execution under the run lock the claim took. Returns null when
-    /// nothing is claimable. Tasks of runs being written elsewhere are skipped, never waited on. The statement is both
-    /// the poll filter and the claim fence, with the workflow-task marker rule (rollout contract §5.3, §15 item 4):
-    /// unmarked tasks go to any worker, marked ones only to that build. Activities are not fingerprint-pinned (§7.3).
+    /// Leases the next matching ready task, starts its execution and inserts the new attempt, in one statement, under
+    /// the run lock the claim took. Returns null when nothing is claimable. Tasks of runs being written elsewhere are
+    /// skipped, never waited on. The statement is both the poll filter and the claim fence, with the workflow-task
+    /// marker rule (rollout contract §5.3, §15 item 4): unmarked tasks go to any worker, marked ones only to that build.
+    /// Activities are not fingerprint-pinned (§7.3). A refusal selects nothing, so it writes nothing.
     /// </summary>
-    public static async Task<(ActivityTaskRow Task, ActivityExecutionRow Execution)?> ClaimAsync(
+    public static async Task<ClaimedActivity?> ClaimAsync(
         EngineTransaction tx, string ns, WorkerRegistration worker, string attemptId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(worker);
-        ActivityTaskRow task;
-        await using (var claim = tx.Command(
+
+        // The run lock is held, so the execution is still pending: its deadlines are re-armed for this attempt and the
+        // schedule-to-start deadline is retired for good (a retry waiting in pending must not trip it).
+        await using var claim = tx.Command(
             $"""
             WITH picked AS (
                 SELECT t.id, r.compatibility AS run_marker
@@ -47,49 +50,52 @@ public static partial class ActivityStore
                  ORDER BY t.priority, t.available_at, t.id
                  LIMIT 1
                    FOR UPDATE OF t SKIP LOCKED
-                   FOR NO KEY UPDATE OF r SKIP LOCKED)
-            UPDATE workflow_tasks t
-               SET status = 'leased', lease_owner = $5, leased_at = now(),
-                   lease_expires_at = now() + interval '{LeaseSeconds} seconds', attempt_count = t.attempt_count + 1,
-                   activity_attempt_id = $6, compatibility = COALESCE(NULLIF(t.compatibility, ''), picked.run_marker),
-                   last_claim_error = NULL, last_claim_failed_at = NULL,
-                   last_dispatched_at = now(), updated_at = now()
-              FROM picked
-             WHERE t.id = picked.id
-            RETURNING {ActivityTaskRow.Columns}
+                   FOR NO KEY UPDATE OF r SKIP LOCKED
+            ), claimed AS (
+                UPDATE workflow_tasks t
+                   SET status = 'leased', lease_owner = $5, leased_at = now(),
+                       lease_expires_at = now() + interval '{LeaseSeconds} seconds', attempt_count = t.attempt_count + 1,
+                       activity_attempt_id = $6, compatibility = COALESCE(NULLIF(t.compatibility, ''), picked.run_marker),
+                       last_claim_error = NULL, last_claim_failed_at = NULL,
+                       last_dispatched_at = now(), updated_at = now()
+                  FROM picked
+                 WHERE t.id = picked.id
+                RETURNING t.*
+            ), started AS (
+                UPDATE workflow_activity_executions e
+                   SET status = 'running', attempt_count = e.attempt_count + 1, current_attempt_id = $6,
+                       started_at = COALESCE(e.started_at, now()), schedule_deadline_at = NULL,
+                       close_deadline_at = now() + make_interval(secs => e.start_to_close_timeout),
+                       heartbeat_deadline_at = now() + make_interval(secs => e.heartbeat_timeout), updated_at = now()
+                  FROM claimed
+                 WHERE e.id = claimed.activity_execution_id
+                RETURNING e.*
+            ), attempt AS (
+                INSERT INTO workflow_activity_attempts AS a (id, namespace, activity_execution_id, run_id, task_id, attempt_number,
+                       lease_owner, lease_expires_at, close_deadline_at, heartbeat_deadline_at)
+                SELECT $6, $1, started.id, claimed.run_id, claimed.id, started.attempt_count, $5, claimed.lease_expires_at,
+                       started.close_deadline_at, started.heartbeat_deadline_at
+                  FROM claimed JOIN started ON started.id = claimed.activity_execution_id
+                RETURNING a.*
+            )
+            SELECT {ActivityTaskRow.Columns}, {ActivityExecutionRow.Columns}, {ActivityAttemptRow.Columns}, r.workflow_instance_id
+              FROM claimed t
+              JOIN started e ON e.id = t.activity_execution_id
+              JOIN attempt a ON a.task_id = t.id
+              JOIN workflow_runs r ON r.id = t.run_id
             """,
-            ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray(), worker.WorkerId, attemptId))
+            ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray(), worker.WorkerId, attemptId);
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
         {
-            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
-
-            task = ActivityTaskRow.Read(reader);
+            return null;
         }
 
-        // The run lock is held, so the execution is still pending: its deadlines are re-armed for this attempt and the
-        // schedule-to-start deadline is retired for good (a retry waiting in pending must not trip it).
-        ActivityExecutionRow execution;
-        await using (var start = tx.Command(
-            $"""
-            UPDATE workflow_activity_executions e
-               SET status = 'running', attempt_count = e.attempt_count + 1, current_attempt_id = $2,
-                   started_at = COALESCE(e.started_at, now()), schedule_deadline_at = NULL,
-                   close_deadline_at = now() + make_interval(secs => e.start_to_close_timeout),
-                   heartbeat_deadline_at = now() + make_interval(secs => e.heartbeat_timeout), updated_at = now()
-             WHERE e.id = $1
-            RETURNING {ActivityExecutionRow.Columns}
-            """,
-            task.ExecutionId, attemptId))
-        {
-            await using var reader = await start.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            execution = ActivityExecutionRow.Read(reader);
-        }
-
-        return (task, execution);
+        const int execution = ActivityTaskRow.ColumnCount;
+        const int attempt = execution + ActivityExecutionRow.ColumnCount;
+        const int workflowId = attempt + ActivityAttemptRow.ColumnCount;
+        return new ClaimedActivity(ActivityTaskRow.Read(reader), ActivityExecutionRow.Read(reader, execution),
+            ActivityAttemptRow.Read(reader, attempt), reader.GetString(workflowId));
     }
 
     /// <summary>
@@ -124,27 +130,6 @@ public static partial class ActivityStore
         return task.Id;
     }
 
-    public static async Task<ActivityAttemptRow> InsertAttemptAsync(
-        EngineTransaction tx, string ns, ActivityTaskRow task, ActivityExecutionRow execution, string attemptId, string owner,
-        CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        ArgumentNullException.ThrowIfNull(task);
-        ArgumentNullException.ThrowIfNull(execution);
-        await using var insert = tx.Command(
-            $"""
-            INSERT INTO workflow_activity_attempts AS a (id, namespace, activity_execution_id, run_id, task_id, attempt_number,
-                   lease_owner, lease_expires_at, close_deadline_at, heartbeat_deadline_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            RETURNING {ActivityAttemptRow.Columns}
-            """,
-            attemptId, ns, execution.Id, task.RunId, task.Id, execution.AttemptCount, owner, task.LeaseExpiresAt!.Value,
-            SqlValue.Time(execution.CloseDeadlineAt), SqlValue.Time(execution.HeartbeatDeadlineAt));
-        await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return ActivityAttemptRow.Read(reader);
-    }
-
     /// <summary>
     /// The ownership guard of worker-protocol §4.2, in its documented order, then the locks in the engine's order. The
     /// guard reads only columns that never change after insert (task → run, attempt → task and owner), so it can run
@@ -156,31 +141,32 @@ public static partial class ActivityStore
         ArgumentNullException.ThrowIfNull(tx);
         string runId;
         await using (var find = tx.Command(
-            "SELECT run_id FROM workflow_tasks WHERE id = $1 AND namespace = $2 AND task_type = 'activity'", taskId, ns))
+            """
+            SELECT t.run_id, a.id IS NOT NULL, a.task_id, a.lease_owner
+              FROM workflow_tasks t
+              LEFT JOIN workflow_activity_attempts a ON a.id = $3 AND a.namespace = $2
+             WHERE t.id = $1 AND t.namespace = $2 AND t.task_type = 'activity'
+            """,
+            taskId, ns, attemptId))
         {
-            if (await find.ExecuteScalarAsync(cancellationToken) is not string found)
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
             {
                 return (null, Refusal(404, "task_not_found", "Activity task not found.", taskId, attemptId));
             }
 
-            runId = found;
-        }
-
-        await using (var owned = tx.Command(
-            "SELECT task_id, lease_owner FROM workflow_activity_attempts WHERE id = $1 AND namespace = $2", attemptId, ns))
-        {
-            await using var reader = await owned.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
+            runId = reader.GetString(0);
+            if (!reader.GetBoolean(1))
             {
                 return (null, Refusal(404, "attempt_not_found", "Activity attempt not found.", taskId, attemptId));
             }
 
-            if (reader.GetString(0) != taskId)
+            if (reader.GetString(2) != taskId)
             {
                 return (null, Refusal(409, "task_mismatch", "Activity attempt is not leased for this task.", taskId, attemptId));
             }
 
-            var actual = reader.GetString(1);
+            var actual = reader.GetString(3);
             if (actual != owner)
             {
                 return (null, Refusal(409, "lease_owner_mismatch", "Activity attempt lease is owned by another worker.", taskId, attemptId)
@@ -188,30 +174,27 @@ public static partial class ActivityStore
             }
         }
 
+        // Every writer of these three rows holds the run lock first, so locking them together cannot deadlock.
         var run = (await RunState.LockAsync(tx, runId, cancellationToken))!;
         ActivityTaskRow task;
-        await using (var read = tx.Command($"SELECT {ActivityTaskRow.Columns} FROM workflow_tasks t WHERE t.id = $1 FOR UPDATE", taskId))
+        ActivityExecutionRow execution;
+        ActivityAttemptRow attempt;
+        await using (var read = tx.Command(
+            $"""
+            SELECT {ActivityTaskRow.Columns}, {ActivityExecutionRow.Columns}, {ActivityAttemptRow.Columns}
+              FROM workflow_tasks t
+              JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
+              JOIN workflow_activity_attempts a ON a.id = $2
+             WHERE t.id = $1
+               FOR UPDATE
+            """,
+            taskId, attemptId))
         {
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             task = ActivityTaskRow.Read(reader);
-        }
-
-        ActivityExecutionRow execution;
-        await using (var read = tx.Command(
-            $"SELECT {ActivityExecutionRow.Columns} FROM workflow_activity_executions e WHERE e.id = $1 FOR UPDATE", task.ExecutionId))
-        {
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            execution = ActivityExecutionRow.Read(reader);
-        }
-
-        ActivityAttemptRow attempt;
-        await using (var read = tx.Command($"SELECT {ActivityAttemptRow.Columns} FROM workflow_activity_attempts a WHERE a.id = $1 FOR UPDATE", attemptId))
-        {
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            attempt = ActivityAttemptRow.Read(reader);
+            execution = ActivityExecutionRow.Read(reader, ActivityTaskRow.ColumnCount);
+            attempt = ActivityAttemptRow.Read(reader, ActivityTaskRow.ColumnCount + ActivityExecutionRow.ColumnCount);
         }
 
         return (new LockedActivity(run, task, execution, attempt), null);
@@ -241,37 +224,41 @@ public static partial class ActivityStore
         await cancel.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Closes the attempt, its task and (unless a retry reopens it) the execution with one outcome status.</summary>
+    /// <summary>Closes the attempt, its task and (unless a retry reopens it) the execution with one outcome status, in one statement.</summary>
     public static async Task CloseAsync(
         EngineTransaction tx, LockedActivity locked, string status, ActivityOutcomeRows rows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(locked);
         ArgumentNullException.ThrowIfNull(rows);
-        await ExecuteAsync(tx, cancellationToken,
-            ("""
-             UPDATE workflow_tasks
-                SET status = $2, closed_at = now(), failure = $3::jsonb, last_error = $4,
-                    last_failed_at = CASE WHEN $3::jsonb IS NULL THEN last_failed_at ELSE now() END, updated_at = now()
-              WHERE id = $1
-             """, [locked.Task.Id, status, SqlValue.Json(rows.Failure), SqlValue.Text((string?)rows.Failure?["message"])]),
-            rows.Retrying
-                ? ("""
-                   UPDATE workflow_activity_executions
-                      SET status = 'pending', current_attempt_id = NULL, close_deadline_at = NULL, heartbeat_deadline_at = NULL,
-                          last_heartbeat_at = NULL, updated_at = now()
-                    WHERE id = $1
-                   """, [locked.Execution.Id])
-                : ("""
-                   UPDATE workflow_activity_executions
-                      SET status = $2, result = $3::jsonb, failure_id = $4, closed_at = now(), updated_at = now()
-                    WHERE id = $1
-                   """, [locked.Execution.Id, status, SqlValue.Json(rows.Result), SqlValue.Text(rows.FailureId)]),
-            ("""
-             UPDATE workflow_activity_attempts
-                SET status = $2, failure = $3::jsonb, failure_category = $4, lease_expires_at = NULL, closed_at = now()
-              WHERE id = $1
-             """, [locked.Attempt.Id, status, SqlValue.Json(rows.Failure), SqlValue.Text(rows.Failure is null ? null : ActivityFailure.Category)]));
+        var execution = rows.Retrying
+            ? """
+              UPDATE workflow_activity_executions
+                 SET status = 'pending', current_attempt_id = NULL, close_deadline_at = NULL, heartbeat_deadline_at = NULL,
+                     last_heartbeat_at = NULL, updated_at = now()
+               WHERE id = $3
+              """
+            : """
+              UPDATE workflow_activity_executions
+                 SET status = $2, result = $6::jsonb, failure_id = $7, closed_at = now(), updated_at = now()
+               WHERE id = $3
+              """;
+        await using var close = tx.Command(
+            $"""
+            WITH task AS (
+                UPDATE workflow_tasks
+                   SET status = $2, closed_at = now(), failure = $4::jsonb, last_error = $5,
+                       last_failed_at = CASE WHEN $4::jsonb IS NULL THEN last_failed_at ELSE now() END, updated_at = now()
+                 WHERE id = $1
+            ), execution AS ({execution})
+            UPDATE workflow_activity_attempts
+               SET status = $2, failure = $4::jsonb, failure_category = $8, lease_expires_at = NULL, closed_at = now()
+             WHERE id = $9
+            """,
+            locked.Task.Id, status, locked.Execution.Id, SqlValue.Json(rows.Failure), SqlValue.Text((string?)rows.Failure?["message"]),
+            SqlValue.Json(rows.Result), SqlValue.Text(rows.FailureId), SqlValue.Text(rows.Failure is null ? null : ActivityFailure.Category),
+            locked.Attempt.Id);
+        await close.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

@@ -31,9 +31,7 @@ public sealed class ActivityTaskService(
             settings.WorkerPollTimeoutSeconds,
             new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync),
             poll => new TaskPoll(
-                async (reservation, token) => await TryClaimAsync(ns, poll.Worker, reservation, token) is { } taskId
-                    ? await BuildTaskPayloadAsync(taskId, token)
-                    : null,
+                async (reservation, token) => await TryClaimAsync(ns, poll.Worker, reservation, token),
                 async (record, token) => await IsReplayableAsync(ns, poll.Worker.WorkerId, record, token)
                     ? await BuildTaskPayloadAsync(record.TaskId!, token)
                     : null),
@@ -315,7 +313,8 @@ public sealed class ActivityTaskService(
             ["next_task_id"] = nextTaskId,
         });
 
-    private async Task<string?> TryClaimAsync(
+    /// <summary>Claims, records the poll and commits; the payload is built from what the claim statement returned.</summary>
+    private async Task<JsonObject?> TryClaimAsync(
         string ns, WorkerRegistration worker, PollReservation? reservation, CancellationToken cancellationToken)
     {
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
@@ -325,9 +324,7 @@ public sealed class ActivityTaskService(
             return null;
         }
 
-        var (task, execution) = claimed;
-
-        var attempt = await ActivityStore.InsertAttemptAsync(tx, ns, task, execution, attemptId, worker.WorkerId, cancellationToken);
+        var (task, execution, attempt, workflowId) = claimed;
         var payload = ActivityEvents.Base(execution, attemptId);
         payload["attempt_number"] = attempt.AttemptNumber;
         payload["lease_expires_at"] = WireTime.Micro(task.LeaseExpiresAt!.Value);
@@ -341,7 +338,7 @@ public sealed class ActivityTaskService(
         }
 
         await tx.CommitAsync(cancellationToken);
-        return task.Id;
+        return TaskPayload(task.Id, workflowId, execution, attemptId, attempt.AttemptNumber, task.TaskQueue, worker.WorkerId, task.LeaseExpiresAt.Value);
     }
 
     private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
@@ -378,7 +375,7 @@ public sealed class ActivityTaskService(
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
-    /// <summary>The §4.1 task object; keys whose value is null are left out, as PHP does.</summary>
+    /// <summary>A replayed poll's task, read back as it stands.</summary>
     private async Task<JsonObject> BuildTaskPayloadAsync(string taskId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
@@ -394,8 +391,15 @@ public sealed class ActivityTaskService(
         command.Parameters.Add(new NpgsqlParameter { Value = taskId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var execution = ActivityExecutionRow.Read(reader, 7);
-        var attemptNumber = reader.GetInt32(5);
+        return TaskPayload(reader.GetString(0), reader.GetString(6), ActivityExecutionRow.Read(reader, 7), reader.GetString(4),
+            reader.GetInt32(5), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3));
+    }
+
+    /// <summary>The §4.1 task object; keys whose value is null are left out, as PHP does.</summary>
+    private static JsonObject TaskPayload(
+        string taskId, string workflowId, ActivityExecutionRow execution, string attemptId, int attemptNumber, string taskQueue,
+        string leaseOwner, DateTimeOffset leaseExpiresAt)
+    {
         var deadlines = new JsonObject();
         foreach (var (key, at) in new[]
                  {
@@ -411,21 +415,21 @@ public sealed class ActivityTaskService(
 
         var task = new JsonObject
         {
-            ["task_id"] = reader.GetString(0),
-            ["workflow_id"] = reader.GetString(6),
+            ["task_id"] = taskId,
+            ["workflow_id"] = workflowId,
             ["run_id"] = execution.RunId,
             ["activity_execution_id"] = execution.Id,
-            ["activity_attempt_id"] = reader.GetString(4),
+            ["activity_attempt_id"] = attemptId,
             ["idempotency_key"] = execution.Id,
             ["attempt_number"] = attemptNumber,
             ["attempt"] = attemptNumber,
             ["activity_type"] = execution.ActivityType,
             ["payload_codec"] = execution.PayloadCodec,
-            ["arguments"] = execution.Arguments,
+            ["arguments"] = execution.Arguments?.DeepClone(),
             ["retry_policy"] = ActivityPolicy.Snapshot(execution),
-            ["task_queue"] = reader.GetString(1),
-            ["lease_owner"] = reader.GetString(2),
-            ["lease_expires_at"] = WireTime.Micro(reader.GetFieldValue<DateTimeOffset>(3)),
+            ["task_queue"] = taskQueue,
+            ["lease_owner"] = leaseOwner,
+            ["lease_expires_at"] = WireTime.Micro(leaseExpiresAt),
             ["deadlines"] = deadlines.Count == 0 ? null : deadlines,
         };
         foreach (var key in task.Where(pair => pair.Value is null).Select(pair => pair.Key).ToList())

@@ -33,15 +33,13 @@ public static class SignalStore
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Marks the received signals at or before a completed task's history cutoff as applied.</summary>
-    public static async Task MarkAppliedThroughAsync(EngineTransaction tx, string runId, long cutoff, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        await using var applied = tx.Command(
-            "UPDATE workflow_signals SET status = 'applied', applied_at = now() WHERE run_id = $1 AND status = 'received' AND history_sequence <= $2",
-            runId, cutoff);
-        await applied.ExecuteNonQueryAsync(cancellationToken);
-    }
+    /// <summary>
+    /// Marks the received signals at or before a completed task's history cutoff as applied: a statement for the
+    /// caller's CTE (<c>LeasedTaskFollowUp</c> reads what is still pending in the same statement). A signal left
+    /// received has <c>history_sequence</c> after the cutoff or NULL.
+    /// </summary>
+    internal static string MarkAppliedThroughSql(string runId, string cutoff) =>
+        $"UPDATE workflow_signals SET status = 'applied', applied_at = now() WHERE run_id = {runId} AND status = 'received' AND history_sequence <= {cutoff}";
 
     /// <summary>A closing run's undelivered signals can never be applied.</summary>
     public static async Task DiscardUndeliveredAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)

@@ -474,8 +474,8 @@ public sealed class CommandApplier
                     ["payload_codec"] = result?["codec"]?.DeepClone() ?? run.PayloadCodec,
                 }));
                 await FlushEventsAsync(cancellationToken);
-                await SaveStepAsync(cancellationToken);
-                await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Completed, "completed", result), task.TaskId, cancellationToken);
+                await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Completed, "completed", result) { LastStepSequence = step },
+                    task.TaskId, cancellationToken);
                 return RunStatus.Completed;
             }
 
@@ -518,8 +518,8 @@ public sealed class CommandApplier
 
                 events.Add(new NewHistoryEvent("WorkflowFailed", failure));
                 await FlushEventsAsync(cancellationToken);
-                await SaveStepAsync(cancellationToken);
-                await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Failed, "failed", Failure: failure, FailureId: failureId), task.TaskId, cancellationToken);
+                await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Failed, "failed", Failure: failure, FailureId: failureId) { LastStepSequence = step },
+                    task.TaskId, cancellationToken);
                 return RunStatus.Failed;
             }
 
@@ -543,10 +543,10 @@ public sealed class CommandApplier
             ["closed_reason"] = "continued",
         }));
         await FlushEventsAsync(cancellationToken);
-        await SaveStepAsync(cancellationToken);
         await LinkStore.RecordContinueAsNewAsync(tx, linkId, run.Namespace, run.InstanceId, run.Id, newRunId, cancellationToken);
 
-        await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Completed, "continued") { NotifyParent = false }, task.TaskId, cancellationToken);
+        await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Completed, "continued") { NotifyParent = false, LastStepSequence = step },
+            task.TaskId, cancellationToken);
         var created = await RunWriter.InsertAsync(tx, new NewRun
         {
             Namespace = run.Namespace,
@@ -581,8 +581,6 @@ public sealed class CommandApplier
 
         return RunStatus.Completed;
     }
-
-    private Task SaveStepAsync(CancellationToken cancellationToken) => RunWriter.SaveStepAsync(tx, run.Id, step, cancellationToken);
 
     private async Task FlushEventsAsync(CancellationToken cancellationToken)
     {

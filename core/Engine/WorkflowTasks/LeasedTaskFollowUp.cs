@@ -20,71 +20,68 @@ public static class LeasedTaskFollowUp
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(task);
         var cutoff = task.HistoryCutoffSequence ?? 0;
-        await SignalStore.MarkAppliedThroughAsync(tx, run.Id, cutoff, cancellationToken);
-
-        if (await HasUnseenOutcomesAsync(tx, run.Id, cutoff, task.Id, cancellationToken)
-            && await InsertAsync(tx, run, ResumeContext.None, cancellationToken) is { } resumed)
+        var (unseen, pending) = await MarkAppliedAndReadAsync(tx, run.Id, cutoff, task.Id, cancellationToken);
+        if (unseen && await InsertAsync(tx, run, ResumeContext.None, cancellationToken) is { } resumed)
         {
             return resumed;
         }
 
-        return await PendingMessageAsync(tx, run.Id, cancellationToken) is { } resume
-            ? await InsertAsync(tx, run, resume, cancellationToken)
-            : null;
+        return pending is not null ? await InsertAsync(tx, run, pending, cancellationToken) : null;
     }
 
     /// <summary>
-    /// An activity, timer or child outcome recorded while the task was leased, after its history cutoff: the run needs
-    /// another task to see it.
+    /// One statement: marks the signals the task saw as applied (<see cref="SignalStore"/>'s SQL), and reads whether an
+    /// activity, timer or child outcome was recorded while the task was leased, after its history cutoff (the run needs
+    /// another task to see it), and the oldest signal or accepted update still waiting, as the resume context of the
+    /// task that delivers it. The read sees the statement's snapshot, so the signals it just applied are excluded by
+    /// the complement of their predicate.
     /// </summary>
-    private static async Task<bool> HasUnseenOutcomesAsync(EngineTransaction tx, string runId, long cutoff, string taskId, CancellationToken cancellationToken)
+    private static async Task<(bool Unseen, ResumeContext? Pending)> MarkAppliedAndReadAsync(
+        EngineTransaction tx, string runId, long cutoff, string taskId, CancellationToken cancellationToken)
     {
-        await using var unseen = tx.Command(
-            """
+        await using var read = tx.Command(
+            $"""
+            WITH applied AS ({SignalStore.MarkAppliedThroughSql("$1", "$2")})
             SELECT EXISTS (
-                SELECT 1 FROM workflow_history_events
-                 WHERE run_id = $1 AND sequence > $2 AND workflow_task_id IS DISTINCT FROM $3
-                   AND event_type IN ('ActivityCompleted', 'ActivityFailed', 'ActivityTimedOut', 'ActivityCancelled', 'TimerFired',
-                                      'ChildRunCompleted', 'ChildRunFailed', 'ChildRunCancelled', 'ChildRunTerminated'))
+                       SELECT 1 FROM workflow_history_events
+                        WHERE run_id = $1 AND sequence > $2 AND workflow_task_id IS DISTINCT FROM $3
+                          AND event_type IN ('ActivityCompleted', 'ActivityFailed', 'ActivityTimedOut', 'ActivityCancelled', 'TimerFired',
+                                             'ChildRunCompleted', 'ChildRunFailed', 'ChildRunCancelled', 'ChildRunTerminated')),
+                   m.kind, m.id, m.name, m.signal_wait_id, m.workflow_command_id
+              FROM (SELECT 1) AS one
+              LEFT JOIN LATERAL (
+                  (SELECT 'signal' AS kind, id, signal_name AS name, signal_wait_id, workflow_command_id, received_at AS at
+                     FROM workflow_signals
+                    WHERE run_id = $1 AND status = 'received' AND (history_sequence > $2 OR history_sequence IS NULL)
+                    ORDER BY history_sequence LIMIT 1)
+                  UNION ALL
+                  (SELECT 'update', id, update_name, NULL, workflow_command_id, accepted_at
+                     FROM workflow_updates WHERE run_id = $1 AND status = 'accepted'
+                    ORDER BY accepted_at, id LIMIT 1)
+                  ORDER BY at
+                  LIMIT 1) AS m ON true
             """,
             runId, cutoff, taskId);
-        return await unseen.ExecuteScalarAsync(cancellationToken) is true;
-    }
-
-    /// <summary>The oldest signal or accepted update still waiting, as the resume context of the task that delivers it.</summary>
-    private static async Task<ResumeContext?> PendingMessageAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
-    {
-        await using var pending = tx.Command(
-            """
-            (SELECT 'signal' AS kind, id, signal_name, signal_wait_id, workflow_command_id, received_at AS at
-               FROM workflow_signals WHERE run_id = $1 AND status = 'received'
-              ORDER BY history_sequence LIMIT 1)
-            UNION ALL
-            (SELECT 'update', id, update_name, NULL, workflow_command_id, accepted_at
-               FROM workflow_updates WHERE run_id = $1 AND status = 'accepted'
-              ORDER BY accepted_at, id LIMIT 1)
-            ORDER BY at
-            LIMIT 1
-            """,
-            runId);
-        await using var reader = await pending.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var unseen = reader.GetBoolean(0);
+        if (reader.IsDBNull(1))
         {
-            return null;
+            return (unseen, null);
         }
 
-        var id = reader.GetString(1);
-        var commandId = reader.StringOrNull(4);
+        var id = reader.GetString(2);
+        var commandId = reader.StringOrNull(5);
         // Python applies an update only on a task that names it, so an update-driven task carries workflow_update_id.
-        return reader.GetString(0) == "signal"
+        return (unseen, reader.GetString(1) == "signal"
             ? ResumeContext.Of(
                 ("workflow_wait_kind", "signal"),
                 ("open_wait_id", $"signal-application:{id}"),
                 ("resume_source_kind", "workflow_signal"),
                 ("resume_source_id", id),
                 ("workflow_signal_id", id),
-                ("signal_name", reader.GetString(2)),
-                ("signal_wait_id", reader.StringOrNull(3)),
+                ("signal_name", reader.GetString(3)),
+                ("signal_wait_id", reader.StringOrNull(4)),
                 ("workflow_command_id", commandId))
             : ResumeContext.Of(
                 ("workflow_wait_kind", "update"),
@@ -92,7 +89,7 @@ public static class LeasedTaskFollowUp
                 ("resume_source_kind", "workflow_update"),
                 ("resume_source_id", id),
                 ("workflow_update_id", id),
-                ("workflow_command_id", commandId));
+                ("workflow_command_id", commandId)));
     }
 
     private static Task<string?> InsertAsync(EngineTransaction tx, RunState run, ResumeContext resume, CancellationToken cancellationToken) =>

@@ -37,6 +37,8 @@ public sealed record WorkflowTaskRow
 
     public int RepairCount { get; init; }
 
+    internal const int ColumnCount = 14;
+
     internal static string Columns => ColumnsOf("workflow_tasks");
 
     /// <summary>The selected columns, qualified with <paramref name="alias"/> so joins and <c>UPDATE ... FROM</c> stay unambiguous.</summary>
@@ -67,3 +69,9 @@ public sealed record WorkflowTaskRow
         ReplayableRequestSha256 = reader.BytesOrNull(13),
     };
 }
+
+/// <summary>The run fields a workflow task payload carries (worker-protocol §3.1.5).</summary>
+public sealed record TaskRunFields(string WorkflowId, string WorkflowType, string PayloadCodec, JsonNode? Arguments, string Status);
+
+/// <summary>What one claim statement leased, with its run's payload fields.</summary>
+public sealed record ClaimedWorkflowTask(WorkflowTaskRow Task, TaskRunFields Run);

@@ -36,11 +36,10 @@ public sealed class WorkflowTaskService(
             settings.WorkerPollTimeoutSeconds,
             new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync),
             poll => new TaskPoll(
-                async (reservation, token) => await TryClaimAsync(ns, poll.Worker, reservation, token) is { } task
-                    ? await BuildTaskPayloadAsync(task, pageSize, token)
-                    : null,
+                async (reservation, token) => await TryClaimAsync(ns, poll.Worker, reservation, pageSize, token),
                 async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
-                    ? await BuildTaskPayloadAsync(task, pageSize, token)
+                    ? TaskPayload(task, await ReadRunFieldsAsync(task.RunId, token),
+                        await ReadHistoryPageAsync(task.RunId, 0, task.HistoryCutoffSequence ?? 0, pageSize, token))
                     : null),
             cancellationToken);
     }
@@ -194,14 +193,9 @@ public sealed class WorkflowTaskService(
                 .With("recorded", false);
         }
 
-        // The task closes before the follow-up is created: one open workflow task per run is an index, not a check.
-        await WorkflowTaskStore.CompleteAsync(tx, taskId, cancellationToken);
-        var createdTaskIds = batch!.CreatedTaskIds.ToList();
-        if (batch.RunStatus == RunStatus.Waiting && await LeasedTaskFollowUp.CreateAsync(tx, run, task, cancellationToken) is { } followUp)
-        {
-            createdTaskIds.Add(followUp);
-        }
-
+        // The task closes (with its answer) before the follow-up is created: one open workflow task per run is an index,
+        // not a check. A follow-up is rare, and then the answer is rewritten to name it.
+        var createdTaskIds = new JsonArray([.. batch!.CreatedTaskIds.Select(id => (JsonNode?)id)]);
         var answer = new JsonObject
         {
             ["task_id"] = taskId,
@@ -210,10 +204,16 @@ public sealed class WorkflowTaskService(
             ["recorded"] = true,
             ["run_id"] = run.Id,
             ["run_status"] = batch.RunStatus,
-            ["created_task_ids"] = new JsonArray([.. createdTaskIds.Select(id => (JsonNode?)id)]),
+            ["created_task_ids"] = createdTaskIds,
             ["reason"] = null,
         };
-        await WorkflowTaskStore.RecordAnswerAsync(tx, taskId, answer, requestSha256, cancellationToken);
+        await WorkflowTaskStore.CompleteAsync(tx, taskId, answer, requestSha256, cancellationToken);
+        if (batch.RunStatus == RunStatus.Waiting && await LeasedTaskFollowUp.CreateAsync(tx, run, task, cancellationToken) is { } followUp)
+        {
+            createdTaskIds.Add(followUp);
+            await WorkflowTaskStore.RecordAnswerAsync(tx, taskId, answer, cancellationToken);
+        }
+
         await tx.CommitAsync(cancellationToken);
         return ApiResult<JsonObject>.Ok(answer);
     }
@@ -304,8 +304,12 @@ public sealed class WorkflowTaskService(
     private Task<TimeSpan?> NextAvailableAsync(string ns, string queue, CancellationToken cancellationToken) =>
         ExpiredLeases.NextAvailableOnQueueAsync(dataSource, ns, "workflow", queue, cancellationToken);
 
-    private async Task<WorkflowTaskRow?> TryClaimAsync(
-        string ns, WorkerRegistration worker, PollReservation? reservation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims, records the poll, reads the first history page and commits: the run fields come from the claim
+    /// statement and the page is read inside the transaction, so a claim is one transaction of three statements.
+    /// </summary>
+    private async Task<JsonObject?> TryClaimAsync(
+        string ns, WorkerRegistration worker, PollReservation? reservation, int pageSize, CancellationToken cancellationToken)
     {
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
         if (await WorkflowTaskStore.ClaimAsync(tx, ns, worker, settings.WorkflowTaskLeaseSeconds, settings.Compatibility.PinToRecordedFingerprint, cancellationToken) is not { } claimed)
@@ -314,14 +318,16 @@ public sealed class WorkflowTaskService(
         }
 
         if (reservation is not null
-            && !await PollRequestStore.RecordClaimAsync(tx, reservation, claimed.Id, claimed.AttemptCount, null, claimed.LeaseExpiresAt!.Value, cancellationToken))
+            && !await PollRequestStore.RecordClaimAsync(tx, reservation, claimed.Task.Id, claimed.Task.AttemptCount, null, claimed.Task.LeaseExpiresAt!.Value, cancellationToken))
         {
             // This poll's reservation expired and a duplicate took the key over: disposal rolls the lease back.
             return null;
         }
 
+        var cutoff = claimed.Task.HistoryCutoffSequence ?? 0;
+        var page = Page(await HistoryStore.ReadPageAsync(tx, claimed.Task.RunId, 0, cutoff, pageSize, cancellationToken), 0, cutoff);
         await tx.CommitAsync(cancellationToken);
-        return claimed;
+        return TaskPayload(claimed.Task, claimed.Run, page);
     }
 
     /// <summary>
@@ -345,38 +351,30 @@ public sealed class WorkflowTaskService(
         return await reader.ReadAsync(cancellationToken) ? WorkflowTaskRow.Read(reader) : null;
     }
 
-    private async Task<JsonObject> BuildTaskPayloadAsync(WorkflowTaskRow task, int pageSize, CancellationToken cancellationToken)
+    /// <summary>A replayed poll's run fields, read back as they stand (a fresh claim gets them from its statement).</summary>
+    private async Task<TaskRunFields> ReadRunFieldsAsync(string runId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             "SELECT workflow_instance_id, workflow_type, payload_codec, arguments::text, status FROM workflow_runs WHERE id = $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = task.RunId });
-        string workflowId;
-        string workflowType;
-        string codec;
-        JsonNode? arguments;
-        string runStatus;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            workflowId = reader.GetString(0);
-            workflowType = reader.GetString(1);
-            codec = reader.GetString(2);
-            arguments = reader.JsonOrNull(3);
-            runStatus = reader.GetString(4);
-        }
+        command.Parameters.Add(new NpgsqlParameter { Value = runId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new TaskRunFields(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.JsonOrNull(3), reader.GetString(4));
+    }
 
+    private static JsonObject TaskPayload(WorkflowTaskRow task, TaskRunFields run, (JsonArray Events, string? NextToken) page)
+    {
         var cutoff = task.HistoryCutoffSequence ?? 0;
-        var page = await ReadHistoryPageAsync(task.RunId, 0, cutoff, pageSize, cancellationToken);
         var payload = new JsonObject
         {
             ["task_id"] = task.Id,
-            ["workflow_id"] = workflowId,
+            ["workflow_id"] = run.WorkflowId,
             ["run_id"] = task.RunId,
             ["workflow_task_attempt"] = task.AttemptCount,
-            ["workflow_type"] = workflowType,
-            ["payload_codec"] = codec,
-            ["arguments"] = arguments,
-            ["run_status"] = runStatus,
+            ["workflow_type"] = run.WorkflowType,
+            ["payload_codec"] = run.PayloadCodec,
+            ["arguments"] = run.Arguments,
+            ["run_status"] = run.Status,
             ["last_history_sequence"] = cutoff,
             ["history_events"] = page.Events,
             ["total_history_events"] = cutoff,
@@ -399,6 +397,11 @@ public sealed class WorkflowTaskService(
     private async Task<(JsonArray Events, string? NextToken)> ReadHistoryPageAsync(string runId, long after, long cutoff, int pageSize, CancellationToken cancellationToken)
     {
         var events = await HistoryStore.ReadPageAsync(dataSource, runId, after, cutoff, pageSize, cancellationToken);
+        return Page(events, after, cutoff);
+    }
+
+    private static (JsonArray Events, string? NextToken) Page(IReadOnlyList<HistoryEventRecord> events, long after, long cutoff)
+    {
         var array = new JsonArray([.. events.Select(e => JsonSerializer.SerializeToNode(WorkerHistoryEvent.From(e)))]);
         var last = events.Count > 0 ? events[^1].Sequence : after;
         return (array, last < cutoff ? HistoryPageToken.Encode(last) : null);

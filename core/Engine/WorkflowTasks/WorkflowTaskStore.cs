@@ -18,31 +18,27 @@ public static class WorkflowTaskStore
         EngineTransaction tx, string ns, string taskId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
+        // Instance before run, as control-plane commands lock them: a completion may continue-as-new, which
+        // updates the instance, and must not close a deadlock cycle with a concurrent signal or cancel. Finding the
+        // task and locking its instance is one statement; only the instance row is locked by it.
         string runId;
-        string instanceId;
         await using (var find = tx.Command(
             """
-            SELECT t.run_id, r.workflow_instance_id
-              FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+            SELECT t.run_id
+              FROM workflow_tasks t
+              JOIN workflow_runs r ON r.id = t.run_id
+              JOIN workflow_instances i ON i.id = r.workflow_instance_id
              WHERE t.id = $1 AND t.namespace = $2 AND t.task_type = 'workflow'
+               FOR NO KEY UPDATE OF i
             """,
             taskId, ns))
         {
-            await using var found = await find.ExecuteReaderAsync(cancellationToken);
-            if (!await found.ReadAsync(cancellationToken))
+            if (await find.ExecuteScalarAsync(cancellationToken) is not string found)
             {
                 return null;
             }
 
-            runId = found.GetString(0);
-            instanceId = found.GetString(1);
-        }
-
-        // Instance before run, as control-plane commands lock them: a completion may continue-as-new, which
-        // updates the instance, and must not close a deadlock cycle with a concurrent signal or cancel.
-        await using (var instance = tx.Command("SELECT 1 FROM workflow_instances WHERE id = $1 FOR NO KEY UPDATE", instanceId))
-        {
-            await instance.ExecuteNonQueryAsync(cancellationToken);
+            runId = found;
         }
 
         var run = await RunState.LockAsync(tx, runId, cancellationToken);
@@ -58,18 +54,19 @@ public static class WorkflowTaskStore
     /// This one statement is both the poll-time filter and the claim-time fence (rollout contract §5.3, §7.3): a task
     /// whose effective marker (<see cref="CompatibilityRouting.EffectiveMarkerSql"/>) the worker does not match, or
     /// whose run is pinned to a fingerprint the worker does not advertise, is never selected, so a refusal leaves
-    /// the row exactly as it was. The first claim of a run without a recorded fingerprint records the claimer's.
+    /// the row exactly as it was. The first claim of a run without a recorded fingerprint records the claimer's. The
+    /// run's update (<see cref="RunWriter.MarkTaskLeasedSql"/>) rides in the same statement and returns the run fields
+    /// of the task payload.
     /// </summary>
-    public static async Task<WorkflowTaskRow?> ClaimAsync(
+    public static async Task<ClaimedWorkflowTask?> ClaimAsync(
         EngineTransaction tx, string ns, WorkerRegistration worker, int leaseSeconds, bool pinToFingerprint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(worker);
-        WorkflowTaskRow? claimed;
-        await using (var claim = tx.Command(
+        await using var claim = tx.Command(
             $"""
             WITH picked AS (
-                SELECT t.id, r.last_history_sequence, r.compatibility AS run_marker
+                SELECT t.id, t.run_id, r.last_history_sequence, r.compatibility AS run_marker
                   FROM workflow_tasks t
                   JOIN workflow_runs r ON r.id = t.run_id
                  WHERE t.status = 'ready'
@@ -83,31 +80,35 @@ public static class WorkflowTaskStore
                  ORDER BY t.priority, t.available_at, t.id
                  LIMIT 1
                    FOR UPDATE OF t SKIP LOCKED
-                   FOR NO KEY UPDATE OF r SKIP LOCKED)
-            UPDATE workflow_tasks t
-               SET status = 'leased', lease_owner = $6, leased_at = now(),
-                   lease_expires_at = now() + make_interval(secs => $7), attempt_count = t.attempt_count + 1,
-                   history_cutoff_sequence = picked.last_history_sequence,
-                   compatibility = COALESCE(NULLIF(t.compatibility, ''), picked.run_marker),
-                   last_claim_error = NULL, last_claim_failed_at = NULL, last_dispatched_at = now(), updated_at = now()
-              FROM picked
-             WHERE t.id = picked.id
-            RETURNING {WorkflowTaskRow.ColumnsOf("t")}
+                   FOR NO KEY UPDATE OF r SKIP LOCKED
+            ), run AS ({RunWriter.MarkTaskLeasedSql("picked", "$5")}
+            ), claimed AS (
+                UPDATE workflow_tasks t
+                   SET status = 'leased', lease_owner = $6, leased_at = now(),
+                       lease_expires_at = now() + make_interval(secs => $7), attempt_count = t.attempt_count + 1,
+                       history_cutoff_sequence = picked.last_history_sequence,
+                       compatibility = COALESCE(NULLIF(t.compatibility, ''), picked.run_marker),
+                       last_claim_error = NULL, last_claim_failed_at = NULL, last_dispatched_at = now(), updated_at = now()
+                  FROM picked
+                 WHERE t.id = picked.id
+                RETURNING t.*
+            )
+            SELECT {WorkflowTaskRow.ColumnsOf("t")},
+                   run.workflow_instance_id, run.workflow_type, run.payload_codec, run.arguments, run.status
+              FROM claimed t CROSS JOIN run
             """,
             ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
-            JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, leaseSeconds, pinToFingerprint))
-        {
-            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-            claimed = await reader.ReadAsync(cancellationToken) ? WorkflowTaskRow.Read(reader) : null;
-        }
-
-        if (claimed is null)
+            JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, leaseSeconds, pinToFingerprint);
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
         {
             return null;
         }
 
-        await RunWriter.MarkTaskLeasedAsync(tx, claimed.RunId, claimed.Id, JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), cancellationToken);
-        return claimed;
+        var task = WorkflowTaskRow.Read(reader);
+        const int at = WorkflowTaskRow.ColumnCount;
+        return new ClaimedWorkflowTask(task, new TaskRunFields(reader.GetString(at), reader.GetString(at + 1), reader.GetString(at + 2),
+            reader.JsonOrNull(at + 3), reader.GetString(at + 4)));
     }
 
     /// <summary>Extends a guarded lease by <paramref name="leaseSeconds"/> from now; returns the new expiry.</summary>
@@ -121,25 +122,29 @@ public static class WorkflowTaskStore
     }
 
     /// <summary>
-    /// Closes a guarded task as completed. The lease owner and attempt stay on the row, so an identical retry can be
-    /// recognised; the answer is recorded by <see cref="RecordAnswerAsync"/> once it is known.
+    /// Closes a guarded task as completed and keeps its answer with the fingerprint of the commands it answered, for an
+    /// identical retry. The lease owner and attempt stay on the row, so that retry can be recognised.
     /// </summary>
-    public static async Task CompleteAsync(EngineTransaction tx, string taskId, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        await using var close = tx.Command(
-            "UPDATE workflow_tasks SET status = 'completed', closed_at = now(), updated_at = now() WHERE id = $1 AND status = 'leased'", taskId);
-        await close.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>Keeps a completed task's answer and the fingerprint of the commands it answered, for an identical retry.</summary>
-    public static async Task RecordAnswerAsync(EngineTransaction tx, string taskId, JsonObject answer, byte[] requestSha256, CancellationToken cancellationToken)
+    public static async Task CompleteAsync(EngineTransaction tx, string taskId, JsonObject answer, byte[] requestSha256, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(answer);
-        await using var record = tx.Command(
-            "UPDATE workflow_tasks SET outcome_response = $2::jsonb, outcome_request_sha256 = $3 WHERE id = $1",
+        await using var close = tx.Command(
+            """
+            UPDATE workflow_tasks
+               SET status = 'completed', closed_at = now(), updated_at = now(), outcome_response = $2::jsonb, outcome_request_sha256 = $3
+             WHERE id = $1 AND status = 'leased'
+            """,
             taskId, answer.ToJsonString(), requestSha256);
+        await close.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Replaces a completed task's answer (its follow-up task was created after the task closed).</summary>
+    public static async Task RecordAnswerAsync(EngineTransaction tx, string taskId, JsonObject answer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(answer);
+        await using var record = tx.Command("UPDATE workflow_tasks SET outcome_response = $2::jsonb WHERE id = $1", taskId, answer.ToJsonString());
         await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
