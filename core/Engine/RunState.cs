@@ -59,12 +59,19 @@ public sealed record RunState
 
     public bool IsOpen => Status is RunStatus.Pending or RunStatus.Running or RunStatus.Waiting;
 
-    private const string Columns =
-        """
-        id, namespace, workflow_instance_id, run_number, workflow_type, business_key, status, closed_reason, closed_at,
-        task_queue, compatibility, priority, payload_codec, arguments::text, memo::text, search_attributes::text,
-        execution_timeout_seconds, run_timeout_seconds, execution_deadline_at, last_history_sequence, last_step_sequence,
-        parent_workflow_instance_id, parent_workflow_run_id, parent_sequence, cancel_requested_at
+    internal const int ColumnCount = 25;
+
+    private static readonly string Columns = ColumnsOf("workflow_runs");
+
+    /// <summary>The columns <see cref="Read"/> expects, qualified with <paramref name="alias"/> for statements that join.</summary>
+    internal static string ColumnsOf(string alias) =>
+        $"""
+        {alias}.id, {alias}.namespace, {alias}.workflow_instance_id, {alias}.run_number, {alias}.workflow_type, {alias}.business_key,
+        {alias}.status, {alias}.closed_reason, {alias}.closed_at, {alias}.task_queue, {alias}.compatibility, {alias}.priority,
+        {alias}.payload_codec, {alias}.arguments::text, {alias}.memo::text, {alias}.search_attributes::text,
+        {alias}.execution_timeout_seconds, {alias}.run_timeout_seconds, {alias}.execution_deadline_at, {alias}.last_history_sequence,
+        {alias}.last_step_sequence, {alias}.parent_workflow_instance_id, {alias}.parent_workflow_run_id, {alias}.parent_sequence,
+        {alias}.cancel_requested_at
         """;
 
     /// <summary>Reads and locks the run (<c>FOR NO KEY UPDATE</c>, so inserts that reference it are not blocked).</summary>
@@ -76,32 +83,32 @@ public sealed record RunState
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    private static RunState Read(NpgsqlDataReader reader) => new()
+    internal static RunState Read(NpgsqlDataReader reader, int at = 0) => new()
     {
-        Id = reader.GetString(0),
-        Namespace = reader.GetString(1),
-        InstanceId = reader.GetString(2),
-        RunNumber = reader.GetInt32(3),
-        WorkflowType = reader.GetString(4),
-        BusinessKey = reader.StringOrNull(5),
-        Status = reader.GetString(6),
-        ClosedReason = reader.StringOrNull(7),
-        ClosedAt = reader.TimeOrNull(8),
-        TaskQueue = reader.GetString(9),
-        Compatibility = reader.StringOrNull(10),
-        Priority = reader.GetInt16(11),
-        PayloadCodec = reader.GetString(12),
-        Arguments = reader.JsonObjectOrNull(13),
-        Memo = JsonNode.Parse(reader.GetString(14)) as JsonObject ?? [],
-        SearchAttributes = JsonNode.Parse(reader.GetString(15)) as JsonObject ?? [],
-        ExecutionTimeoutSeconds = reader.Int32OrNull(16),
-        RunTimeoutSeconds = reader.Int32OrNull(17),
-        ExecutionDeadlineAt = reader.TimeOrNull(18),
-        LastHistorySequence = reader.GetInt64(19),
-        LastStepSequence = reader.GetInt32(20),
-        ParentInstanceId = reader.StringOrNull(21),
-        ParentRunId = reader.StringOrNull(22),
-        ParentSequence = reader.Int32OrNull(23),
-        CancelRequestedAt = reader.TimeOrNull(24),
+        Id = reader.GetString(at),
+        Namespace = reader.GetString(at + 1),
+        InstanceId = reader.GetString(at + 2),
+        RunNumber = reader.GetInt32(at + 3),
+        WorkflowType = reader.GetString(at + 4),
+        BusinessKey = reader.StringOrNull(at + 5),
+        Status = reader.GetString(at + 6),
+        ClosedReason = reader.StringOrNull(at + 7),
+        ClosedAt = reader.TimeOrNull(at + 8),
+        TaskQueue = reader.GetString(at + 9),
+        Compatibility = reader.StringOrNull(at + 10),
+        Priority = reader.GetInt16(at + 11),
+        PayloadCodec = reader.GetString(at + 12),
+        Arguments = reader.JsonObjectOrNull(at + 13),
+        Memo = JsonNode.Parse(reader.GetString(at + 14)) as JsonObject ?? [],
+        SearchAttributes = JsonNode.Parse(reader.GetString(at + 15)) as JsonObject ?? [],
+        ExecutionTimeoutSeconds = reader.Int32OrNull(at + 16),
+        RunTimeoutSeconds = reader.Int32OrNull(at + 17),
+        ExecutionDeadlineAt = reader.TimeOrNull(at + 18),
+        LastHistorySequence = reader.GetInt64(at + 19),
+        LastStepSequence = reader.GetInt32(at + 20),
+        ParentInstanceId = reader.StringOrNull(at + 21),
+        ParentRunId = reader.StringOrNull(at + 22),
+        ParentSequence = reader.Int32OrNull(at + 23),
+        CancelRequestedAt = reader.TimeOrNull(at + 24),
     };
 }

@@ -75,36 +75,79 @@ public sealed record NewRun
 /// </summary>
 public static class RunWriter
 {
-    public static async Task<CreatedRun> InsertAsync(EngineTransaction tx, NewRun run, CancellationToken cancellationToken)
+    public static async Task<CreatedRun> InsertAsync(EngineTransaction tx, NewRun run, CancellationToken cancellationToken) =>
+        (await InsertAsync(tx, null, run, cancellationToken))!;
+
+    /// <summary>
+    /// A fresh start: claims the new workflow id (<paramref name="instance"/>, pointing at <paramref name="run"/>) and
+    /// inserts its first run in one statement, then the opening history and first task. Null when the id is already
+    /// taken; then nothing was written.
+    /// </summary>
+    public static async Task<CreatedRun?> StartAsync(EngineTransaction tx, NewInstance instance, NewRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return await InsertAsync(tx, instance, run, cancellationToken);
+    }
+
+    private static async Task<CreatedRun?> InsertAsync(EngineTransaction tx, NewInstance? instance, NewRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(run);
         var taskId = Ulid.NewId();
         DateTimeOffset? executionDeadline;
         DateTimeOffset? runDeadline;
+        object?[] parameters =
+        [
+            run.RunId, run.Namespace, run.InstanceId, run.RunNumber, run.WorkflowType, SqlValue.Text(run.BusinessKey), run.TaskQueue,
+            SqlValue.Text(run.Compatibility), (short)run.Priority, run.PayloadCodec, SqlValue.Json(run.Arguments), run.Memo.ToJsonString(),
+            run.SearchAttributes.ToJsonString(), SqlValue.Int(run.ExecutionTimeoutSeconds), SqlValue.Int(run.RunTimeoutSeconds),
+            SqlValue.Time(run.ExecutionDeadlineAt), SqlValue.Text(run.ParentInstanceId), SqlValue.Text(run.ParentRunId),
+            SqlValue.Int(run.ParentSequence), SqlValue.Text(run.ContinuedFromRunId), taskId,
+            run.RetryAttempt, SqlValue.Text(run.RetryOfRunId), run.FirstTaskDelaySeconds, SqlValue.Text(run.WorkflowDefinitionFingerprint),
+        ];
+
+        // The instance claim is a CTE the run insert selects from, so a taken id inserts neither row (and the run's
+        // foreign key sees the instance inserted by the same statement).
+        var claim = instance is null
+            ? string.Empty
+            : """
+              WITH claimed AS (
+                  INSERT INTO workflow_instances (id, namespace, workflow_type, business_key, current_run_id, run_count,
+                                                  last_command_sequence, execution_timeout_seconds, execution_deadline_at)
+                  VALUES ($3, $2, $26, $27, $1, 1, $28, $29, CASE WHEN $30 THEN now() + make_interval(secs => $29) END)
+                  ON CONFLICT (id) DO NOTHING
+                  RETURNING id)
+              """;
+        if (instance is not null)
+        {
+            parameters = [.. parameters, instance.WorkflowType, SqlValue.Text(instance.BusinessKey), instance.LastCommandSequence,
+                SqlValue.Int(instance.ExecutionTimeoutSeconds), instance.RecordExecutionDeadline];
+        }
+
         await using (var insert = tx.Command(
-            """
+            $"""
+            {claim}
             INSERT INTO workflow_runs (id, namespace, workflow_instance_id, run_number, workflow_type, business_key, task_queue,
                    compatibility, priority, payload_codec, arguments, memo, search_attributes, execution_timeout_seconds,
                    run_timeout_seconds, execution_deadline_at, run_deadline_at, parent_workflow_instance_id,
                    parent_workflow_run_id, parent_sequence, continued_from_run_id, retry_attempt, retry_of_run_id, started_at,
                    liveness_state, next_task_id, next_task_type, next_task_status, next_task_at, last_progress_at,
                    workflow_definition_fingerprint)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15,
-                    COALESCE($16, now() + make_interval(secs => $14)), now() + make_interval(secs => $15),
-                    $17, $18, $19, $20, $22, $23, now(), 'workflow_task_ready', $21, 'workflow', 'ready',
-                    now() + make_interval(secs => $24), now(), $25)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15,
+                   COALESCE($16, now() + make_interval(secs => $14)), now() + make_interval(secs => $15),
+                   $17, $18, $19, $20, $22, $23, now(), 'workflow_task_ready', $21, 'workflow', 'ready',
+                   now() + make_interval(secs => $24), now(), $25
+                   {(instance is null ? string.Empty : "FROM claimed")}
             RETURNING execution_deadline_at, run_deadline_at
             """,
-            run.RunId, run.Namespace, run.InstanceId, run.RunNumber, run.WorkflowType, SqlValue.Text(run.BusinessKey), run.TaskQueue,
-            SqlValue.Text(run.Compatibility), (short)run.Priority, run.PayloadCodec, SqlValue.Json(run.Arguments), run.Memo.ToJsonString(),
-            run.SearchAttributes.ToJsonString(), SqlValue.Int(run.ExecutionTimeoutSeconds), SqlValue.Int(run.RunTimeoutSeconds),
-            SqlValue.Time(run.ExecutionDeadlineAt), SqlValue.Text(run.ParentInstanceId), SqlValue.Text(run.ParentRunId),
-            SqlValue.Int(run.ParentSequence), SqlValue.Text(run.ContinuedFromRunId), taskId,
-            run.RetryAttempt, SqlValue.Text(run.RetryOfRunId), run.FirstTaskDelaySeconds, SqlValue.Text(run.WorkflowDefinitionFingerprint)))
+            parameters))
         {
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
             executionDeadline = reader.TimeOrNull(0);
             runDeadline = reader.TimeOrNull(1);
         }

@@ -79,13 +79,8 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
 
         var commandId = Ulid.NewId();
         var runId = Ulid.NewId();
-        if (!await RunWriter.ClaimInstanceAsync(tx, new NewInstance(start.WorkflowId, ns, start.WorkflowType, start.BusinessKey, runId,
-                start.ExecutionTimeoutSeconds, 1, RecordExecutionDeadline: true), cancellationToken))
-        {
-            return await ResolveDuplicateAsync(tx, ns, start, cancellationToken);
-        }
-
-        await RunWriter.InsertAsync(tx, new NewRun
+        var created = await RunWriter.StartAsync(tx, new NewInstance(start.WorkflowId, ns, start.WorkflowType, start.BusinessKey, runId,
+            start.ExecutionTimeoutSeconds, 1, RecordExecutionDeadline: true), new NewRun
         {
             Namespace = ns,
             InstanceId = start.WorkflowId,
@@ -104,6 +99,10 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             RunTimeoutSeconds = start.RunTimeoutSeconds,
             CommandId = commandId,
         }, cancellationToken);
+        if (created is null)
+        {
+            return await ResolveDuplicateAsync(tx, ns, start, cancellationToken);
+        }
 
         var response = new WorkflowStartResponse(start.WorkflowId, runId, start.WorkflowType, ns, "pending", start.BusinessKey,
             PayloadEnvelope.DefaultCodec, "started_new");

@@ -131,21 +131,25 @@ public static partial class ActivityStore
     }
 
     /// <summary>
-    /// The ownership guard of worker-protocol §4.2, in its documented order, then the locks in the engine's order. The
-    /// guard reads only columns that never change after insert (task → run, attempt → task and owner), so it can run
-    /// before any lock without deciding on stale data.
+    /// The ownership guard of worker-protocol §4.2, in its documented order, and the locks in the engine's order: the
+    /// statement that finds the task locks its run, then task, execution and attempt are locked together. The guard
+    /// reads only columns that never change after insert (task → run, attempt → task and owner).
     /// </summary>
     public static async Task<(LockedActivity? Locked, ApiError? Refused)> LockAsync(
         EngineTransaction tx, string ns, string taskId, string attemptId, string owner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
-        string runId;
+        // The run lock is taken by the same statement that finds the task (one row lock, so no ordering question);
+        // a refusal rolls back and releases it.
+        RunState run;
         await using (var find = tx.Command(
-            """
-            SELECT t.run_id, a.id IS NOT NULL, a.task_id, a.lease_owner
+            $"""
+            SELECT a.id IS NOT NULL, a.task_id, a.lease_owner, {RunState.ColumnsOf("r")}
               FROM workflow_tasks t
+              JOIN workflow_runs r ON r.id = t.run_id
               LEFT JOIN workflow_activity_attempts a ON a.id = $3 AND a.namespace = $2
              WHERE t.id = $1 AND t.namespace = $2 AND t.task_type = 'activity'
+               FOR NO KEY UPDATE OF r
             """,
             taskId, ns, attemptId))
         {
@@ -155,27 +159,27 @@ public static partial class ActivityStore
                 return (null, Refusal(404, "task_not_found", "Activity task not found.", taskId, attemptId));
             }
 
-            runId = reader.GetString(0);
-            if (!reader.GetBoolean(1))
+            if (!reader.GetBoolean(0))
             {
                 return (null, Refusal(404, "attempt_not_found", "Activity attempt not found.", taskId, attemptId));
             }
 
-            if (reader.GetString(2) != taskId)
+            if (reader.GetString(1) != taskId)
             {
                 return (null, Refusal(409, "task_mismatch", "Activity attempt is not leased for this task.", taskId, attemptId));
             }
 
-            var actual = reader.GetString(3);
+            var actual = reader.GetString(2);
             if (actual != owner)
             {
                 return (null, Refusal(409, "lease_owner_mismatch", "Activity attempt lease is owned by another worker.", taskId, attemptId)
                     .With("lease_owner", actual));
             }
+
+            run = RunState.Read(reader, 3);
         }
 
         // Every writer of these three rows holds the run lock first, so locking them together cannot deadlock.
-        var run = (await RunState.LockAsync(tx, runId, cancellationToken))!;
         ActivityTaskRow task;
         ActivityExecutionRow execution;
         ActivityAttemptRow attempt;
