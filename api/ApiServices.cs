@@ -60,6 +60,7 @@ public static class ApiServices
         services.AddSingleton<BootAdmission>();
         services.AddHostedService<Hosting.BootAdmissionService>();
         services.AddSingleton<NamespaceRepository>();
+        services.AddSingleton<NamespaceExistenceCache>();
         services.AddSingleton<NamespaceService>();
         services.AddSingleton<WorkerRegistrationRepository>();
         services.AddSingleton<WorkerRegistry>();

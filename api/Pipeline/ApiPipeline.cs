@@ -22,7 +22,7 @@ public sealed partial class ApiPipeline(
     TokenAuthenticator authenticator,
     VersionGate versions,
     ApiResponses responses,
-    NamespaceRepository namespaces,
+    NamespaceExistenceCache namespaces,
     ILogger<ApiPipeline> logger)
 {
     private readonly ConcurrentDictionary<ApiRoute, CompiledRoute> compiled = new(ReferenceEqualityComparer.Instance);

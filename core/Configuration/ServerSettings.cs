@@ -38,6 +38,12 @@ public sealed record ServerSettings
 
     public int WorkerPollTimeoutSeconds { get; init; } = 30;
 
+    /// <summary>
+    /// How long this node trusts that a namespace it has seen exists (<c>DW_NAMESPACE_CACHE_SECONDS</c>; 0 turns the
+    /// cache off). Only existence is cached, and only positively: a namespace created anywhere is seen at once.
+    /// </summary>
+    public int NamespaceCacheSeconds { get; init; } = 60;
+
     /// <summary>Heartbeat cadence advertised to worker SDKs on register and heartbeat (rollout contract §6.2).</summary>
     public int WorkerHeartbeatIntervalSeconds { get; init; } = 10;
 

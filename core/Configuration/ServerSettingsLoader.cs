@@ -14,7 +14,7 @@ public static class ServerSettingsLoader
         var reader = new SettingReader(configuration);
 
         var maxPoolSize = reader.Integer("DW_DB_MAX_POOL_SIZE", 20, min: 1, max: 1000);
-        var database = WithPoolSize(reader.Required("DW_DB_CONNECTION"), maxPoolSize);
+        var database = WithConnectionDefaults(reader.Required("DW_DB_CONNECTION"), maxPoolSize);
 
         var redis = reader.Optional("DW_REDIS_CONNECTION");
         if (redis is not null)
@@ -63,6 +63,7 @@ public static class ServerSettingsLoader
             TaskRepairFailureBackoffMaxSeconds = reader.Integer("DW_V2_TASK_REPAIR_FAILURE_BACKOFF_MAX_SECONDS", 60, min: 1, max: 86_400),
             ExpiredWorkflowTaskRecoveryScanLimit = reader.Integer("DW_EXPIRED_WORKFLOW_TASK_RECOVERY_SCAN_LIMIT", 5, min: 1, max: 1000),
             ExpiredWorkflowTaskRecoveryTtlSeconds = reader.Integer("DW_EXPIRED_WORKFLOW_TASK_RECOVERY_TTL_SECONDS", 5, min: 1, max: 3600),
+            NamespaceCacheSeconds = reader.Integer("DW_NAMESPACE_CACHE_SECONDS", 60, min: 0, max: 3600),
             TopologyShape = reader.OneOf("DW_SERVER_TOPOLOGY_SHAPE", "standalone_server", TopologyCatalog.Shapes),
             Compatibility = LoadCompatibility(reader),
         };
@@ -157,9 +158,10 @@ public static class ServerSettingsLoader
     /// <summary>
     /// Validates the connection string and caps its pool at <c>DW_DB_MAX_POOL_SIZE</c>, which wins over a
     /// <c>Maximum Pool Size</c> in the string: parked long-polls hold no connection, so the cap bounds a node's
-    /// connections whatever the number of waiting workers.
+    /// connections whatever the number of waiting workers. It also applies the server's per-request defaults (see
+    /// <see cref="ConnectionDefaults"/>) wherever the operator's string does not name the keyword itself.
     /// </summary>
-    private static string WithPoolSize(string value, int maxPoolSize)
+    private static string WithConnectionDefaults(string value, int maxPoolSize)
     {
         NpgsqlConnectionStringBuilder builder;
         try
@@ -183,6 +185,7 @@ public static class ServerSettingsLoader
         }
 
         builder.MaxPoolSize = maxPoolSize;
+        ConnectionDefaults.Apply(builder, value);
         return builder.ConnectionString;
     }
 

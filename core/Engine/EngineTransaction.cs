@@ -12,13 +12,18 @@ public sealed class EngineTransaction : IAsyncDisposable
     private readonly NpgsqlTransaction transaction;
     private readonly WakeBus wakeBus;
     private readonly HashSet<string> wakeChannels = new(StringComparer.Ordinal);
+    private List<Action>? afterCommit;
 
-    private EngineTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, WakeBus wakeBus)
+    private EngineTransaction(NpgsqlDataSource dataSource, NpgsqlConnection connection, NpgsqlTransaction transaction, WakeBus wakeBus)
     {
+        DataSource = dataSource;
         this.connection = connection;
         this.transaction = transaction;
         this.wakeBus = wakeBus;
     }
+
+    /// <summary>The node's data source; per-node caches of committed facts are keyed by it.</summary>
+    public NpgsqlDataSource DataSource { get; }
 
     public static async Task<EngineTransaction> BeginAsync(NpgsqlDataSource dataSource, WakeBus wakeBus, CancellationToken cancellationToken)
     {
@@ -27,7 +32,7 @@ public sealed class EngineTransaction : IAsyncDisposable
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            return new EngineTransaction(connection, transaction, wakeBus);
+            return new EngineTransaction(dataSource, connection, transaction, wakeBus);
         }
         catch
         {
@@ -49,9 +54,13 @@ public sealed class EngineTransaction : IAsyncDisposable
 
     public void Wake(string channel) => wakeChannels.Add(channel);
 
+    /// <summary>Runs <paramref name="action"/> once the transaction committed (never on rollback): caches learn only committed facts.</summary>
+    public void AfterCommit(Action action) => (afterCommit ??= []).Add(action);
+
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
         await transaction.CommitAsync(cancellationToken);
+        afterCommit?.ForEach(action => action());
         wakeBus.Publish(wakeChannels);
     }
 

@@ -4,8 +4,9 @@ using Npgsql;
 namespace DurableWorkflow.Core.Engine;
 
 /// <summary>
-/// Owner of <c>workflow_poll_requests</c> (worker-protocol spec §3.1.1): a poll with a <c>poll_request_id</c> reserves
-/// its key before it parks, records the task it leased in the claim's own transaction, or records that it ended empty.
+/// Owner of <c>workflow_poll_requests</c> (worker-protocol spec §3.1.1): a poll with a <c>poll_request_id</c> takes its
+/// key in its first claim's transaction when that claim finds a task, or else reserves the key before it parks; it
+/// records the task it leased in the claim's own transaction, or records that it ended empty.
 /// A duplicate of a reserved key never claims; it waits for the holder's answer. Reservations carry an expiry (hold +
 /// grace), so a key whose holder's node died becomes usable again without any cleanup.
 /// </summary>
@@ -100,9 +101,11 @@ public static class PollRequestStore
     }
 
     /// <summary>
-    /// Records the leased task in the claim's transaction, and wakes the duplicates waiting for it after commit. False
-    /// when this poll no longer holds the key (it expired and a duplicate took over): the caller must then roll its
-    /// claim back, or the two polls would hold two leases.
+    /// Records the leased task in the claim's transaction, and wakes the duplicates waiting for it after commit. The
+    /// record takes the key in the same statement when no live poll holds it: a poll whose first probe finds a task
+    /// reserves and answers in that one transaction (the row is only written before parking when the poll must wait).
+    /// False when another poll holds the key or its answer is still current (a duplicate took it over, or reserved it
+    /// first): the caller must then roll its claim back, or the two polls would hold two leases.
     /// </summary>
     public static async Task<bool> RecordClaimAsync(
         EngineTransaction tx,
@@ -115,15 +118,27 @@ public static class PollRequestStore
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(reservation);
+        var poll = reservation.Poll;
         await using var command = tx.Command(
             $"""
-            UPDATE workflow_poll_requests
-               SET status = 'completed', task_id = $3, task_attempt = $4, activity_attempt_id = $5, completed_at = now(),
-                   expires_at = LEAST($6 + interval '{AnswerKeptSeconds} seconds', now() + interval '1 hour')
-             WHERE request_key = $1 AND reservation_id = $2 AND status = 'pending'
+            INSERT INTO workflow_poll_requests (request_key, namespace, task_kind, task_queue, build_id, worker_id, poll_request_id,
+                                                status, reservation_id, task_id, task_attempt, activity_attempt_id, completed_at, expires_at)
+            VALUES ($1, $7, $8, $9, $10, $11, $12, 'completed', $2, $3, $4, $5, now(),
+                    LEAST($6 + interval '{AnswerKeptSeconds} seconds', now() + interval '1 hour'))
+            ON CONFLICT (request_key) DO UPDATE
+               SET status = 'completed', reservation_id = EXCLUDED.reservation_id, task_id = EXCLUDED.task_id,
+                   task_attempt = EXCLUDED.task_attempt, activity_attempt_id = EXCLUDED.activity_attempt_id,
+                   created_at = CASE WHEN workflow_poll_requests.reservation_id = EXCLUDED.reservation_id
+                                     THEN workflow_poll_requests.created_at ELSE now() END,
+                   completed_at = now(), expires_at = EXCLUDED.expires_at
+             WHERE (workflow_poll_requests.reservation_id = EXCLUDED.reservation_id AND workflow_poll_requests.status = 'pending')
+                OR workflow_poll_requests.expires_at <= now()
+            RETURNING reservation_id
             """,
-            SqlValue.Bytes(reservation.Key), reservation.Id, taskId, SqlValue.Int(taskAttempt), SqlValue.Text(activityAttemptId), leaseExpiresAt);
-        var recorded = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            SqlValue.Bytes(reservation.Key), reservation.Id, taskId, SqlValue.Int(taskAttempt), SqlValue.Text(activityAttemptId), leaseExpiresAt,
+            reservation.Namespace, poll.TaskKind, poll.Worker.TaskQueue,
+            SqlValue.Text(poll.Kind == Workers.PollKind.Query ? null : poll.Worker.MatchingBuildId), poll.Worker.WorkerId, poll.PollRequestId!);
+        var recorded = await command.ExecuteScalarAsync(cancellationToken) is string;
         tx.Wake(WakeChannels.PollRequest(reservation.Key));
         return recorded;
     }

@@ -64,7 +64,7 @@ public sealed class PollRunner : IAsyncDisposable
         var task = bind(poll);
         var deadline = clock.GetUtcNow() + LongPoll.Hold(poll.TimeoutSeconds, defaultHoldSeconds);
         var found = poll.RequestKey(ns) is { } key
-            ? await RunReservedAsync(ns, poll, new PollReservation(key, Ulid.NewId()), deadline, queue, task, cancellationToken)
+            ? await RunReservedAsync(ns, poll, new PollReservation(key, Ulid.NewId(), ns, poll), deadline, queue, task, cancellationToken)
             : await ParkAsync(ns, poll, null, deadline, queue, task, cancellationToken);
         return ApiResult<JsonObject>.Ok(found is null
             ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
@@ -74,14 +74,21 @@ public sealed class PollRunner : IAsyncDisposable
     public ValueTask DisposeAsync() => Queues.DisposeAsync();
 
     /// <summary>
-    /// A poll with a <c>poll_request_id</c> claims only while it holds the key's reservation. The reservation is taken
-    /// before the first probe, so of two duplicates sent together, or one sent while the first is parked, exactly one
-    /// claims and the other waits for its answer (worker-protocol spec §3.1.1: a retry gets the task its lost answer
-    /// carried, never a second lease).
+    /// A poll with a <c>poll_request_id</c> claims only while it holds the key. The first probe takes the key in its
+    /// claim's transaction (<see cref="PollRequestStore.RecordClaimAsync"/>), so a poll that finds work at once writes
+    /// its idempotency record with the lease and nothing else; a key another poll holds (or answered) rolls that claim
+    /// back. Only a poll that found nothing reserves the key on its own, before it parks, so of two duplicates sent
+    /// together, or one sent while the first is parked, exactly one claims and the other waits for its answer
+    /// (worker-protocol spec §3.1.3: a retry gets the task its lost answer carried, never a second lease).
     /// </summary>
     private async Task<JsonObject?> RunReservedAsync(
         string ns, AdmittedPoll poll, PollReservation reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, CancellationToken cancellationToken)
     {
+        if (await task.ClaimAsync(reservation, cancellationToken) is { } claimedAtOnce)
+        {
+            return claimedAtOnce;
+        }
+
         if (!await PollRequestStore.ReserveAsync(dataSource, ns, poll, reservation, Lifetime(deadline), cancellationToken))
         {
             logger.PollRequestInFlight(poll.PollRequestId!, poll.Worker.WorkerId);

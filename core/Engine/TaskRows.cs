@@ -91,12 +91,23 @@ public static class TaskRows
         return created;
     }
 
+    /// <summary>
+    /// Adds the queue to the registry unless this node already saw it committed there (<see cref="KnownTaskQueues"/>:
+    /// registry rows are never deleted, so a known queue needs no upsert).
+    /// </summary>
     public static async Task RegisterQueueAsync(EngineTransaction tx, string ns, string queue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
+        var known = KnownTaskQueues.Of(tx.DataSource);
+        if (known.Contains(ns, queue))
+        {
+            return;
+        }
+
         await using var upsert = tx.Command(
             "INSERT INTO workflow_task_queues (namespace, name) VALUES ($1, $2) ON CONFLICT DO NOTHING", ns, queue);
         await upsert.ExecuteNonQueryAsync(cancellationToken);
+        tx.AfterCommit(() => known.Add(ns, queue));
     }
 
     /// <summary>

@@ -75,12 +75,30 @@ public sealed class SchedulerTickRunner(
         }
         finally
         {
+            await UnlockAsync(connection);
+        }
+
+        return new SchedulerTickOutcome(SchedulerTickStatus.Ran, logs);
+    }
+
+    /// <summary>
+    /// Pooled connections are not reset on return (<see cref="Configuration.ConnectionDefaults"/>), so a lock whose
+    /// release failed on a still-open connection would outlive the tick: that connection is then dropped from the pool
+    /// instead, which ends its session and the lock with it.
+    /// </summary>
+    private static async Task UnlockAsync(NpgsqlConnection connection)
+    {
+        try
+        {
             await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
             unlock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLockKey });
             await unlock.ExecuteScalarAsync(CancellationToken.None);
         }
-
-        return new SchedulerTickOutcome(SchedulerTickStatus.Ran, logs);
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            NpgsqlConnection.ClearPool(connection);
+            throw;
+        }
     }
 
     private static async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
