@@ -139,4 +139,37 @@ public class ServerSettingsLoaderTests
 
         Assert.Contains("DW_DB_MAX_POOL_SIZE", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void the_connection_skips_the_reset_on_close_and_auto_prepares_unless_the_operator_says_otherwise()
+    {
+        var defaults = new Npgsql.NpgsqlConnectionStringBuilder(Load().DatabaseConnection);
+        var explicitValues = new Npgsql.NpgsqlConnectionStringBuilder(Load(
+            ("DW_DB_CONNECTION", "Host=127.0.0.1;Database=dw;NoResetOnClose=false;max auto prepare=0;Auto Prepare Min Usages=7")).DatabaseConnection);
+
+        Assert.True(defaults.NoResetOnClose);
+        Assert.Equal(ConnectionDefaults.MaxAutoPrepare, defaults.MaxAutoPrepare);
+        Assert.Equal(ConnectionDefaults.AutoPrepareMinUsages, defaults.AutoPrepareMinUsages);
+        Assert.False(explicitValues.NoResetOnClose);
+        Assert.Equal(0, explicitValues.MaxAutoPrepare);
+        Assert.Equal(7, explicitValues.AutoPrepareMinUsages);
+    }
+
+    [Fact]
+    public void the_namespace_cache_lives_60_seconds_by_default_and_0_turns_it_off()
+    {
+        Assert.Equal(60, Load().NamespaceCacheSeconds);
+        Assert.Equal(0, Load(("DW_NAMESPACE_CACHE_SECONDS", "0")).NamespaceCacheSeconds);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("3601")]
+    [InlineData("soon")]
+    public void an_invalid_DW_NAMESPACE_CACHE_SECONDS_fails_at_start_naming_it(string value)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load(("DW_NAMESPACE_CACHE_SECONDS", value)));
+
+        Assert.Contains("DW_NAMESPACE_CACHE_SECONDS", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -100,6 +100,39 @@ public sealed class PollRunnerTests(BootstrappedDatabase database) : IClassFixtu
         Assert.Equal("completed", await database.ScalarAsync<string>("SELECT status FROM workflow_poll_requests WHERE poll_request_id = 'wf-poll-orphan'"));
     }
 
+    [Fact]
+    public async Task a_poll_that_finds_a_task_at_once_records_its_key_and_answer_in_the_claims_own_transaction()
+    {
+        using var harness = await WorkflowHarness.CreateAsync(server);
+        await harness.StartAsync();
+
+        var answer = await PollAsync(harness, Poll(harness, "wf-poll-at-once", timeoutSeconds: 5));
+
+        const string Row = "FROM workflow_poll_requests WHERE poll_request_id = 'wf-poll-at-once'";
+        Assert.Equal("completed", await database.ScalarAsync<string>($"SELECT status {Row}"));
+        Assert.Equal((string?)answer["task"]!["task_id"], await database.ScalarAsync<string>($"SELECT task_id {Row}"));
+
+        // now() is the transaction's start: one timestamp for both means the key was taken and answered in one transaction.
+        Assert.True(await database.ScalarAsync<bool>($"SELECT created_at = completed_at {Row}"));
+    }
+
+    [Fact]
+    public async Task a_retry_of_an_answered_poll_gets_that_task_back_and_its_own_claim_of_another_ready_task_is_rolled_back()
+    {
+        using var harness = await WorkflowHarness.CreateAsync(server);
+        await harness.StartAsync();
+        await harness.StartAsync();
+        var body = Poll(harness, "wf-poll-retry-at-once", timeoutSeconds: 5);
+
+        var first = await PollAsync(harness, body);
+        var retried = await PollAsync(harness, body);
+
+        Assert.Equal((string?)first["task"]!["task_id"], (string?)retried["task"]!["task_id"]);
+        Assert.Equal((int)first["task"]!["workflow_task_attempt"]!, (int)retried["task"]!["workflow_task_attempt"]!);
+        Assert.Equal(1L, await CountAsync(harness.Queue, "leased"));
+        Assert.Equal(1L, await CountAsync(harness.Queue, "ready"));
+    }
+
     private static JsonObject Poll(WorkflowHarness harness, string pollRequestId, int timeoutSeconds) => new()
     {
         ["worker_id"] = harness.WorkerId,
