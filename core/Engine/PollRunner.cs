@@ -65,7 +65,7 @@ public sealed class PollRunner : IAsyncDisposable
         var deadline = clock.GetUtcNow() + LongPoll.Hold(poll.TimeoutSeconds, defaultHoldSeconds);
         var found = poll.RequestKey(ns) is { } key
             ? await RunReservedAsync(ns, poll, new PollReservation(key, Ulid.NewId(), ns, poll), deadline, queue, task, cancellationToken)
-            : await ParkAsync(ns, poll, null, deadline, queue, task, cancellationToken);
+            : await ParkAsync(ns, poll, null, deadline, queue, task, reserveAfterFirstProbe: false, cancellationToken);
         return ApiResult<JsonObject>.Ok(found is null
             ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
             : new JsonObject { ["task"] = found });
@@ -77,19 +77,15 @@ public sealed class PollRunner : IAsyncDisposable
     /// A poll with a <c>poll_request_id</c> claims only while it holds the key. The first probe takes the key in its
     /// claim's transaction (<see cref="PollRequestStore.RecordClaimAsync"/>), so a poll that finds work at once writes
     /// its idempotency record with the lease and nothing else; a key another poll holds (or answered) rolls that claim
-    /// back. Only a poll that found nothing reserves the key on its own, before it parks, so of two duplicates sent
-    /// together, or one sent while the first is parked, exactly one claims and the other waits for its answer
+    /// back. A first probe that found nothing reserves the key on its own before the poll waits, so of two duplicates
+    /// sent together, or one sent while the first is parked, exactly one claims and the other waits for its answer
     /// (worker-protocol spec §3.1.3: a retry gets the task its lost answer carried, never a second lease).
     /// </summary>
     private async Task<JsonObject?> RunReservedAsync(
         string ns, AdmittedPoll poll, PollReservation reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, CancellationToken cancellationToken)
     {
-        if (await task.ClaimAsync(reservation, cancellationToken) is { } claimedAtOnce)
-        {
-            return claimedAtOnce;
-        }
-
-        if (!await PollRequestStore.ReserveAsync(dataSource, ns, poll, reservation, Lifetime(deadline), cancellationToken))
+        var found = await ParkOrReleaseAsync(ns, poll, reservation, deadline, queue, task, reserveAfterFirstProbe: true, cancellationToken);
+        if (ReferenceEquals(found, KeyHeld))
         {
             logger.PollRequestInFlight(poll.PollRequestId!, poll.Worker.WorkerId);
             var followed = await FollowAsync(ns, poll, reservation, deadline, task, cancellationToken);
@@ -97,19 +93,8 @@ public sealed class PollRunner : IAsyncDisposable
             {
                 return followed.Answer;
             }
-        }
 
-        JsonObject? found;
-        try
-        {
-            found = await ParkAsync(ns, poll, reservation, deadline, queue, task, cancellationToken);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
-        {
-            // Freed at once so a retry leads instead of waiting out the reservation; the failure itself is rethrown
-            // unchanged (a database outage stays a 503 database_unavailable).
-            await ReleaseAsync(poll, reservation);
-            throw;
+            found = await ParkOrReleaseAsync(ns, poll, reservation, deadline, queue, task, reserveAfterFirstProbe: false, cancellationToken);
         }
 
         if (found is null)
@@ -118,6 +103,23 @@ public sealed class PollRunner : IAsyncDisposable
         }
 
         return found;
+    }
+
+    private async Task<JsonObject?> ParkOrReleaseAsync(
+        string ns, AdmittedPoll poll, PollReservation reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, bool reserveAfterFirstProbe,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ParkAsync(ns, poll, reservation, deadline, queue, task, reserveAfterFirstProbe, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            // Freed at once so a retry leads instead of waiting out the reservation; the failure itself is rethrown
+            // unchanged (a database outage stays a 503 database_unavailable).
+            await ReleaseAsync(poll, reservation);
+            throw;
+        }
     }
 
     /// <summary>
@@ -181,7 +183,8 @@ public sealed class PollRunner : IAsyncDisposable
     /// loop's nudges are what make it probe again, and it holds no connection meanwhile.
     /// </summary>
     private async Task<JsonObject?> ParkAsync(
-        string ns, AdmittedPoll poll, PollReservation? reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, CancellationToken cancellationToken)
+        string ns, AdmittedPoll poll, PollReservation? reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, bool reserveAfterFirstProbe,
+        CancellationToken cancellationToken)
     {
         var queueName = poll.Worker.TaskQueue;
         var channel = Channel(poll.Kind, ns, queueName);
@@ -208,11 +211,27 @@ public sealed class PollRunner : IAsyncDisposable
                 // Later recoveries are the shared loop's; the first probe does its own, so a poll (even with a zero
                 // hold) gets a lease that already ran out without waiting for the loop's next pass.
                 recovered = true;
-                return await queue.RecoverExpiredAsync(ns, queueName, token) > 0 ? await task.ClaimAsync(reservation, token) : null;
+                if (await queue.RecoverExpiredAsync(ns, queueName, token) > 0 && await task.ClaimAsync(reservation, token) is { } recoveredTask)
+                {
+                    return recoveredTask;
+                }
+
+                // Nothing to claim: the poll will wait, so it now reserves its key for duplicates to follow. Inside the
+                // first probe, so the wake subscription taken before it still covers a task committed meanwhile.
+                return reserveAfterFirstProbe && reservation is not null
+                    && !await PollRequestStore.ReserveAsync(dataSource, ns, poll, reservation, Lifetime(deadline), token)
+                    ? KeyHeld
+                    : null;
             },
             cancellationToken,
             Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>
+    /// What the first probe of a reserving poll answers when another poll holds its key (a duplicate in flight, or an
+    /// answer still current): it ends the wait, and the poll follows that holder instead. Compared by reference only.
+    /// </summary>
+    private static readonly JsonObject KeyHeld = [];
 
     private async Task ReleaseAsync(AdmittedPoll poll, PollReservation reservation)
     {
