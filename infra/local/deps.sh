@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the local stack needs and is missing: PostgreSQL 15, Redis, Azurite (with --azurite).
+# Installs what the local stack needs and is missing: PostgreSQL 15, Redis, HAProxy (the drill's load balancer),
+# Azurite (with --azurite).
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -9,6 +10,7 @@ ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -22,6 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # The Debian package may start its own cluster and Redis; ours run on private ports, so stop theirs.
   service postgresql stop >/dev/null 2>&1 || true
   service redis-server stop >/dev/null 2>&1 || true
+  service haproxy stop >/dev/null 2>&1 || true
 fi
 
 if [ "${1:-}" = "--azurite" ] && [ ! -x "$root/.dw/tools/node_modules/.bin/azurite" ]; then

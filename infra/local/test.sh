@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start #2: runs the whole test suite against a freshly started PostgreSQL and Redis in a throwaway folder.
-# Extra arguments go to `dotnet test` (e.g. --filter Namespace).
+# Extra arguments go to `dotnet test` (e.g. --filter Namespace). Without arguments the rolling-upgrade drill
+# (infra/local/drill.sh) runs after the tests; DW_SKIP_DRILL=1 skips it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/infra/local"
@@ -37,6 +38,15 @@ export DW_TEST_PG_TOOL="$here/pg.sh"
 log="$state/dotnet-test.log"
 status=0
 dotnet test "$root/DurableWorkflow.sln" "$@" 2>&1 | tee "$log" || status=$?
+
+# The drill starts its own PostgreSQL, Redis and cluster; a --filter run stays quick without it.
+drill=""
+if [ $# -eq 0 ] && [ "${DW_SKIP_DRILL:-0}" != 1 ]; then
+  drill_status=0
+  bash "$here/drill.sh" || drill_status=$?
+  if [ "$drill_status" = 0 ]; then drill="rolling-upgrade drill: PASS"; else drill="rolling-upgrade drill: FAIL (exit $drill_status)"; status=1; fi
+fi
+[ -z "$drill" ] || echo "$drill"
 
 # One closing line in the plain 'N passed, N failed' form, summed over every test assembly.
 awk '/(Passed|Failed)! +- +Failed:/ {

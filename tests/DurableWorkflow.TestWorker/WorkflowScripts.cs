@@ -71,4 +71,30 @@ public static class WorkflowScripts
         replay => replay.Signals.FirstOrDefault(s => s.Name == signalName) is { } signal
             ? [Commands.CompleteWorkflow(signal.Arguments.Count > 0 ? signal.Arguments[0]?.DeepClone() : null)]
             : [Commands.OpenConditionWait(conditionKey, timeoutSeconds)];
+
+    /// <summary>
+    /// The rolling-upgrade drill's workflow, one new command per task: wait for signal <paramref name="signalName"/>,
+    /// run one activity with the workflow's arguments, sleep <paramref name="timerSeconds"/> on a durable timer, then
+    /// complete with <c>[activity result, first signal argument]</c>. A task that finds nothing left to do (a second
+    /// signal, say) completes with <c>{"unexpected": event types}</c>, so a duplicate shows up as a wrong result.
+    /// </summary>
+    public static WorkflowScript SignalActivityTimer(string signalName, string activityType, string queue, int timerSeconds, int waitTimeoutSeconds) =>
+        replay =>
+        {
+            var signal = replay.Signals.FirstOrDefault(s => s.Name == signalName);
+            JsonObject? next = (signal, replay.Count("ConditionWaitOpened"), replay.Count("ActivityScheduled"), replay.ActivityResults.Count,
+                replay.Count("TimerScheduled"), replay.TimersFired) switch
+            {
+                (null, 0, _, _, _, _) => Commands.OpenConditionWait(signalName, waitTimeoutSeconds),
+                (not null, _, 0, _, _, _) => Commands.ScheduleActivity(activityType, queue, (JsonArray)replay.Arguments.DeepClone()),
+                (not null, _, 1, 1, 0, _) => Commands.StartTimer(timerSeconds),
+                (not null, _, 1, 1, 1, 1) => Commands.CompleteWorkflow(new JsonArray(
+                    replay.ActivityResults[0]?.DeepClone(), signal.Arguments.Count > 0 ? signal.Arguments[0]?.DeepClone() : null)),
+                _ => null,
+            };
+            return [next ?? Commands.CompleteWorkflow(new JsonObject
+            {
+                ["unexpected"] = new JsonArray([.. replay.History.Select(e => (JsonNode?)(string?)e["event_type"])]),
+            })];
+        };
 }
