@@ -158,7 +158,7 @@ public sealed class Drill(DrillSettings settings) : IAsyncDisposable
             pending.Add(OneOrderAsync(n));
             try
             {
-                await Task.Delay(500, stop);
+                await Task.Delay(1000, stop);
             }
             catch (OperationCanceledException)
             {
@@ -240,7 +240,7 @@ public sealed class Drill(DrillSettings settings) : IAsyncDisposable
     /// <summary>The runbook's gate: <c>/api/ready</c> 200 and the expected <c>server_build_id</c> in cluster info.</summary>
     private async Task WaitNodeAsync(string name, int port, string build, ChildProcess child, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(120);
         var last = "no answer";
         while (DateTimeOffset.UtcNow < deadline)
         {
@@ -278,7 +278,7 @@ public sealed class Drill(DrillSettings settings) : IAsyncDisposable
             await Task.Delay(200, ct);
         }
 
-        throw new TimeoutException($"{name} not ready with build {build} within 60 s (last: {last}); see {Log(name)}");
+        throw new TimeoutException($"{name} not ready with build {build} within 120 s (last: {last}); see {Log(name)}");
     }
 
     /// <summary>
@@ -384,7 +384,7 @@ public sealed class Drill(DrillSettings settings) : IAsyncDisposable
     /// </summary>
     private async Task WaitCohortsActiveAsync(Uri cohortApi, string[] builds, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(90);
         var last = string.Empty;
         var byWorkers = false;
         while (DateTimeOffset.UtcNow < deadline)
@@ -422,7 +422,7 @@ public sealed class Drill(DrillSettings settings) : IAsyncDisposable
             await Task.Delay(500, ct);
         }
 
-        throw new TimeoutException($"cohorts {string.Join(", ", builds)} not all active within 30 s (last: {last})");
+        throw new TimeoutException($"cohorts {string.Join(", ", builds)} not all active within 90 s (last: {last})");
     }
 
     private async Task RollSchedulerAsync(CancellationToken ct)
@@ -564,7 +564,7 @@ public sealed class Drill(DrillSettings settings) : IAsyncDisposable
     /// <summary>After the load stops: every acknowledged order must reach a terminal state (bounded wait).</summary>
     private async Task WaitAllCompletedAsync(CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(120);
         var open = -1L;
         while (DateTimeOffset.UtcNow < deadline)
         {
@@ -577,7 +577,7 @@ public sealed class Drill(DrillSettings settings) : IAsyncDisposable
             await Task.Delay(500, ct);
         }
 
-        violations.Add($"{open} drill.order run(s) still open 60 s after the load stopped");
+        violations.Add($"{open} drill.order run(s) still open 120 s after the load stopped");
     }
 
     private async Task PhaseAsync(string phase, TimeSpan length, CancellationToken ct)
