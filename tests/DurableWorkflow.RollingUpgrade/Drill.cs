@@ -379,44 +379,52 @@ public sealed class Drill(DrillSettings settings) : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reads <c>dw task-queue:build-ids</c> until every named cohort reports <c>active</c>. A build that predates that
-    /// route (404) is read through <c>dw worker:list</c> instead: a live registration of the build with status active.
+    /// Reads <c>GET /api/task-queues/{q}/build-ids</c> (what <c>dw task-queue:build-ids</c> prints, without the CLI's
+    /// 5 s cluster-info preflight that a loaded node can miss) until every named cohort reports <c>active</c>. A build
+    /// that predates that route (404) is read through <c>GET /api/workers</c>: a registration of the build that is active.
     /// </summary>
     private async Task WaitCohortsActiveAsync(Uri cohortApi, string[] builds, CancellationToken ct)
     {
+        using var client = new ControlClient(cohortApi, Token);
         var deadline = DateTimeOffset.UtcNow.AddSeconds(90);
         var last = string.Empty;
         var byWorkers = false;
         while (DateTimeOffset.UtcNow < deadline)
         {
-            var (exit, output) = byWorkers
-                ? await RunCliAsync(cohortApi, ["worker:list", "--task-queue", Queue], ct)
-                : await RunCliAsync(cohortApi, ["task-queue:build-ids", Queue], ct);
-            if (exit == 5 && !byWorkers)
+            try
             {
-                byWorkers = true;
-                continue;
-            }
-
-            if (exit == 0 && JsonNode.Parse(output) is JsonObject doc)
-            {
-                var states = byWorkers
-                    ? (doc["workers"] as JsonArray ?? []).OfType<JsonObject>()
-                        .GroupBy(w => (string?)w["build_id"] ?? "(unversioned)")
-                        .ToDictionary(g => g.Key, g => g.Any(w => (string?)w["status"] == "active") ? "active" : (string?)g.First()["status"])
-                    : (doc["build_ids"] as JsonArray ?? []).OfType<JsonObject>()
-                        .ToDictionary(b => (string?)b["build_id"] ?? "(unversioned)", b => (string?)b["rollout_status"]);
-                if (builds.All(b => states.GetValueOrDefault(b) == "active"))
+                var response = await client.SendAsync(HttpMethod.Get, byWorkers ? $"/api/workers?task_queue={Queue}" : $"/api/task-queues/{Queue}/build-ids", null, ct);
+                if (response.StatusCode == 404 && !byWorkers)
                 {
-                    Step($"{(byWorkers ? "worker:list" : "task-queue:build-ids")}: {string.Join(", ", builds.Select(b => $"{b}=active"))}");
-                    return;
+                    byWorkers = true;
+                    continue;
                 }
 
-                last = string.Join(", ", states.Select(s => $"{s.Key}={s.Value}"));
+                if (response.StatusCode == 200)
+                {
+                    var doc = response.Json;
+                    var states = byWorkers
+                        ? (doc["workers"] as JsonArray ?? []).OfType<JsonObject>()
+                            .GroupBy(w => (string?)w["build_id"] ?? "(unversioned)")
+                            .ToDictionary(g => g.Key, g => g.Any(w => (string?)w["status"] == "active") ? "active" : (string?)g.First()["status"])
+                        : (doc["build_ids"] as JsonArray ?? []).OfType<JsonObject>()
+                            .ToDictionary(b => (string?)b["build_id"] ?? "(unversioned)", b => (string?)b["rollout_status"]);
+                    if (builds.All(b => states.GetValueOrDefault(b) == "active"))
+                    {
+                        Step($"{(byWorkers ? "GET /api/workers" : "GET /api/task-queues/{q}/build-ids")}: {string.Join(", ", builds.Select(b => $"{b}=active"))}");
+                        return;
+                    }
+
+                    last = string.Join(", ", states.Select(s => $"{s.Key}={s.Value}"));
+                }
+                else
+                {
+                    last = response.ToString();
+                }
             }
-            else
+            catch (Exception ex) when (ex is HttpRequestException or WireException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
             {
-                last = $"exit {exit}: {output}";
+                last = ex.Message;
             }
 
             await Task.Delay(500, ct);
