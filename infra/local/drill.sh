@@ -83,7 +83,7 @@ redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --save '' --a
 set +e
 setsid dotnet "$root/tests/DurableWorkflow.RollingUpgrade/bin/$configuration/net10.0/DurableWorkflow.RollingUpgrade.dll" \
   --old-root "$state/old" --new-root "$root" --old-build-id "$old_id" --new-build-id "$new_id" \
-  --pg "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres" --redis "127.0.0.1:$redis_port" \
+  --pg "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Timeout=30" --redis "127.0.0.1:$redis_port" \
   --state "$state" --configuration "$configuration" "$@" &
 drill_pid=$!
 wait "$drill_pid"
