@@ -82,8 +82,10 @@ public static class WorkflowScripts
         replay =>
         {
             var signal = replay.Signals.FirstOrDefault(s => s.Name == signalName);
+            // A condition wait with a timeout schedules its own timer (cancelled when the signal satisfies it).
+            var ownTimers = replay.Count("TimerScheduled") - replay.Count("ConditionWaitOpened");
             JsonObject? next = (signal, replay.Count("ConditionWaitOpened"), replay.Count("ActivityScheduled"), replay.ActivityResults.Count,
-                replay.Count("TimerScheduled"), replay.TimersFired) switch
+                ownTimers, replay.TimersFired) switch
             {
                 (null, 0, _, _, _, _) => Commands.OpenConditionWait(signalName, waitTimeoutSeconds),
                 (not null, _, 0, _, _, _) => Commands.ScheduleActivity(activityType, queue, (JsonArray)replay.Arguments.DeepClone()),
