@@ -37,15 +37,15 @@ state=$(mktemp -d /tmp/dw-drill.XXXXXX)
 chmod 755 "$state"
 pg_port=$(free_port "${DW_DRILL_PG_PORT:-55533}")
 redis_port=$(free_port "${DW_DRILL_REDIS_PORT:-56480}")
-drill_pid=
+drill_group=
 status=1
 
 cleanup() {
-  if [ -n "$drill_pid" ] && kill -0 "$drill_pid" 2>/dev/null; then
-    # The drill and every process it started share its process group.
-    kill -TERM -- "-$drill_pid" 2>/dev/null || true
+  if [ -n "$drill_group" ] && kill -0 -- "-$drill_group" 2>/dev/null; then
+    # The drill and every process it started share its process group, which may outlive the drill itself.
+    kill -TERM -- "-$drill_group" 2>/dev/null || true
     sleep 3
-    kill -KILL -- "-$drill_pid" 2>/dev/null || true
+    kill -KILL -- "-$drill_group" 2>/dev/null || true
   fi
   redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   "$here/pg.sh" stop "$state/postgres" "$pg_port"
@@ -85,11 +85,10 @@ setsid dotnet "$root/tests/DurableWorkflow.RollingUpgrade/bin/$configuration/net
   --old-root "$state/old" --new-root "$root" --old-build-id "$old_id" --new-build-id "$new_id" \
   --pg "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Timeout=30" --redis "127.0.0.1:$redis_port" \
   --state "$state" --configuration "$configuration" "$@" &
-drill_pid=$!
-wait "$drill_pid"
+drill_group=$!
+wait "$drill_group"
 status=$?
 set -e
-drill_pid=
 mkdir -p "$root/.dw/drill"
 [ -f "$state/report.txt" ] && cp "$state/report.txt" "$root/.dw/drill/report${1:+-${1#--}}.txt"
 echo "drill: total $(( $(date +%s) - started )) s (builds included), exit $status"
