@@ -18,6 +18,18 @@ public static class CompatibilityRouting
         $"({EffectiveMarkerSql(task, run)} IS NULL OR {EffectiveMarkerSql(task, run)} = {workerMarker})";
 
     /// <summary>
+    /// The polling worker's cohort (<paramref name="buildId"/>, null when unversioned) is not drained in the queue
+    /// (rollout contract §6.7): checked inside the claim, not only when the poll was admitted, so a poll that parked
+    /// before a drain and wakes after it claims nothing.
+    /// </summary>
+    public static string CohortNotDrainingSql(string ns, string queue, string buildId) =>
+        $"""
+        NOT EXISTS (SELECT 1 FROM workflow_worker_build_id_rollouts cohort
+                     WHERE cohort.namespace = {ns} AND cohort.task_queue = {queue}
+                       AND cohort.build_id = COALESCE({buildId}::text, '') AND cohort.drain_intent = 'draining')
+        """;
+
+    /// <summary>
     /// Live fleet heartbeats of a scope (§5.4): <c>expires_at ≥ now()</c>; a row with a null namespace or queue matches
     /// any, and a null target namespace matches every row.
     /// </summary>

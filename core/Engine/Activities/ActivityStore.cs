@@ -44,6 +44,7 @@ public static partial class ActivityStore
                    AND t.namespace = $1 AND t.task_type = 'activity' AND t.task_queue = $2
                    AND t.available_at <= now()
                    AND {CompatibilityRouting.MatchesSql("t", "r", "$3")}
+                   AND {CompatibilityRouting.CohortNotDrainingSql("$1", "$2", "$3")}
                    AND (cardinality($4::text[]) = 0 OR t.activity_type IS NULL OR t.activity_type = ANY ($4))
                    AND r.status IN ('pending', 'running', 'waiting')
                    AND e.status = 'pending'

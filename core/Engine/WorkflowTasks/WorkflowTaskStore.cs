@@ -73,6 +73,7 @@ public static class WorkflowTaskStore
                    AND t.namespace = $1 AND t.task_type = 'workflow' AND t.task_queue = $2
                    AND t.available_at <= now()
                    AND {CompatibilityRouting.MatchesSql("t", "r", "$3")}
+                   AND {CompatibilityRouting.CohortNotDrainingSql("$1", "$2", "$3")}
                    AND (cardinality($4::text[]) = 0 OR t.workflow_type = ANY ($4))
                    AND r.status IN ('pending', 'running', 'waiting')
                    AND (NOT $8 OR r.workflow_definition_fingerprint IS NULL

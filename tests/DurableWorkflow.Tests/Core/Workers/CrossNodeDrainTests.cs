@@ -46,6 +46,39 @@ public sealed class CrossNodeDrainTests(BootstrappedDatabase database) : IClassF
     }
 
     [Fact]
+    public async Task A_poll_parked_on_node_b_before_a_drain_on_node_a_claims_nothing_when_work_arrives_after_the_drain()
+    {
+        using var nodeA = Node();
+        using var nodeB = Node();
+        using var fleetA = new FleetClient(nodeA);
+        using var fleetB = new FleetClient(nodeB);
+        var queue = FleetClient.NewQueue();
+        var pollRequestId = $"parked-{Guid.NewGuid():N}";
+        await fleetA.RegisterAsync("parked-old", queue, "old");
+
+        var parked = fleetB.WorkerPostAsync(
+            "/api/worker/workflow-tasks/poll",
+            new JsonObject { ["worker_id"] = "parked-old", ["task_queue"] = queue, ["timeout_seconds"] = 4, ["poll_request_id"] = pollRequestId },
+            HttpStatusCode.OK);
+        await HttpAssert.EventuallyAsync(async () =>
+        {
+            var waiting = await database.ScalarAsync<long>(
+                $"SELECT count(*) FROM workflow_poll_requests WHERE poll_request_id = '{pollRequestId}' AND status = 'pending'");
+            return (waiting == 1, $"pending reservations: {waiting}");
+        }, TimeSpan.FromSeconds(20));
+
+        await fleetA.ControlPostAsync($"/api/task-queues/{queue}/build-ids/drain", new JsonObject { ["build_id"] = "old" }, HttpStatusCode.OK);
+        await fleetA.StartAsync(queue);
+        var answer = await parked;
+
+        Assert.Null(answer["task"]);
+        Assert.Equal(
+            "ready 0 none",
+            await database.ScalarAsync<string>(
+                $"SELECT status || ' ' || attempt_count || ' ' || COALESCE(lease_owner, 'none') FROM workflow_tasks WHERE task_queue = '{queue}'"));
+    }
+
+    [Fact]
     public async Task In_fail_mode_both_nodes_are_unready_until_a_worker_supporting_the_current_marker_heartbeats_then_both_are_ready()
     {
         var marker = $"cutover-{Guid.NewGuid():N}";
