@@ -55,8 +55,9 @@ public static class ExpiredLeases
     }
 
     /// <summary>
-    /// How long until the earliest ready task of one type on one queue (of a run that can still take it) becomes
-    /// claimable, by the database clock: zero or less when one is claimable now, null when none waits.
+    /// How long until the queue next needs a look, by the database clock: the earliest ready task of one type on one
+    /// queue (of a run that can still take it) becomes claimable, or the earliest lease of that type on it runs out.
+    /// Zero or less when one of them is due now, null when no task waits and none is leased.
     /// </summary>
     public static async Task<TimeSpan?> NextAvailableOnQueueAsync(
         NpgsqlDataSource dataSource, string ns, string taskType, string queue, CancellationToken cancellationToken)
@@ -64,11 +65,15 @@ public static class ExpiredLeases
         ArgumentNullException.ThrowIfNull(dataSource);
         await using var command = dataSource.CreateCommand(
             """
-            SELECT extract(epoch FROM min(t.available_at) - now())::float8
-              FROM workflow_tasks t
-              JOIN workflow_runs r ON r.id = t.run_id
-             WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = $2 AND t.task_queue = $3
-               AND r.status IN ('pending', 'running', 'waiting')
+            SELECT extract(epoch FROM LEAST(
+                       (SELECT min(t.available_at)
+                          FROM workflow_tasks t
+                          JOIN workflow_runs r ON r.id = t.run_id
+                         WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = $2 AND t.task_queue = $3
+                           AND r.status IN ('pending', 'running', 'waiting')),
+                       (SELECT min(lease_expires_at)
+                          FROM workflow_tasks
+                         WHERE status = 'leased' AND namespace = $1 AND task_type = $2 AND task_queue = $3)) - now())::float8
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = taskType });

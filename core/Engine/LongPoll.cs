@@ -17,6 +17,21 @@ public static class LongPoll
     /// </summary>
     public static readonly TimeSpan ReprobeInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long the shared background looks (queue probe loops, the timer pump) sleep at most while Redis carries other
+    /// nodes' signals to this node (<see cref="WakeBus.ReceivesRemoteSignals"/>). They also wake for every known due
+    /// time (a back-off, a lease expiry, a timer), so this bound only limits how late a lost signal is made up for, and
+    /// keeps an idle node at a statement per half minute per loop.
+    /// </summary>
+    public static readonly TimeSpan SignalledReprobeInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>The re-probe bound of the shared background looks on a node with or without Redis wake signals.</summary>
+    public static TimeSpan BackgroundReprobeInterval(WakeBus wakeBus)
+    {
+        ArgumentNullException.ThrowIfNull(wakeBus);
+        return wakeBus.ReceivesRemoteSignals ? SignalledReprobeInterval : ReprobeInterval;
+    }
+
     /// <summary>The requested hold clamped to 0–60 s (0 = a single immediate probe), else the server default.</summary>
     public static TimeSpan Hold(int? requestedSeconds, int defaultSeconds) =>
         TimeSpan.FromSeconds(Math.Clamp(requestedSeconds ?? defaultSeconds, 0, MaxHoldSeconds));

@@ -2,8 +2,8 @@ namespace DurableWorkflow.Core.Engine;
 
 /// <summary>
 /// What the shared per-queue probe loop asks of a task kind: return expired leases of the queue to ready (returns how
-/// many), and how long until the earliest claimable task of the queue becomes available (zero or less: now; null:
-/// nothing waits).
+/// many), and how long until the queue next needs a look (a task becoming claimable, a lease running out; zero or less:
+/// now; null: nothing waits).
 /// </summary>
 public sealed record QueueProbe(
     Func<string, string, CancellationToken, Task<int>> RecoverExpiredAsync,

@@ -7,11 +7,12 @@ namespace DurableWorkflow.Core.Engine;
 /// <summary>
 /// One probe loop per (kind, namespace, queue) on this node, shared by every poll parked on that queue, alive while
 /// polls keep parking on it (it ends at the first wake-up that finds none). Parked polls do not re-probe on their own: they wait for a wake signal, and this loop is what
-/// makes that safe without signals. Every <see cref="LongPoll.ReprobeInterval"/> (or sooner, when the earliest ready
-/// task's <c>available_at</c> comes first) it returns the queue's expired leases to ready and, if claimable work exists
-/// that nothing signalled (a back-off that ran out, a signal lost with Redis), wakes the queue's parked polls locally so
-/// each claims. An idle parked poll therefore costs no database work at all; the loop costs about two statements per
-/// interval per queue. Work that stays unclaimable by the parked workers (e.g. a type none of them supports) wakes
+/// makes that safe without signals. Every <see cref="LongPoll.BackgroundReprobeInterval"/> (5 s, or 30 s while Redis
+/// carries other nodes' signals), or sooner when the earliest ready task's <c>available_at</c> or the earliest lease
+/// expiry of the queue comes first, it returns the queue's expired leases to ready and, if claimable work exists that
+/// nothing signalled (a back-off that ran out, a signal lost with Redis), wakes the queue's parked polls locally so
+/// each claims. An idle parked poll therefore costs no database work at all; the loop costs one statement per
+/// interval per queue while nothing is due. Work that stays unclaimable by the parked workers (e.g. a type none of them supports) wakes
 /// them once per interval, bounding them at one claim attempt per poll per interval.
 /// </summary>
 public sealed class QueueProbeLoops : IAsyncDisposable
@@ -180,34 +181,46 @@ public sealed class QueueProbeLoops : IAsyncDisposable
         }
     }
 
-    /// <summary>One full pass over the queue; returns how long to sleep before the next.</summary>
+    /// <summary>
+    /// One full pass over the queue; returns how long to sleep before the next. An idle queue costs one statement: the
+    /// look at its next due time (a ready task's <c>available_at</c> or a lease's expiry); only when something is due
+    /// now does the pass recover expired leases and look again.
+    /// </summary>
     private async Task<TimeSpan> PassAsync(Loop loop, CancellationToken token)
     {
         var (kind, ns, queue) = loop.Key;
+        var interval = LongPoll.BackgroundReprobeInterval(wakeBus);
         try
         {
-            var recovered = await loop.Probe.RecoverExpiredAsync(ns, queue, token);
-            if (recovered > 0)
-            {
-                logger.QueueProbeRecoveredLeases(recovered, kind, ns, queue);
-            }
-
             if (Interlocked.Increment(ref ticks) % PurgeEveryTicks == 0 && await PollRequestStore.PurgeExpiredAsync(dataSource, token) is > 0 and var purged)
             {
                 logger.PollRequestsPurged(purged);
             }
 
             var next = await loop.Probe.NextAvailableAsync(ns, queue, token);
+            if (next is not { } due || due > TimeSpan.Zero)
+            {
+                // A due time before the next interval is looked at when it comes, not up to an interval later.
+                return next is { } ahead && ahead < interval ? ahead + ShortestSleep : interval;
+            }
+
+            var recovered = await loop.Probe.RecoverExpiredAsync(ns, queue, token);
+            if (recovered > 0)
+            {
+                logger.QueueProbeRecoveredLeases(recovered, kind, ns, queue);
+            }
+
+            next = await loop.Probe.NextAvailableAsync(ns, queue, token);
             if (recovered > 0 || next <= TimeSpan.Zero)
             {
                 logger.QueueProbeFoundWork(kind, ns, queue);
                 wakeBus.Nudge(loop.Channel);
             }
 
-            // A back-off that ends before the next interval is caught when it ends, not up to an interval later.
-            return next > TimeSpan.Zero && next < LongPoll.ReprobeInterval
+            // Work due now hides later due times from the look, so the next pass comes at the unsignalled interval.
+            return next > TimeSpan.Zero && next < interval
                 ? next.Value + ShortestSleep
-                : LongPoll.ReprobeInterval;
+                : next <= TimeSpan.Zero ? LongPoll.ReprobeInterval : interval;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !token.IsCancellationRequested))
         {

@@ -152,6 +152,12 @@ public static class RunWriter
             runDeadline = reader.TimeOrNull(1);
         }
 
+        if (executionDeadline is not null || runDeadline is not null)
+        {
+            // The timer pump sleeps until the next known due time; a new deadline may come before it.
+            tx.Wake(WakeChannels.Timers);
+        }
+
         var events = new List<NewHistoryEvent>();
         if (run.RecordStartAccepted)
         {

@@ -18,6 +18,7 @@ public sealed class WakeBus : IAsyncDisposable
     private readonly RedisCoordinationCache? redis;
     private readonly ILogger<WakeBus> logger;
     private readonly Lazy<Task<ISubscriber?>> subscriber;
+    private volatile bool remoteConnected;
 
     public WakeBus(ICoordinationCache cache, ILogger<WakeBus> logger)
     {
@@ -25,6 +26,13 @@ public sealed class WakeBus : IAsyncDisposable
         this.logger = logger;
         subscriber = new Lazy<Task<ISubscriber?>>(ConnectAsync);
     }
+
+    /// <summary>
+    /// True while this node's Redis subscription is connected, so commits on other nodes reach its waiters as signals.
+    /// Background looks that only catch what nothing signalled (queue probe loops, the timer pump) may then sleep longer;
+    /// without it they look often enough to find other nodes' work on their own.
+    /// </summary>
+    public bool ReceivesRemoteSignals => remoteConnected;
 
     /// <summary>Registers interest before the caller probes the database, so a signal between probe and wait is kept.</summary>
     public WakeSubscription Subscribe(IReadOnlyList<string> channels)
@@ -103,6 +111,17 @@ public sealed class WakeBus : IAsyncDisposable
         }
     }
 
+    private void SignalAll()
+    {
+        foreach (var set in waiters.Values)
+        {
+            foreach (var subscription in set.Keys)
+            {
+                subscription.Signal();
+            }
+        }
+    }
+
     private async Task PublishRemoteAsync(IReadOnlyCollection<string> channels)
     {
         try
@@ -131,6 +150,13 @@ public sealed class WakeBus : IAsyncDisposable
         try
         {
             var multiplexer = await redis.GetConnectionAsync();
+            multiplexer.ConnectionFailed += (_, _) => remoteConnected = false;
+            multiplexer.ConnectionRestored += (_, _) =>
+            {
+                // Signals published while the connection was down are lost: every waiter looks once more.
+                remoteConnected = multiplexer.IsConnected;
+                SignalAll();
+            };
             var sub = multiplexer.GetSubscriber();
             await sub.SubscribeAsync(WakeRedisChannel, (_, message) =>
             {
@@ -139,6 +165,7 @@ public sealed class WakeBus : IAsyncDisposable
                     SignalLocal(message.ToString());
                 }
             });
+            remoteConnected = multiplexer.IsConnected;
             return sub;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)

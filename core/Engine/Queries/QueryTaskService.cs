@@ -222,17 +222,24 @@ public sealed class QueryTaskService(
         return await release.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Zero when a pending query task of the queue is waiting for a worker, null when none is.</summary>
+    /// <summary>
+    /// Zero when a pending query task of the queue is waiting for a worker, else how long until the earliest lease of a
+    /// still-awaited query task runs out; null when neither exists.
+    /// </summary>
     private async Task<TimeSpan?> NextAvailableAsync(string ns, string queue, CancellationToken cancellationToken)
     {
-        await using var pending = dataSource.CreateCommand(
+        await using var next = dataSource.CreateCommand(
             """
-            SELECT EXISTS (SELECT 1 FROM workflow_query_tasks
-                            WHERE status = 'pending' AND namespace = $1 AND task_queue = $2 AND wait_deadline_at > now())
+            SELECT extract(epoch FROM LEAST(
+                       CASE WHEN EXISTS (SELECT 1 FROM workflow_query_tasks
+                                          WHERE status = 'pending' AND namespace = $1 AND task_queue = $2 AND wait_deadline_at > now())
+                            THEN now() END,
+                       (SELECT min(lease_expires_at) FROM workflow_query_tasks
+                         WHERE status = 'leased' AND namespace = $1 AND task_queue = $2 AND wait_deadline_at > now())) - now())::float8
             """);
-        pending.Parameters.Add(new NpgsqlParameter { Value = ns });
-        pending.Parameters.Add(new NpgsqlParameter { Value = queue });
-        return await pending.ExecuteScalarAsync(cancellationToken) is true ? TimeSpan.Zero : null;
+        next.Parameters.Add(new NpgsqlParameter { Value = ns });
+        next.Parameters.Add(new NpgsqlParameter { Value = queue });
+        return await next.ExecuteScalarAsync(cancellationToken) is double seconds ? TimeSpan.FromSeconds(seconds) : null;
     }
 
     private const string LeasedColumns =

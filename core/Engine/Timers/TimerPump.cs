@@ -16,11 +16,15 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus, ILog
 {
     private const int BatchSize = 100;
 
-    public async Task<int> FireDueAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One pass: fires the due timers and times out the overdue runs found by one scan. Returns what it did and how
+    /// long until the next known due time (zero when a batch was full and more may be due now).
+    /// </summary>
+    public async Task<TimerPass> RunPassAsync(CancellationToken cancellationToken)
     {
-        var due = await TimerStore.FindDueAsync(dataSource, BatchSize, cancellationToken);
+        var scan = await TimerStore.ScanAsync(dataSource, BatchSize, cancellationToken);
         var fired = 0;
-        foreach (var (taskId, runId) in due)
+        foreach (var (taskId, runId) in scan.DueTimers)
         {
             if (await FireAsync(taskId, runId, cancellationToken))
             {
@@ -28,75 +32,66 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus, ILog
             }
         }
 
-        var timedOut = await TimeOutOverdueRunsAsync(cancellationToken);
-        if (due.Count > 0 || timedOut > 0)
+        var timedOut = 0;
+        foreach (var runId in scan.OverdueRuns)
         {
-            EngineLog.TimerPass(logger, due.Count, fired, timedOut);
+            if (await TimeOutAsync(runId, cancellationToken))
+            {
+                timedOut++;
+            }
         }
 
-        return fired + timedOut;
+        if (scan.DueTimers.Count > 0 || timedOut > 0)
+        {
+            EngineLog.TimerPass(logger, scan.DueTimers.Count, fired, timedOut);
+        }
+
+        var more = scan.DueTimers.Count == BatchSize || scan.OverdueRuns.Count == BatchSize;
+        return new TimerPass(fired, timedOut, more ? TimeSpan.Zero : scan.NextDueIn);
     }
 
     /// <summary>
-    /// Runs past their run or execution deadline fail with <c>closed_reason = timed_out</c> and a
-    /// <c>WorkflowTimedOut</c> event; their open tasks are cancelled and a parent learns of it.
+    /// A run past its run or execution deadline fails with <c>closed_reason = timed_out</c> and a
+    /// <c>WorkflowTimedOut</c> event; its open tasks are cancelled and a parent learns of it.
     /// </summary>
-    public async Task<int> TimeOutOverdueRunsAsync(CancellationToken cancellationToken)
+    private async Task<bool> TimeOutAsync(string runId, CancellationToken cancellationToken)
     {
-        var overdue = new List<string>();
-        await using (var find = dataSource.CreateCommand(
-            "SELECT id FROM workflow_runs WHERE closed_at IS NULL AND deadline_at IS NOT NULL AND deadline_at <= now() ORDER BY deadline_at LIMIT $1"))
+        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        var run = await RunState.LockAsync(tx, runId, cancellationToken);
+        if (run is null || !run.IsOpen || !await IsOverdueAsync(tx, runId, cancellationToken))
         {
-            find.Parameters.Add(new NpgsqlParameter { Value = BatchSize });
-            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                overdue.Add(reader.GetString(0));
-            }
+            return false;
         }
 
-        var timedOut = 0;
-        foreach (var runId in overdue)
+        var kind = await TimeoutKindAsync(tx, runId, cancellationToken);
+        var failureId = Ulid.NewId();
+        var message = kind == "execution_timeout" ? "Workflow execution timed out." : "Workflow run timed out.";
+        var failure = new JsonObject
         {
-            await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
-            var run = await RunState.LockAsync(tx, runId, cancellationToken);
-            if (run is null || !run.IsOpen || !await IsOverdueAsync(tx, runId, cancellationToken))
-            {
-                continue;
-            }
+            ["failure_id"] = failureId,
+            ["timeout_kind"] = kind,
+            ["failure_category"] = "timeout",
+            ["message"] = message,
+            ["exception_class"] = "WorkflowTimedOut",
+        };
+        await FailureStore.InsertAsync(tx, new NewFailure
+        {
+            Id = failureId,
+            Namespace = run.Namespace,
+            RunId = run.Id,
+            SourceKind = "workflow_run",
+            SourceId = run.Id,
+            Category = "timeout",
+            ExceptionClass = "WorkflowTimedOut",
+            Message = message,
+            NonRetryable = true,
+        }, cancellationToken);
 
-            var kind = await TimeoutKindAsync(tx, runId, cancellationToken);
-            var failureId = Ulid.NewId();
-            var message = kind == "execution_timeout" ? "Workflow execution timed out." : "Workflow run timed out.";
-            var failure = new JsonObject
-            {
-                ["failure_id"] = failureId,
-                ["timeout_kind"] = kind,
-                ["failure_category"] = "timeout",
-                ["message"] = message,
-                ["exception_class"] = "WorkflowTimedOut",
-            };
-            await FailureStore.InsertAsync(tx, new NewFailure
-            {
-                Id = failureId,
-                Namespace = run.Namespace,
-                RunId = run.Id,
-                SourceKind = "workflow_run",
-                SourceId = run.Id,
-                Category = "timeout",
-                ExceptionClass = "WorkflowTimedOut",
-                Message = message,
-                NonRetryable = true,
-            }, cancellationToken);
-
-            await HistoryStore.AppendAsync(tx, run.Id, [new NewHistoryEvent("WorkflowTimedOut", (JsonObject)failure.DeepClone())], null, null, cancellationToken);
-            await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Failed, "timed_out", Failure: failure, FailureId: failureId), null, cancellationToken);
-            await tx.CommitAsync(cancellationToken);
-            EngineLog.RunTimedOut(logger, run.Id, kind);
-            timedOut++;
-        }
-
-        return timedOut;
+        await HistoryStore.AppendAsync(tx, run.Id, [new NewHistoryEvent("WorkflowTimedOut", (JsonObject)failure.DeepClone())], null, null, cancellationToken);
+        await RunCloser.CloseAsync(tx, run, new RunClosure(RunStatus.Failed, "timed_out", Failure: failure, FailureId: failureId), null, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        EngineLog.RunTimedOut(logger, run.Id, kind);
+        return true;
     }
 
     private static async Task<bool> IsOverdueAsync(EngineTransaction tx, string runId, CancellationToken cancellationToken)
@@ -111,9 +106,6 @@ public sealed class TimerPump(NpgsqlDataSource dataSource, WakeBus wakeBus, ILog
             "SELECT CASE WHEN execution_deadline_at <= now() THEN 'execution_timeout' ELSE 'run_timeout' END FROM workflow_runs WHERE id = $1", runId);
         return (string)(await kind.ExecuteScalarAsync(cancellationToken))!;
     }
-
-    /// <summary>The earliest future timer, so the pump can sleep exactly until then.</summary>
-    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) => TimerStore.NextDueAsync(dataSource, cancellationToken);
 
     private async Task<bool> FireAsync(string taskId, string runId, CancellationToken cancellationToken)
     {

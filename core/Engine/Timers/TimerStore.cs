@@ -80,35 +80,56 @@ public static class TimerStore
         return cancelled;
     }
 
-    /// <summary>Due timer tasks of every namespace, oldest first; each is re-checked under its run lock when fired.</summary>
-    public static async Task<IReadOnlyList<(string TaskId, string RunId)>> FindDueAsync(NpgsqlDataSource dataSource, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// One look for the timer pump, in a single statement: due timer tasks of every namespace (oldest first, each
+    /// re-checked under its run lock when fired), open runs past their deadline, and how long until the next timer or
+    /// run deadline comes due by the database clock, so an idle pump costs one statement per sleep.
+    /// </summary>
+    public static async Task<TimerScan> ScanAsync(NpgsqlDataSource dataSource, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        await using var find = dataSource.CreateCommand(
+        await using var scan = dataSource.CreateCommand(
             """
-            SELECT id, run_id FROM workflow_tasks
-             WHERE status = 'ready' AND task_type = 'timer' AND available_at <= now()
-             ORDER BY available_at, id
-             LIMIT $1
+            SELECT 'timer', id, run_id, NULL::float8
+              FROM (SELECT id, run_id FROM workflow_tasks
+                     WHERE status = 'ready' AND task_type = 'timer' AND available_at <= now()
+                     ORDER BY available_at, id
+                     LIMIT $1) due
+            UNION ALL
+            SELECT 'run', id, id, NULL::float8
+              FROM (SELECT id FROM workflow_runs
+                     WHERE closed_at IS NULL AND deadline_at IS NOT NULL AND deadline_at <= now()
+                     ORDER BY deadline_at
+                     LIMIT $1) overdue
+            UNION ALL
+            SELECT 'next', NULL, NULL, extract(epoch FROM LEAST(
+                       (SELECT min(available_at) FROM workflow_tasks
+                         WHERE status = 'ready' AND task_type = 'timer' AND available_at > now()),
+                       (SELECT min(deadline_at) FROM workflow_runs
+                         WHERE closed_at IS NULL AND deadline_at IS NOT NULL AND deadline_at > now())) - now())::float8
             """);
-        find.Parameters.Add(new NpgsqlParameter { Value = limit });
-        await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+        scan.Parameters.Add(new NpgsqlParameter { Value = limit });
+        await using var reader = await scan.ExecuteReaderAsync(cancellationToken);
         var due = new List<(string, string)>();
+        var overdue = new List<string>();
+        TimeSpan? next = null;
         while (await reader.ReadAsync(cancellationToken))
         {
-            due.Add((reader.GetString(0), reader.GetString(1)));
+            switch (reader.GetString(0))
+            {
+                case "timer":
+                    due.Add((reader.GetString(1), reader.GetString(2)));
+                    break;
+                case "run":
+                    overdue.Add(reader.GetString(1));
+                    break;
+                default:
+                    next = reader.IsDBNull(3) ? null : TimeSpan.FromSeconds(reader.GetDouble(3));
+                    break;
+            }
         }
 
-        return due;
-    }
-
-    /// <summary>The earliest fire time of a ready timer task, so the pump can sleep exactly until then.</summary>
-    public static async Task<DateTimeOffset?> NextDueAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        await using var next = dataSource.CreateCommand(
-            "SELECT min(available_at) FROM workflow_tasks WHERE status = 'ready' AND task_type = 'timer'");
-        return await next.ExecuteScalarAsync(cancellationToken) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
+        return new TimerScan(due, overdue, next);
     }
 
     /// <summary>
