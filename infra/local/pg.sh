@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Controls a private PostgreSQL cluster in a folder: pg.sh init|start|stop|status DIR PORT
 # Used by run.sh, test.sh and by tests that stop and restart the database on purpose.
+# DW_PG_STAT_STATEMENTS=1 on start preloads pg_stat_statements (the benchmark then counts statements per workflow).
 # The cluster listens on 127.0.0.1 only, with trust auth: it is a local development and test database.
 set -euo pipefail
 
@@ -32,8 +33,14 @@ case "$cmd" in
     fi
     ;;
   start)
+    # DW_PG_STAT_STATEMENTS=1 preloads pg_stat_statements (top-level statements) for the benchmark's statement counts;
+    # it takes effect when the cluster starts, so stop a running one first.
+    opts="-p $port"
+    if [ "${DW_PG_STAT_STATEMENTS:-0}" = 1 ]; then
+      opts="$opts -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
+    fi
     if ! as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-      as_pg "$bin/pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/server.log" -w -t 60 start >/dev/null
+      as_pg "$bin/pg_ctl" -D "$dir/data" -o "$opts" -l "$dir/server.log" -w -t 60 start >/dev/null
     fi
     ;;
   stop)

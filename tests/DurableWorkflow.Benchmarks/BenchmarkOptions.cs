@@ -13,27 +13,48 @@ public sealed record BenchmarkOptions
 
     public int Workflows { get; init; } = 300;
 
-    public int Workers { get; init; } = 4;
+    /// <summary>The worker counts K of the scaling table; the throughput phase and the raw ceiling run once per K.</summary>
+    public IReadOnlyList<int> Workers { get; init; } = [4];
 
     public int LatencySamples { get; init; } = 40;
 
-    public int MaxSeconds { get; init; } = 600;
+    /// <summary>Samples of latency mode (c), which waits out a re-probe interval per sample.</summary>
+    public int UnsignalledLatencySamples { get; init; } = 5;
 
-    /// <summary>PostgreSQL for the raw ceiling in <c>--server</c> mode (default <c>DW_TEST_PG</c>).</summary>
+    public bool SkipLatency { get; init; }
+
+    /// <summary>Length of the idle measurement (0 = skipped).</summary>
+    public int IdleSeconds { get; init; } = 60;
+
+    /// <summary>Length of the steady run at half the peak rate with RSS samples (0 = skipped).</summary>
+    public int SteadyMinutes { get; init; }
+
+    /// <summary>Hard stop for the whole run; null = 900 s plus the steady run.</summary>
+    public int? MaxSeconds { get; init; }
+
+    public int EffectiveMaxSeconds => MaxSeconds ?? 900 + (60 * SteadyMinutes);
+
+    /// <summary>PostgreSQL for the raw ceiling with <c>--server</c> (default <c>DW_TEST_PG</c>).</summary>
     public string? Postgres { get; init; }
 
     public static string Usage =>
         """
         Usage: dotnet run -c Release --project tests/DurableWorkflow.Benchmarks -- (--server URL | --self-host) [options]
 
-          --server URL           benchmark a running server (root URL, without /api)
-          --self-host            start PostgreSQL-backed server processes (needs DW_TEST_PG and DW_TEST_REDIS)
-          --token TOKEN          bearer token for --server (default: env DW_BENCH_TOKEN, else none)
-          --workflows N          workflows of one activity each (default 300)
-          --workers K            concurrent test workers, and connections of the raw ceiling (default 4)
-          --latency-samples S    dispatch-latency samples per mode (default 40)
-          --pg CONNECTION        PostgreSQL for the raw ceiling with --server (default: env DW_TEST_PG)
-          --max-seconds T        hard stop for the whole run (default 600)
+          --server URL              benchmark a running server (root URL, without /api)
+          --self-host               start PostgreSQL-backed server processes (needs DW_TEST_PG and DW_TEST_REDIS)
+          --token TOKEN             bearer token for --server (default: env DW_BENCH_TOKEN, else none)
+          --workflows N             workflows of one activity each, per K (default 300)
+          --workers K[,K...]        worker counts of the scaling table, e.g. 1,4,16,64 (default 4); the raw ceiling
+                                    uses K connections for each
+          --latency-samples S       dispatch-latency samples of modes (a) and (b) (default 40)
+          --latency-c-samples S     samples of mode (c), no Redis across two nodes, ~5 s each (default 5)
+          --skip-latency            skip the dispatch-latency phase
+          --idle-seconds T          idle window with one parked poll (default 60; 0 skips it)
+          --steady-minutes M        steady run at half the peak rate sampling server RSS every 30 s (default off; the
+                                    issue's figure is 10)
+          --pg CONNECTION           the server's PostgreSQL database with --server (default: env DW_TEST_PG)
+          --max-seconds T           hard stop for the whole run (default 900 + 60 x steady minutes)
         """;
 
     public static BenchmarkOptions Parse(IReadOnlyList<string> args)
@@ -50,8 +71,12 @@ public sealed record BenchmarkOptions
                 "--self-host" => options with { SelfHost = true },
                 "--token" => options with { Token = Value() },
                 "--workflows" => options with { Workflows = Positive(name, Value()) },
-                "--workers" => options with { Workers = Positive(name, Value()) },
+                "--workers" => options with { Workers = [.. Value().Split(',').Select(k => Positive(name, k.Trim())).Distinct()] },
                 "--latency-samples" => options with { LatencySamples = Positive(name, Value()) },
+                "--latency-c-samples" => options with { UnsignalledLatencySamples = Positive(name, Value()) },
+                "--skip-latency" => options with { SkipLatency = true },
+                "--idle-seconds" => options with { IdleSeconds = NonNegative(name, Value()) },
+                "--steady-minutes" => options with { SteadyMinutes = NonNegative(name, Value()) },
                 "--pg" => options with { Postgres = Value() },
                 "--max-seconds" => options with { MaxSeconds = Positive(name, Value()) },
                 _ => throw new ArgumentException($"Unknown option {name}."),
@@ -70,4 +95,9 @@ public sealed record BenchmarkOptions
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
             ? value
             : throw new ArgumentException($"{name} must be a positive integer (got '{text}').");
+
+    private static int NonNegative(string name, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new ArgumentException($"{name} must be a non-negative integer (got '{text}').");
 }

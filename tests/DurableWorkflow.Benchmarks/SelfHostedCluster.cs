@@ -27,13 +27,13 @@ public sealed class SelfHostedCluster : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public ServerHost RedisA => servers[0];
+    public ServerHost RedisA { get; private set; } = null!;
 
-    public ServerHost RedisB => servers[1];
+    public ServerHost RedisB { get; private set; } = null!;
 
-    public ServerHost PlainC => servers[2];
+    public ServerHost PlainC { get; private set; } = null!;
 
-    public ServerHost PlainD => servers[3];
+    public ServerHost PlainD { get; private set; } = null!;
 
     public static async Task<SelfHostedCluster> StartAsync(CancellationToken cancellationToken)
     {
@@ -80,12 +80,23 @@ public sealed class SelfHostedCluster : IAsyncDisposable
                 }
             }
 
+            (cluster.RedisA, cluster.RedisB, cluster.PlainC, cluster.PlainD) = (cluster.servers[0], cluster.servers[1], cluster.servers[2], cluster.servers[3]);
             return cluster;
         }
         catch
         {
             await cluster.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>Stops every node but <paramref name="keep"/>, so what follows measures that node alone.</summary>
+    public async Task StopAllButAsync(ServerHost keep)
+    {
+        foreach (var server in servers.Where(s => s != keep).ToList())
+        {
+            await server.DisposeAsync();
+            servers.Remove(server);
         }
     }
 

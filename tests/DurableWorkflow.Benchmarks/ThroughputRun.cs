@@ -31,7 +31,10 @@ public static class ThroughputRun
         public int Transitions => Started + WorkflowTaskCompletions + ActivityCompletions;
     }
 
-    public static async Task<Result> RunAsync(Uri server, string? token, int workflows, int workers, TimeSpan limit, CancellationToken cancellationToken)
+    /// <param name="startsPerSecond">Null: starts are sent back to back with concurrency K. Else starts are paced at this
+    /// rate (the steady run), still at most K in flight.</param>
+    public static async Task<Result> RunAsync(
+        Uri server, string? token, int workflows, int workers, TimeSpan limit, CancellationToken cancellationToken, double? startsPerSecond = null)
     {
         var queue = $"bench-{Guid.NewGuid():N}";
         var options = new TestWorkerOptions
@@ -100,6 +103,11 @@ public static class ThroughputRun
                 await Parallel.ForEachAsync(Enumerable.Range(0, workflows), new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = deadline.Token },
                     async (i, token) =>
                     {
+                        if (startsPerSecond is { } rate && TimeSpan.FromSeconds(i / rate) - clock.Elapsed is { Ticks: > 0 } wait)
+                        {
+                            await Task.Delay(wait, token);
+                        }
+
                         var response = await control.StartWorkflowAsync(WorkflowType, queue, [$"payload-{i}"], token);
                         if (response.Status == HttpStatusCode.Created)
                         {

@@ -34,6 +34,9 @@ public sealed class ServerHost : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>The server process's id (e.g. to read its <c>/proc/&lt;pid&gt;/status</c>).</summary>
+    public int ProcessId => process.Id;
+
     /// <summary>The last lines the server wrote (stdout and stderr), for failure messages.</summary>
     public string RecentOutput => string.Join(Environment.NewLine, output.Select(o => o.Line));
 

@@ -1,0 +1,134 @@
+using Npgsql;
+
+namespace DurableWorkflow.Benchmarks;
+
+/// <summary>
+/// What the server's database did over a window, read from PostgreSQL's own counters: transactions from
+/// <c>pg_stat_database</c> (always present) and statements from <c>pg_stat_statements</c> when the library is in
+/// <c>shared_preload_libraries</c> (the extension is then created in the database if missing).
+/// Statements are counted top level only (<c>toplevel = true</c>: with <c>track = all</c>, statements run by FK
+/// triggers or functions are excluded, as <c>track = top</c> would), and the transaction-control utilities (BEGIN,
+/// COMMIT, ROLLBACK) are kept apart; every other statement of the database counts, whichever node or background loop
+/// issued it, except this class's own reads. A backend reports <c>pg_stat_database</c> up to 10 s after it goes idle,
+/// so a window's transaction count is read after <see cref="Settle"/>.
+/// </summary>
+public sealed class DatabaseCounters
+{
+    /// <summary>PostgreSQL 15 flushes an idle backend's statistics within 10 s.</summary>
+    public static readonly TimeSpan Settle = TimeSpan.FromSeconds(11);
+
+    /// <summary>
+    /// This class's own transactions inside a window, subtracted: the reset statement (its backend reports it on exit,
+    /// after the start snapshot) and the read connection's start-up transaction (a fresh backend reports it at once).
+    /// Both connections are unpooled, so each backend reports everything when it exits.
+    /// </summary>
+    private const int OwnTransactionsPerWindow = 2;
+
+    private readonly string connectionString;
+    private (long Commits, long Rollbacks) start;
+
+    private DatabaseCounters(string connectionString, string? statementsUnavailable, string? track)
+    {
+        this.connectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+        StatementsUnavailable = statementsUnavailable;
+        Track = track;
+    }
+
+    /// <summary>Why statements cannot be counted, or null when they can.</summary>
+    public string? StatementsUnavailable { get; }
+
+    /// <summary><c>pg_stat_statements.track</c> when available.</summary>
+    public string? Track { get; }
+
+    public static async Task<DatabaseCounters> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        var preload = (string?)await Scalar(connection, "SELECT current_setting('shared_preload_libraries')", cancellationToken) ?? string.Empty;
+        if (!preload.Split(',').Any(l => l.Trim() == "pg_stat_statements"))
+        {
+            return new DatabaseCounters(connectionString, "not available (pg_stat_statements is not in shared_preload_libraries; see the README)", null);
+        }
+
+        try
+        {
+            await Scalar(connection, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", cancellationToken);
+            var track = (string?)await Scalar(connection, "SELECT current_setting('pg_stat_statements.track')", cancellationToken);
+            return new DatabaseCounters(connectionString, track == "none" ? "not available (pg_stat_statements.track = none)" : null, track);
+        }
+        catch (PostgresException ex)
+        {
+            return new DatabaseCounters(connectionString, $"not available ({ex.MessageText})", null);
+        }
+    }
+
+    /// <summary>Starts a window: resets the statement counters and notes the transaction counters, in one statement.</summary>
+    public async Task ResetAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        start = await TransactionsAsync(connection, StatementsUnavailable is null ? ", pg_stat_statements_reset()" : string.Empty, cancellationToken);
+    }
+
+    /// <summary>Ends a window (call it <see cref="Settle"/> after the activity to count stopped).</summary>
+    public async Task<Window> ReadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        var end = await TransactionsAsync(connection, string.Empty, cancellationToken);
+        var statements = new List<(string Query, long Calls)>();
+        if (StatementsUnavailable is null)
+        {
+            await using var read = new NpgsqlCommand(
+                """
+                SELECT query, sum(calls)::bigint FROM pg_stat_statements
+                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND toplevel
+                   AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_stat_database%'
+                 GROUP BY query
+                """, connection);
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                statements.Add((reader.GetString(0), reader.GetInt64(1)));
+            }
+        }
+
+        return new Window(StatementsUnavailable is null ? statements : null, Math.Max(0, end.Commits - start.Commits - OwnTransactionsPerWindow), end.Rollbacks - start.Rollbacks);
+    }
+
+    private static async Task<(long Commits, long Rollbacks)> TransactionsAsync(NpgsqlConnection connection, string alsoSelect, CancellationToken cancellationToken)
+    {
+        await using var read = new NpgsqlCommand(
+            $"SELECT xact_commit, xact_rollback{alsoSelect} FROM pg_stat_database WHERE datname = current_database()", connection);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    private static async Task<object?> Scalar(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    /// <summary>The counters of one window; <see cref="Statements"/> is null without pg_stat_statements.</summary>
+    public sealed record Window(IReadOnlyList<(string Query, long Calls)>? Statements, long Commits, long Rollbacks)
+    {
+        public long Transactions => Commits + Rollbacks;
+
+        /// <summary>Top-level statements other than BEGIN, COMMIT, ROLLBACK.</summary>
+        public long? WorkStatements => Statements?.Where(s => !IsTransactionControl(s.Query)).Sum(s => s.Calls);
+
+        /// <summary>BEGIN, COMMIT, ROLLBACK (and savepoints) sent as statements.</summary>
+        public long? ControlStatements => Statements?.Where(s => IsTransactionControl(s.Query)).Sum(s => s.Calls);
+
+        public IEnumerable<(string Query, long Calls)> Top(int count) =>
+            Statements?.OrderByDescending(s => s.Calls).ThenBy(s => s.Query, StringComparer.Ordinal).Take(count) ?? [];
+
+        private static bool IsTransactionControl(string query)
+        {
+            var head = query.TrimStart().Split(' ', 2)[0].ToUpperInvariant();
+            return head is "BEGIN" or "COMMIT" or "ROLLBACK" or "START" or "END" or "SAVEPOINT" or "RELEASE";
+        }
+    }
+}

@@ -1,0 +1,244 @@
+using System.Globalization;
+using System.Text;
+
+namespace DurableWorkflow.Benchmarks;
+
+/// <summary>The printed report: the reference run's table, the scaling table, the database counts, idle, RSS, targets.</summary>
+public static class Report
+{
+    public const string RedisWakeMode = "(a) Redis wake: poll parked on A, start via B";
+
+    /// <summary>The worker count whose run the statement counts and the main table describe when it was measured.</summary>
+    private const int ReferenceWorkers = 4;
+
+    public sealed record ScaleRow(int Workers, ThroughputRun.Result Throughput, RawPostgresCeiling.Result? Raw, DatabaseCounters.Window? Counters)
+    {
+        public double WorkflowsPerSecond => Throughput.CompletedWorkflows / Throughput.Elapsed.TotalSeconds;
+
+        public double TransitionsPerSecond => Throughput.Transitions / Throughput.Elapsed.TotalSeconds;
+
+        public double? Ratio => Raw is null ? null : TransitionsPerSecond / Raw.CyclesPerSecond;
+
+        public double? StatementsPerWorkflow => Counters?.WorkStatements / (double)Math.Max(1, Throughput.CompletedWorkflows);
+
+        public double? CommitsPerWorkflow => Counters is null ? null : Counters.Commits / (double)Math.Max(1, Throughput.CompletedWorkflows);
+    }
+
+    public sealed record SteadyRow(double Rate, int Workers, ThroughputRun.Result Run, IReadOnlyList<ResidentMemory.Sample>? Samples);
+
+    public static string Render(
+        BenchmarkOptions options,
+        Uri server,
+        DatabaseCounters? counters,
+        IReadOnlyList<ScaleRow> scaling,
+        IReadOnlyList<DispatchLatency.Result> latencies,
+        SteadyRow? steady,
+        IdleCost.Result? idle)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scaling);
+        ArgumentNullException.ThrowIfNull(latencies);
+        var reference = scaling.FirstOrDefault(r => r.Workers == ReferenceWorkers) ?? scaling[0];
+        var peak = scaling.MaxBy(r => r.WorkflowsPerSecond)!;
+        var text = new StringBuilder();
+        text.AppendLine(Invariant($"Reference run (K = {reference.Workers}):"));
+        text.Append(MainTable(options, server, reference, latencies));
+
+        text.AppendLine();
+        text.AppendLine("Scaling (one throughput phase and one raw ceiling per K):");
+        text.Append(Table(
+            ["K", "wf/s", "transitions/s", "round trip start / wf / act (ms)", "raw cycles/s", "ratio", "statements/wf", "commits/wf"],
+            scaling.Select(r => new[]
+            {
+                Invariant($"{r.Workers}"),
+                Invariant($"{r.WorkflowsPerSecond:F1}") + (r.Throughput.TimedOut || r.Throughput.CompletedWorkflows != r.Throughput.Requested ? Invariant($" ({r.Throughput.CompletedWorkflows}/{r.Throughput.Requested} done)") : string.Empty),
+                Invariant($"{r.TransitionsPerSecond:F1}"),
+                Invariant($"{r.Throughput.RoundTrips.MeanMs(RoundTrips.Start):F1} / {r.Throughput.RoundTrips.MeanMs(RoundTrips.WorkflowComplete):F1} / {r.Throughput.RoundTrips.MeanMs(RoundTrips.ActivityComplete):F1}"),
+                r.Raw is null ? "n/a" : Invariant($"{r.Raw.CyclesPerSecond:F1}"),
+                r.Ratio is { } ratio ? Invariant($"{ratio:P1}") : "n/a",
+                r.StatementsPerWorkflow is { } s ? Invariant($"{s:F1}") : "n/a",
+                r.CommitsPerWorkflow is { } c ? Invariant($"{c:F1}") : "n/a",
+            }).ToList()));
+
+        text.AppendLine();
+        text.Append(DatabaseSection(counters, reference));
+        text.AppendLine();
+        text.Append(IdleSection(counters, idle));
+        text.AppendLine();
+        text.Append(SteadySection(options, steady));
+        text.AppendLine();
+        text.Append(TargetsSection(reference, peak, latencies, steady, idle));
+        text.AppendLine();
+        text.Append(Definitions);
+        return text.ToString();
+    }
+
+    public static string Invariant(FormattableString text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string MainTable(BenchmarkOptions options, Uri server, ScaleRow row, IReadOnlyList<DispatchLatency.Result> latencies)
+    {
+        var throughput = row.Throughput;
+        List<string[]> rows =
+        [
+            ["server", options.SelfHost ? $"self-hosted ({server})" : server.ToString()],
+            ["workflows completed / requested", Invariant($"{throughput.CompletedWorkflows} / {throughput.Requested}{(throughput.TimedOut ? " (TIMED OUT)" : string.Empty)}")],
+            ["workers (K)", Invariant($"{row.Workers}")],
+            ["elapsed (all starts sent after)", Invariant($"{throughput.Elapsed.TotalSeconds:F2} s ({throughput.StartsElapsed.TotalSeconds:F2} s)")],
+            ["workflows/s", Invariant($"{row.WorkflowsPerSecond:F1}")],
+            ["state transitions (4 per workflow)", Invariant($"{throughput.Transitions} (starts {throughput.Started}, wf-task completions {throughput.WorkflowTaskCompletions}, activity completions {throughput.ActivityCompletions})")],
+            ["state transitions/s", Invariant($"{row.TransitionsPerSecond:F1}")],
+            ["errors (non-2xx, retried polls)", Invariant($"{throughput.Errors}")],
+            ["mean round trip: start / wf complete / activity complete", Invariant(
+                $"{throughput.RoundTrips.MeanMs(RoundTrips.Start):F1} / {throughput.RoundTrips.MeanMs(RoundTrips.WorkflowComplete):F1} / {throughput.RoundTrips.MeanMs(RoundTrips.ActivityComplete):F1} ms")],
+        ];
+        foreach (var latency in latencies)
+        {
+            rows.Add([$"dispatch latency {latency.Mode}",
+                Invariant($"p50 {latency.Percentile(50):F1} ms, p99 {latency.Percentile(99):F1} ms, max {latency.Percentile(100):F1} ms (n={latency.SamplesMs.Count}, failed {latency.Failures}; lone start {latency.StartRoundTripMs:F1} ms)")]);
+        }
+
+        if (latencies.Count == 0)
+        {
+            rows.Add(["dispatch latency", "skipped (--skip-latency)"]);
+        }
+
+        if (row.Raw is { } raw)
+        {
+            rows.Add(["raw PostgreSQL enqueue+claim cycles/s", Invariant($"{raw.CyclesPerSecond:F1} ({raw.Cycles} cycles in {raw.Elapsed.TotalSeconds:F2} s, {raw.EmptyClaims} empty claims retried)")]);
+            rows.Add(["ratio server transitions/s : raw cycles/s", Invariant($"{row.Ratio:P1}")]);
+        }
+        else
+        {
+            rows.Add(["raw PostgreSQL ceiling", "skipped (no --pg and no DW_TEST_PG)"]);
+        }
+
+        return Table(["metric", "value"], rows);
+    }
+
+    private static string DatabaseSection(DatabaseCounters? counters, ScaleRow row)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(Invariant($"Statements and commits per workflow (K = {row.Workers}, {row.Throughput.CompletedWorkflows} workflows):"));
+        if (counters is null || row.Counters is not { } window)
+        {
+            text.AppendLine("  not available (no PostgreSQL connection: give --pg or DW_TEST_PG)");
+            return text.ToString();
+        }
+
+        var n = (double)Math.Max(1, row.Throughput.CompletedWorkflows);
+        if (window.Statements is null)
+        {
+            text.AppendLine(Invariant($"  statements: {counters.StatementsUnavailable}"));
+        }
+        else
+        {
+            text.AppendLine(Invariant($"  statements: {window.WorkStatements / n:F1} per workflow ({window.WorkStatements} top-level statements, BEGIN/COMMIT/ROLLBACK excluded; pg_stat_statements.track = {counters.Track})"));
+            text.AppendLine(Invariant($"  transaction control (BEGIN/COMMIT/ROLLBACK statements): {window.ControlStatements / n:F1} per workflow"));
+        }
+
+        text.AppendLine(Invariant($"  commits: {window.Commits / n:F1} per workflow ({window.Commits} = pg_stat_database.xact_commit delta; rollbacks {window.Rollbacks})"));
+        text.AppendLine("  counted: everything the database ran from the start of the phase until 11 s after its last completion, on");
+        text.AppendLine("  every node (A serves the run; the other nodes' background loops and all idle polls and re-probes count in),");
+        text.AppendLine("  top-level statements only (statements run by FK triggers and functions are not counted).");
+        if (window.Statements is not null)
+        {
+            text.AppendLine("  top 10 statements by calls per workflow:");
+            foreach (var (query, calls) in window.Top(10))
+            {
+                var oneLine = string.Join(' ', query.Split((char[])['\n', '\r', '\t', ' '], StringSplitOptions.RemoveEmptyEntries));
+                text.AppendLine(Invariant($"  {calls / n,7:F2}  {(oneLine.Length > 140 ? oneLine[..140] + "..." : oneLine)}"));
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string IdleSection(DatabaseCounters? counters, IdleCost.Result? idle)
+    {
+        if (idle is null)
+        {
+            return counters is null
+                ? "Idle: not measured (no PostgreSQL connection)\n"
+                : "Idle: skipped (--idle-seconds 0)\n";
+        }
+
+        var statements = idle.StatementsPerSecond is { } s ? Invariant($"{s:F3} statements/s") : "statements: " + counters?.StatementsUnavailable;
+        return Invariant($"Idle, one workflow poll parked (node A alone on the database, hold {IdleCost.PollHoldSeconds} s, {idle.Polls} poll(s) over {idle.Window.TotalSeconds:F0} s): {idle.TransactionsPerSecond:F3} transactions/s ({idle.Counters.Transactions} transactions), {statements}\n");
+    }
+
+    private static string SteadySection(BenchmarkOptions options, SteadyRow? steady)
+    {
+        if (steady is null)
+        {
+            return "Steady run: skipped (--steady-minutes M runs it; the issue's figure is 10)\n";
+        }
+
+        var text = new StringBuilder();
+        text.AppendLine(Invariant($"Steady run: {options.SteadyMinutes} min at {steady.Rate:F1} workflows/s requested (half the peak), K = {steady.Workers}: {steady.Run.CompletedWorkflows}/{steady.Run.Requested} completed, {steady.Run.CompletedWorkflows / steady.Run.Elapsed.TotalSeconds:F1} workflows/s achieved, {steady.Run.Errors} errors"));
+        if (steady.Samples is not { Count: > 0 } samples)
+        {
+            text.AppendLine("  server RSS: not sampled (only the self-hosted node A can be sampled)");
+            return text.ToString();
+        }
+
+        text.AppendLine("  server RSS (node A, VmRSS): " + string.Join(", ", samples.Select(s => Invariant($"{s.Seconds:F0}s {s.Kilobytes / 1024.0:F1} MB"))));
+        text.AppendLine(Invariant($"  min {samples.Min(s => s.Kilobytes) / 1024.0:F1} MB, max {samples.Max(s => s.Kilobytes) / 1024.0:F1} MB, spread ±{ResidentMemory.Spread(samples):P1} ((max - min) / (max + min); target ±10 %)"));
+        return text.ToString();
+    }
+
+    private static string TargetsSection(ScaleRow reference, ScaleRow peak, IReadOnlyList<DispatchLatency.Result> latencies, SteadyRow? steady, IdleCost.Result? idle)
+    {
+        var redis = latencies.FirstOrDefault(l => l.Mode == RedisWakeMode);
+        var rss = steady?.Samples is { Count: > 1 } samples ? ResidentMemory.Spread(samples) : (double?)null;
+        List<string[]> rows =
+        [
+            Target("≥ 150 workflows/s (peak)", Invariant($"{peak.WorkflowsPerSecond:F1} at K = {peak.Workers}"), peak.WorkflowsPerSecond >= 150),
+            Target("ratio ≥ 50 % of the raw ceiling (at the peak K)", peak.Ratio is { } r ? Invariant($"{r:P1}") : null, peak.Ratio >= 0.5),
+            Target("≤ 25 statements per workflow", reference.StatementsPerWorkflow is { } s ? Invariant($"{s:F1} at K = {reference.Workers}") : null, reference.StatementsPerWorkflow <= 25),
+            Target("≤ 8 commits per workflow", reference.CommitsPerWorkflow is { } c ? Invariant($"{c:F1} at K = {reference.Workers}") : null, reference.CommitsPerWorkflow <= 8),
+            Target("Redis-wake dispatch p99 < 10 ms", redis is null || redis.SamplesMs.Count == 0 ? null : Invariant($"{redis.Percentile(99):F1} ms (n={redis.SamplesMs.Count})"), redis?.Percentile(99) < 10),
+            Target("idle parked poll ≤ 0.2 transactions/s", idle is null ? null : Invariant($"{idle.TransactionsPerSecond:F3}"), idle?.TransactionsPerSecond <= 0.2),
+            Target("server RSS flat ±10 % (steady run)", rss is { } spread ? Invariant($"±{spread:P1}") : null, rss <= 0.1),
+        ];
+        return "Targets (issue 12):\n" + Table(["target", "measured", "result"], rows);
+    }
+
+    private static string[] Target(string name, string? measured, bool? met) =>
+        [name, measured ?? "not measured", measured is null ? "-" : met == true ? "PASS" : "MISS"];
+
+    private static string Table(IReadOnlyList<string> header, IReadOnlyList<string[]> rows)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToList();
+        var rule = "+" + string.Join("+", widths.Select(w => new string('-', w + 2))) + "+";
+        var text = new StringBuilder();
+        text.AppendLine(rule);
+        text.AppendLine("| " + string.Join(" | ", header.Select((h, i) => h.PadRight(widths[i]))) + " |");
+        text.AppendLine(rule);
+        foreach (var row in rows)
+        {
+            text.AppendLine("| " + string.Join(" | ", row.Select((v, i) => v.PadRight(widths[i]))) + " |");
+        }
+
+        text.AppendLine(rule);
+        return text.ToString();
+    }
+
+    private const string Definitions =
+        """
+        Definitions:
+          state transition = one durable state change a client or worker drives: workflow start (201), workflow-task
+            completion (200; two per workflow: schedule the activity, complete the run), activity completion (200).
+            A one-activity workflow is 4 transitions. Rates are over the wall time from the first start to the last completion.
+          dispatch latency = POST /api/workflows returned -> the already-parked workflow poll answered with that task (0 if earlier).
+          raw cycle = one transaction inserting a ready row into a workflow_tasks-shaped scratch table + one transaction claiming
+            the oldest ready row with the server's FOR UPDATE SKIP LOCKED claim; K connections; 4 x N cycles.
+          ratio = server transitions/s / raw cycles/s: the share of the bare database dispatch ceiling the server reaches.
+          statements = top-level statements in pg_stat_statements (BEGIN/COMMIT/ROLLBACK shown apart) / completed workflows;
+            commits = pg_stat_database.xact_commit delta / completed workflows; both over the whole database, idle loops included.
+          idle = transactions (commits + rollbacks) per second of the database with one poll parked and nothing else running.
+        """;
+}
