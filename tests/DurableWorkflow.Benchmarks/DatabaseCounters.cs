@@ -70,6 +70,14 @@ public sealed class DatabaseCounters
         start = await TransactionsAsync(connection, StatementsUnavailable is null ? ", pg_stat_statements_reset()" : string.Empty, cancellationToken);
     }
 
+    /// <summary>Vacuums and analyzes every table of the database (before a window, never inside one).</summary>
+    public async Task VacuumAnalyzeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await Scalar(connection, "VACUUM ANALYZE", cancellationToken);
+    }
+
     /// <summary>Ends a window (call it <see cref="Settle"/> after the activity to count stopped).</summary>
     public async Task<Window> ReadAsync(CancellationToken cancellationToken)
     {

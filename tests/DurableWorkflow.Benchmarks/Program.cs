@@ -123,7 +123,7 @@ try
         }
 
         Console.WriteLine(Report.Invariant($"Idle: {options.IdleSeconds} s with one workflow poll parked on {node} (hold {IdleCost.PollHoldSeconds} s, re-polled back to back)..."));
-        idle = await IdleCost.MeasureAsync(node, token, counters, TimeSpan.FromSeconds(options.IdleSeconds), ct);
+        idle = await IdleCost.MeasureAsync(node, token, counters, TimeSpan.FromSeconds(options.IdleSeconds), vacuumFirst: cluster is not null, ct);
     }
 
     Console.WriteLine();

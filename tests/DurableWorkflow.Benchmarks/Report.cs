@@ -167,7 +167,16 @@ public static class Report
         }
 
         var statements = idle.StatementsPerSecond is { } s ? Invariant($"{s:F3} statements/s") : "statements: " + counters?.StatementsUnavailable;
-        return Invariant($"Idle, one workflow poll parked (node A alone on the database, hold {IdleCost.PollHoldSeconds} s, {idle.Polls} poll(s) over {idle.Window.TotalSeconds:F0} s): {idle.TransactionsPerSecond:F3} transactions/s ({idle.Counters.Transactions} transactions), {statements}\n");
+        var text = new StringBuilder();
+        text.AppendLine(Invariant($"Idle, one workflow poll parked (hold {IdleCost.PollHoldSeconds} s, {idle.Polls} poll(s) over {idle.Window.TotalSeconds:F0} s; self-host: node A alone on the database, vacuumed first):"));
+        text.AppendLine(Invariant($"  {idle.TransactionsPerSecond:F3} transactions/s ({idle.Counters.Transactions} commits + rollbacks, autovacuum's included), {statements}"));
+        foreach (var (query, calls) in idle.Counters.Top(8))
+        {
+            var oneLine = string.Join(' ', query.Split((char[])['\n', '\r', '\t', ' '], StringSplitOptions.RemoveEmptyEntries));
+            text.AppendLine(Invariant($"  {calls,5}  {(oneLine.Length > 140 ? oneLine[..140] + "..." : oneLine)}"));
+        }
+
+        return text.ToString();
     }
 
     private static string SteadySection(BenchmarkOptions options, SteadyRow? steady)

@@ -3,6 +3,8 @@ using System.Text;
 using DurableWorkflow.Core.Http;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DurableWorkflow.Tests.Fixtures;
@@ -40,6 +42,9 @@ public sealed class ServerFactory(IReadOnlyDictionary<string, string?> settings)
     /// <summary>Also receives every log entry of the server, debug level included, when set before the first client.</summary>
     public LogEventSink? LogSink { get; set; }
 
+    /// <summary>Changes the server's services (after its own registrations) when set before the first client.</summary>
+    public Action<IServiceCollection>? TestServices { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -51,6 +56,11 @@ public sealed class ServerFactory(IReadOnlyDictionary<string, string?> settings)
         if (LogSink is { } sink)
         {
             builder.ConfigureLogging(logging => logging.AddProvider(sink).AddFilter<LogEventSink>(null, LogLevel.Debug));
+        }
+
+        if (TestServices is { } configure)
+        {
+            builder.ConfigureTestServices(configure);
         }
     }
 
