@@ -22,6 +22,12 @@ Console.CancelKeyPress += (_, e) =>
 var ct = limit.Token;
 
 SelfHostedCluster? cluster = null;
+var scaling = new List<Report.ScaleRow>();
+var latencies = new List<DispatchLatency.Result>();
+Report.SteadyRow? steady = null;
+IdleCost.Result? idle = null;
+DatabaseCounters? counters = null;
+Uri? target = null;
 try
 {
     Uri server;
@@ -42,7 +48,8 @@ try
         postgres = options.Postgres ?? Environment.GetEnvironmentVariable("DW_TEST_PG");
     }
 
-    var counters = postgres is null ? null : await DatabaseCounters.OpenAsync(postgres, ct);
+    target = server;
+    counters = postgres is null ? null : await DatabaseCounters.OpenAsync(postgres, ct);
     var phaseLimit = TimeSpan.FromSeconds(options.EffectiveMaxSeconds);
     var warmUp = Math.Min(20, options.Workflows);
     Console.WriteLine(Report.Invariant($"Warm-up: {warmUp} workflows..."));
@@ -53,7 +60,6 @@ try
         await Task.Delay(DatabaseCounters.Settle, ct);
     }
 
-    var scaling = new List<Report.ScaleRow>();
     foreach (var workers in options.Workers)
     {
         Console.WriteLine(Report.Invariant($"Throughput: {options.Workflows} workflows x 1 activity, {workers} workers against {server}..."));
@@ -81,7 +87,6 @@ try
         scaling.Add(new Report.ScaleRow(workers, throughput, raw, window));
     }
 
-    var latencies = new List<DispatchLatency.Result>();
     if (!options.SkipLatency)
     {
         if (cluster is not null)
@@ -98,7 +103,6 @@ try
         }
     }
 
-    Report.SteadyRow? steady = null;
     if (options.SteadyMinutes > 0)
     {
         var peak = scaling.MaxBy(r => r.WorkflowsPerSecond)!;
@@ -112,7 +116,6 @@ try
         steady = new Report.SteadyRow(rate, peak.Workers, run, sampling is null ? null : await sampling);
     }
 
-    IdleCost.Result? idle = null;
     if (options.IdleSeconds > 0 && counters is not null)
     {
         var node = server;
@@ -133,6 +136,14 @@ try
 catch (OperationCanceledException) when (limit.IsCancellationRequested)
 {
     await Console.Error.WriteLineAsync(Report.Invariant($"Stopped: the run exceeded --max-seconds {options.EffectiveMaxSeconds} (or was interrupted)."));
+    if (scaling.Count > 0 && target is not null)
+    {
+        // What was measured before the stop is still worth reading; later phases show as not measured.
+        Console.WriteLine();
+        Console.WriteLine("PARTIAL REPORT (stopped early):");
+        Console.WriteLine(Report.Render(options, target, counters, scaling, latencies, steady, idle));
+    }
+
     return 1;
 }
 finally
