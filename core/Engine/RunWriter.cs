@@ -75,6 +75,9 @@ public sealed record NewRun
 /// </summary>
 public static class RunWriter
 {
+    /// <summary>Deadlines further out than the timer pump's longest sleep (plus a margin) are found by its own scan.</summary>
+    private static readonly int PumpWakeHorizonSeconds = (int)LongPoll.SignalledReprobeInterval.TotalSeconds + 5;
+
     public static async Task<CreatedRun> InsertAsync(EngineTransaction tx, NewRun run, CancellationToken cancellationToken) =>
         (await InsertAsync(tx, null, run, cancellationToken))!;
 
@@ -152,9 +155,10 @@ public static class RunWriter
             runDeadline = reader.TimeOrNull(1);
         }
 
-        if (executionDeadline is not null || runDeadline is not null)
+        if (run.ExecutionDeadlineAt is not null || run.ExecutionTimeoutSeconds <= PumpWakeHorizonSeconds || run.RunTimeoutSeconds <= PumpWakeHorizonSeconds)
         {
-            // The timer pump sleeps until the next known due time; a new deadline may come before it.
+            // The timer pump sleeps until its next known due time, at most its longest sleep: only a deadline that may
+            // come sooner wakes it (on every node), so a start with the usual long timeouts costs no pump scan.
             tx.Wake(WakeChannels.Timers);
         }
 
