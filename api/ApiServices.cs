@@ -15,6 +15,7 @@ using DurableWorkflow.Core.Readiness;
 using DurableWorkflow.Core.Scheduling;
 using DurableWorkflow.Core.Scheduling.Passes;
 using DurableWorkflow.Core.Scheduling.Schedules;
+using DurableWorkflow.Core.SearchAttributes;
 using DurableWorkflow.Core.Workers;
 using Npgsql;
 
@@ -69,6 +70,8 @@ public static class ApiServices
         services.AddSingleton<PollRunner>();
         services.AddSingleton<WorkflowStartService>();
         services.AddSingleton<WorkflowReadService>();
+        services.AddSingleton<SearchAttributeStore>();
+        services.AddSingleton<SearchAttributeService>();
         services.AddSingleton<WorkflowTaskService>();
         services.AddSingleton<QueryTaskBroker>();
         services.AddSingleton<QueryTaskService>();

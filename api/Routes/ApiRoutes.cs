@@ -26,6 +26,7 @@ public static partial class ApiRoutes
             PauseSchedule, ResumeSchedule, TriggerSchedule, BackfillSchedule, GetScheduleHistory,
             GetActivityTimeoutStatus, RunActivityTimeoutPass, GetRepairStatus, RunRepairPass, GetRetentionStatus, RunRetentionPass,
             SystemMetrics, SystemOperatorMetrics, SystemHealth,
+            ListSearchAttributes, CreateSearchAttribute, DeleteSearchAttribute,
         ];
     }
 

@@ -79,6 +79,9 @@ public static class RouteTemplates
     public const string ScheduleBackfill = "schedules/{scheduleId}/backfill";
     public const string ScheduleHistory = "schedules/{scheduleId}/history";
 
+    public const string SearchAttributes = "search-attributes";
+    public const string SearchAttribute = "search-attributes/{name}";
+
     public const string SystemActivityTimeouts = "system/activity-timeouts";
     public const string SystemActivityTimeoutPass = "system/activity-timeouts/pass";
     public const string SystemRepair = "system/repair";

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.SearchAttributes;
 using DurableWorkflow.Core.Storage;
 
 namespace DurableWorkflow.Core.Engine;
@@ -162,6 +163,7 @@ public static class RunWriter
             tx.Wake(WakeChannels.Timers);
         }
 
+        await SearchAttributeStore.IndexRunAsync(tx, run.Namespace, run.RunId, run.SearchAttributes, replace: false, cancellationToken);
         var events = new List<NewHistoryEvent>();
         if (run.RecordStartAccepted)
         {
@@ -373,12 +375,17 @@ public static class RunWriter
         await waiting.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public static async Task SetSearchAttributesAsync(EngineTransaction tx, string runId, JsonObject attributes, CancellationToken cancellationToken)
+    /// <summary>Replaces the run's attributes and, in the same transaction, their filterable projection.</summary>
+    public static async Task SetSearchAttributesAsync(EngineTransaction tx, string ns, string runId, JsonObject attributes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(attributes);
-        await using var update = tx.Command("UPDATE workflow_runs SET search_attributes = $2::jsonb WHERE id = $1", runId, attributes.ToJsonString());
-        await update.ExecuteNonQueryAsync(cancellationToken);
+        await using (var update = tx.Command("UPDATE workflow_runs SET search_attributes = $2::jsonb WHERE id = $1", runId, attributes.ToJsonString()))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await SearchAttributeStore.IndexRunAsync(tx, ns, runId, attributes, replace: true, cancellationToken);
     }
 
     /// <summary>Links a run closed by continue-as-new to its successor.</summary>

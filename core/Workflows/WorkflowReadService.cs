@@ -6,6 +6,8 @@ using DurableWorkflow.Core.Discovery;
 using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
+using DurableWorkflow.Core.SearchAttributes;
+using DurableWorkflow.Core.SearchAttributes.Visibility;
 using DurableWorkflow.Core.Storage;
 using Npgsql;
 
@@ -16,7 +18,8 @@ namespace DurableWorkflow.Core.Workflows;
 /// history and history export. Every read is scoped to the request namespace, so a workflow of another namespace is
 /// indistinguishable from a missing one. All SQL of these reads lives here.
 /// </summary>
-public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wakeBus, ServerSettings settings, TimeProvider clock)
+public sealed class WorkflowReadService(
+    NpgsqlDataSource dataSource, WakeBus wakeBus, ServerSettings settings, TimeProvider clock, SearchAttributeStore searchAttributes)
 {
     public const int DefaultListPageSize = 50;
     public const int MaxListPageSize = 200;
@@ -72,34 +75,48 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
         var offset = WorkflowListPageToken.Decode(request.NextPageToken);
         var sql = new StringBuilder(
             """
-            SELECT workflow_instance_id, id, workflow_type, business_key, status, status_bucket, task_queue, started_at,
-                   closed_at, search_attributes::text
-              FROM workflow_runs
-             WHERE namespace = $1
+            SELECT r.workflow_instance_id, r.id, r.workflow_type, r.business_key, r.status, r.status_bucket, r.task_queue,
+                   r.started_at, r.closed_at, r.search_attributes::text
+              FROM workflow_runs r
+             WHERE r.namespace = $1
             """);
         var parameters = new List<NpgsqlParameter> { new() { Value = ns } };
         if (NullIfEmpty(request.WorkflowType) is { } workflowType)
         {
             parameters.Add(new NpgsqlParameter { Value = workflowType });
-            sql.Append(CultureInfo.InvariantCulture, $" AND workflow_type = ${parameters.Count}");
+            sql.Append(CultureInfo.InvariantCulture, $" AND r.workflow_type = ${parameters.Count}");
         }
 
         if (status is not null)
         {
             parameters.Add(new NpgsqlParameter { Value = status });
-            sql.Append(CultureInfo.InvariantCulture, $" AND status_bucket = ${parameters.Count}");
+            sql.Append(CultureInfo.InvariantCulture, $" AND r.status_bucket = ${parameters.Count}");
         }
 
         if (request.Query?.Trim() is { Length: > 0 } term)
         {
-            parameters.Add(new NpgsqlParameter { Value = LikeContains(term) });
-            sql.Append(CultureInfo.InvariantCulture,
-                $" AND (workflow_instance_id ILIKE ${parameters.Count} ESCAPE '\\' OR business_key ILIKE ${parameters.Count} ESCAPE '\\')");
+            string? condition;
+            try
+            {
+                condition = await QueryConditionAsync(ns, term, parameters, cancellationToken);
+            }
+            catch (InvalidVisibilityQueryException invalid)
+            {
+                return invalid.ToApiError();
+            }
+
+            if (condition is null)
+            {
+                parameters.Add(new NpgsqlParameter { Value = LikeContains(term) });
+                condition = $"(r.workflow_instance_id ILIKE ${parameters.Count} ESCAPE '\\' OR r.business_key ILIKE ${parameters.Count} ESCAPE '\\')";
+            }
+
+            sql.Append(" AND ").Append(condition);
         }
 
         parameters.Add(new NpgsqlParameter { Value = offset });
         parameters.Add(new NpgsqlParameter { Value = pageSize + 1 });
-        sql.Append(CultureInfo.InvariantCulture, $" ORDER BY sort_at DESC, id DESC OFFSET ${parameters.Count - 1} LIMIT ${parameters.Count}");
+        sql.Append(CultureInfo.InvariantCulture, $" ORDER BY r.sort_at DESC, r.id DESC OFFSET ${parameters.Count - 1} LIMIT ${parameters.Count}");
 
         await using var command = dataSource.CreateCommand(sql.ToString());
         command.Parameters.AddRange(parameters.ToArray());
@@ -554,6 +571,28 @@ public sealed class WorkflowReadService(NpgsqlDataSource dataSource, WakeBus wak
         runId is not null && lookup.InstanceFound ? RunNotFound(workflowId, runId) : InstanceNotFound();
 
     /// <summary>Contains-pattern for ILIKE with the term's own wildcards escaped, so <c>_</c> and <c>%</c> match literally.</summary>
+    /// <summary>
+    /// The SQL condition of a visibility predicate query, or null for a plain substring term (see
+    /// <see cref="VisibilityQuery"/>). Throws <see cref="InvalidVisibilityQueryException"/> for a malformed query.
+    /// </summary>
+    private async Task<string?> QueryConditionAsync(string ns, string term, List<NpgsqlParameter> parameters, CancellationToken cancellationToken)
+    {
+        if (term.Length > VisibilityParser.MaxLength)
+        {
+            throw new InvalidVisibilityQueryException($"The query must not be longer than {VisibilityParser.MaxLength} characters.", VisibilityParser.MaxLength);
+        }
+
+        if (!VisibilityQuery.IsPredicate(term))
+        {
+            return null;
+        }
+
+        var expression = VisibilityParser.Parse(term);
+        var custom = VisibilitySqlBuilder.AttributeNames(expression).Where(n => !SearchAttributeTypes.IsSystem(n)).ToList();
+        var types = await searchAttributes.TypesAsync(ns, custom, cancellationToken);
+        return new VisibilitySqlBuilder(types, parameters, "$1").Build(expression);
+    }
+
     private static string LikeContains(string term) =>
         "%" + term.Replace("\\", "\\\\", StringComparison.Ordinal)
             .Replace("%", "\\%", StringComparison.Ordinal)

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Payloads;
+using DurableWorkflow.Core.SearchAttributes;
 using DurableWorkflow.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -77,6 +78,11 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             return await RejectBlockedAsync(tx, ns, start, route, refusal, cancellationToken);
         }
 
+        if (await SearchAttributeMismatchAsync(tx, ns, start.SearchAttributes, cancellationToken) is { } mismatch)
+        {
+            return mismatch;
+        }
+
         var commandId = Ulid.NewId();
         var runId = Ulid.NewId();
         var created = await RunWriter.StartAsync(tx, new NewInstance(start.WorkflowId, ns, start.WorkflowType, start.BusinessKey, runId,
@@ -108,6 +114,30 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             PayloadEnvelope.DefaultCodec, "started_new");
         await RecordCommandAsync(tx, ns, start.WorkflowId, runId, commandId, 1, "accepted", "started_new", null, response, cancellationToken);
         return ApiResult<WorkflowStartResponse>.Ok(response, 201);
+    }
+
+    /// <summary>A 422 on <c>search_attributes</c> naming each attribute whose value does not have its defined type.</summary>
+    private static async Task<ApiError?> SearchAttributeMismatchAsync(EngineTransaction tx, string ns, JsonObject attributes, CancellationToken cancellationToken)
+    {
+        if (attributes.Count == 0)
+        {
+            return null;
+        }
+
+        var types = await SearchAttributeStore.TypesAsync(tx, ns, [.. attributes.Select(a => a.Key)], cancellationToken);
+        var problems = SearchAttributeService.Mismatches(attributes, types);
+        if (problems.Count == 0)
+        {
+            return null;
+        }
+
+        var errors = new RequestValidator(null);
+        foreach (var problem in problems)
+        {
+            errors.AddError("search_attributes", problem);
+        }
+
+        return errors.ToError();
     }
 
     /// <summary>An existing id never gets a new run here, so the duplicate policy answers it, not the gate.</summary>

@@ -6,6 +6,7 @@ using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Engine.Timers;
 using DurableWorkflow.Core.Engine.Waits;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.SearchAttributes;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 
@@ -141,7 +142,11 @@ public sealed class CommandApplier
                 }));
                 break;
             case CommandTypes.UpsertSearchAttributes:
-                await UpsertSearchAttributesAsync(command, cancellationToken);
+                if (await UpsertSearchAttributesAsync(command, cancellationToken) is { } mismatch)
+                {
+                    return mismatch;
+                }
+
                 break;
             case CommandTypes.OpenConditionWait:
                 await OpenConditionWaitAsync(command, cancellationToken);
@@ -309,9 +314,16 @@ public sealed class CommandApplier
         }
     }
 
-    private async Task UpsertSearchAttributesAsync(WorkflowCommand command, CancellationToken cancellationToken)
+    /// <summary>Null when applied; a message naming the attributes whose values don't have their defined type otherwise.</summary>
+    private async Task<string?> UpsertSearchAttributesAsync(WorkflowCommand command, CancellationToken cancellationToken)
     {
         var attributes = (JsonObject)command.Fields["attributes"]!;
+        var types = await SearchAttributeStore.TypesAsync(tx, run.Namespace, [.. attributes.Select(a => a.Key)], cancellationToken);
+        if (SearchAttributeService.Mismatches(attributes, types) is { Count: > 0 } problems)
+        {
+            return string.Join(" ", problems);
+        }
+
         var merged = (JsonObject)run.SearchAttributes.DeepClone();
         foreach (var (key, value) in attributes)
         {
@@ -331,7 +343,7 @@ public sealed class CommandApplier
             sorted[key] = merged[key]?.DeepClone();
         }
 
-        await RunWriter.SetSearchAttributesAsync(tx, run.Id, sorted, cancellationToken);
+        await RunWriter.SetSearchAttributesAsync(tx, run.Namespace, run.Id, sorted, cancellationToken);
         run.SearchAttributes.Clear();
         foreach (var (key, value) in sorted)
         {
@@ -344,6 +356,7 @@ public sealed class CommandApplier
             ["attributes"] = attributes.DeepClone(),
             ["merged"] = sorted,
         }));
+        return null;
     }
 
     private async Task CloseUpdateAsync(WorkflowCommand command, CancellationToken cancellationToken)

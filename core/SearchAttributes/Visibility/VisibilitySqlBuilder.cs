@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DurableWorkflow.Core.SearchAttributes.Visibility;
+
+/// <summary>
+/// Turns a parsed visibility query into a SQL condition over <c>workflow_runs r</c>. Every value becomes a parameter;
+/// column names come only from the fixed system-attribute map and custom attributes are matched by a parameterised
+/// name in <c>workflow_search_attribute_values</c>, so no query text ever reaches the SQL string. Attributes must be
+/// system attributes or defined in the namespace; operators and values must fit the attribute's type.
+/// </summary>
+public sealed class VisibilitySqlBuilder
+{
+    private static readonly Dictionary<string, (string Column, string Type)> SystemColumns = new(StringComparer.Ordinal)
+    {
+        ["WorkflowType"] = ("r.workflow_type", SearchAttributeTypes.Keyword),
+        ["WorkflowId"] = ("r.workflow_instance_id", SearchAttributeTypes.Keyword),
+        ["RunId"] = ("r.id", SearchAttributeTypes.Keyword),
+        ["Status"] = ("r.status", SearchAttributeTypes.Keyword),
+        ["StartTime"] = ("r.started_at", SearchAttributeTypes.Datetime),
+        ["CloseTime"] = ("r.closed_at", SearchAttributeTypes.Datetime),
+        ["TaskQueue"] = ("r.task_queue", SearchAttributeTypes.Keyword),
+        ["BuildId"] = ("r.compatibility", SearchAttributeTypes.Keyword),
+    };
+
+    private readonly IReadOnlyDictionary<string, string> customTypes;
+    private readonly List<NpgsqlParameter> parameters;
+    private readonly string namespaceParameter;
+
+    /// <param name="customTypes">The namespace's custom definitions (name → type).</param>
+    /// <param name="parameters">The command's parameter list; values are appended, so <c>$n</c> numbering continues.</param>
+    /// <param name="namespaceParameter">The placeholder already bound to the namespace, e.g. <c>$1</c>.</param>
+    public VisibilitySqlBuilder(IReadOnlyDictionary<string, string> customTypes, List<NpgsqlParameter> parameters, string namespaceParameter)
+    {
+        this.customTypes = customTypes;
+        this.parameters = parameters;
+        this.namespaceParameter = namespaceParameter;
+    }
+
+    /// <summary>Every attribute name the expression mentions, for loading the definitions it needs.</summary>
+    public static IReadOnlySet<string> AttributeNames(VisibilityExpression expression)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        Collect(expression, names);
+        return names;
+    }
+
+    public string Build(VisibilityExpression expression)
+    {
+        var sql = new StringBuilder();
+        Append(expression, sql);
+        return sql.ToString();
+    }
+
+    private static void Collect(VisibilityExpression expression, HashSet<string> names)
+    {
+        switch (expression)
+        {
+            case VisibilityJunction junction:
+                foreach (var operand in junction.Operands)
+                {
+                    Collect(operand, names);
+                }
+
+                break;
+            case VisibilityComparison comparison:
+                names.Add(comparison.Attribute.Text);
+                break;
+            case VisibilityMembership membership:
+                names.Add(membership.Attribute.Text);
+                break;
+        }
+    }
+
+    private void Append(VisibilityExpression expression, StringBuilder sql)
+    {
+        switch (expression)
+        {
+            case VisibilityJunction junction:
+                sql.Append('(');
+                for (var i = 0; i < junction.Operands.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        sql.Append(junction.IsAnd ? " AND " : " OR ");
+                    }
+
+                    Append(junction.Operands[i], sql);
+                }
+
+                sql.Append(')');
+                break;
+            case VisibilityComparison comparison:
+                AppendComparison(comparison, sql);
+                break;
+            case VisibilityMembership membership:
+                AppendMembership(membership, sql);
+                break;
+        }
+    }
+
+    private void AppendComparison(VisibilityComparison comparison, StringBuilder sql)
+    {
+        var (column, type) = Resolve(comparison.Attribute);
+        var ordered = comparison.Operator is "<" or ">" or "<=" or ">=";
+        if (ordered && type is not (SearchAttributeTypes.Int or SearchAttributeTypes.Double or SearchAttributeTypes.Datetime))
+        {
+            throw new InvalidVisibilityQueryException(
+                $"The operator {comparison.Operator} needs a number or datetime attribute; [{comparison.Attribute.Text}] is {type}.",
+                comparison.Attribute.Position);
+        }
+
+        var value = Bind(comparison.Attribute.Text, type, comparison.Value);
+        var negated = comparison.Operator == "!=";
+        var op = negated ? "=" : comparison.Operator;
+        if (column is not null)
+        {
+            sql.Append(negated ? $"({column} = {value}) IS NOT TRUE" : $"{column} {op} {value}");
+            return;
+        }
+
+        AppendExists(comparison.Attribute.Text, negated, $"{ValueColumn(type)} {op} {value}", sql);
+    }
+
+    private void AppendMembership(VisibilityMembership membership, StringBuilder sql)
+    {
+        var (column, type) = Resolve(membership.Attribute);
+        if (type == SearchAttributeTypes.Bool)
+        {
+            throw new InvalidVisibilityQueryException(
+                $"IN needs a keyword, number or datetime attribute; [{membership.Attribute.Text}] is bool.", membership.Attribute.Position);
+        }
+
+        var values = string.Join(", ", membership.Values.Select(v => Bind(membership.Attribute.Text, type, v)));
+        if (column is not null)
+        {
+            sql.Append(membership.Negated ? $"({column} IN ({values})) IS NOT TRUE" : $"{column} IN ({values})");
+            return;
+        }
+
+        AppendExists(membership.Attribute.Text, membership.Negated, $"{ValueColumn(type)} IN ({values})", sql);
+    }
+
+    /// <summary>
+    /// A custom predicate holds when some value row of the attribute matches; its negation (<c>!=</c>, <c>NOT IN</c>)
+    /// holds when none does, which includes runs without the attribute.
+    /// </summary>
+    private void AppendExists(string name, bool negated, string condition, StringBuilder sql)
+    {
+        var nameParameter = Add(name, NpgsqlDbType.Text);
+        sql.Append(CultureInfo.InvariantCulture,
+            $"""
+            {(negated ? "NOT " : string.Empty)}EXISTS (SELECT 1 FROM workflow_search_attribute_values v WHERE v.run_id = r.id AND v.namespace = {namespaceParameter} AND v.name = {nameParameter} AND v.{condition})
+            """);
+    }
+
+    private (string? Column, string Type) Resolve(VisibilityToken attribute)
+    {
+        if (SystemColumns.TryGetValue(attribute.Text, out var system))
+        {
+            return system;
+        }
+
+        if (customTypes.TryGetValue(attribute.Text, out var type))
+        {
+            return (null, type);
+        }
+
+        throw new InvalidVisibilityQueryException($"Unknown search attribute [{attribute.Text}].", attribute.Position);
+    }
+
+    private static string ValueColumn(string type) => type switch
+    {
+        SearchAttributeTypes.Int or SearchAttributeTypes.Double => "number_value",
+        SearchAttributeTypes.Bool => "bool_value",
+        SearchAttributeTypes.Datetime => "time_value",
+        _ => "keyword_value",
+    };
+
+    /// <summary>Checks a literal against the attribute's type and binds it as a parameter of the matching SQL type.</summary>
+    private string Bind(string attribute, string type, VisibilityToken literal)
+    {
+        switch (type)
+        {
+            case SearchAttributeTypes.Int or SearchAttributeTypes.Double:
+                if (literal.Kind == VisibilityTokenKind.Number
+                    && decimal.TryParse(literal.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+                {
+                    return Add(number, NpgsqlDbType.Numeric);
+                }
+
+                throw Mismatch(attribute, type, literal, "a number");
+            case SearchAttributeTypes.Bool:
+                if (literal.Kind is VisibilityTokenKind.Identifier or VisibilityTokenKind.String
+                    && bool.TryParse(literal.Text, out var flag))
+                {
+                    return Add(flag, NpgsqlDbType.Boolean);
+                }
+
+                throw Mismatch(attribute, type, literal, "true or false");
+            case SearchAttributeTypes.Datetime:
+                if (literal.Kind == VisibilityTokenKind.String && SearchAttributeValue.ParseTime(literal.Text) is { } time)
+                {
+                    return Add(time, NpgsqlDbType.TimestampTz);
+                }
+
+                throw Mismatch(attribute, type, literal, "a quoted ISO-8601 datetime");
+            default:
+                if (literal.Kind == VisibilityTokenKind.String)
+                {
+                    return Add(literal.Text, NpgsqlDbType.Text);
+                }
+
+                throw Mismatch(attribute, type, literal, "a quoted string");
+        }
+    }
+
+    private static InvalidVisibilityQueryException Mismatch(string attribute, string type, VisibilityToken literal, string expected) =>
+        new($"The value for [{attribute}] ({type}) must be {expected}.", literal.Position);
+
+    private string Add(object value, NpgsqlDbType type)
+    {
+        parameters.Add(new NpgsqlParameter { Value = value, NpgsqlDbType = type });
+        return "$" + parameters.Count.ToString(CultureInfo.InvariantCulture);
+    }
+}
