@@ -61,7 +61,9 @@ public sealed class SearchAttributeService(SearchAttributeStore store, ILogger<S
             return new ApiError(409, "system_attribute", $"The system search attribute [{name}] cannot be removed.");
         }
 
-        if (!await store.DeleteAsync(ns, name, cancellationToken))
+        // A name no definition can have is simply not found; it never reaches the database.
+        var definable = name.Length <= SearchAttributeTypes.MaxNameLength && SearchAttributeTypes.NamePattern().IsMatch(name);
+        if (!definable || !await store.DeleteAsync(ns, name, cancellationToken))
         {
             return new ApiError(404, "attribute_not_found", $"Custom search attribute [{name}] not found in namespace [{ns}].");
         }
@@ -94,9 +96,18 @@ public sealed class SearchAttributeService(SearchAttributeStore store, ILogger<S
         var problems = new List<string>();
         foreach (var (name, value) in attributes)
         {
-            if (value is not null && types.TryGetValue(name, out var type) && SearchAttributeValue.From(type, value) is null)
+            if (value is null || !types.TryGetValue(name, out var type))
             {
-                problems.Add($"The search attribute [{name}] must be a {type} value.");
+                continue;
+            }
+
+            if (SearchAttributeValue.IsOversized(value))
+            {
+                problems.Add($"The search attribute [{name}] value must not be greater than {SearchAttributeValue.MaxValueBytes} bytes.");
+            }
+            else if (SearchAttributeValue.From(type, value) is null)
+            {
+                problems.Add($"The search attribute [{name}] must be of type {type}.");
             }
         }
 

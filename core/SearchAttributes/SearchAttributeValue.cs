@@ -7,13 +7,24 @@ namespace DurableWorkflow.Core.SearchAttributes;
 /// <summary>One filterable value of an attribute: exactly one of the kind columns of <c>workflow_search_attribute_values</c>.</summary>
 public sealed record SearchAttributeValue(int Ordinal, string? Keyword, decimal? Number, bool? Bool, DateTimeOffset? Time)
 {
+    /// <summary><c>DW_MAX_SEARCH_ATTRIBUTE_VALUE_BYTES</c>; also keeps every keyword inside a btree index row.</summary>
+    public const int MaxValueBytes = 2048;
+
+    /// <summary>Whether a string value, or a string element of a list, is longer than <see cref="MaxValueBytes"/> in UTF-8.</summary>
+    public static bool IsOversized(JsonNode? value) => value switch
+    {
+        JsonArray array => array.Any(IsOversized),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => System.Text.Encoding.UTF8.GetByteCount(v.GetValue<string>()) > MaxValueBytes,
+        _ => false,
+    };
+
     /// <summary>
     /// Converts a wire value to the typed values of <paramref name="type"/>, or null when the value does not have that
     /// type. A keyword list gives one value per element; a datetime is an ISO-8601 string.
     /// </summary>
     public static IReadOnlyList<SearchAttributeValue>? From(string type, JsonNode? value)
     {
-        if (value is null)
+        if (value is null || IsOversized(value))
         {
             return null;
         }
