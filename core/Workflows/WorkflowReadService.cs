@@ -93,12 +93,13 @@ public sealed class WorkflowReadService(
             sql.Append(CultureInfo.InvariantCulture, $" AND r.status_bucket = ${parameters.Count}");
         }
 
-        if (request.Query?.Trim() is { Length: > 0 } term)
+        if (request.Query is { } rawQuery && rawQuery.Trim() is { Length: > 0 } term)
         {
             string? condition;
             try
             {
-                condition = await QueryConditionAsync(ns, term, parameters, cancellationToken);
+                // The untrimmed text, so an error position counts from the first character the client sent.
+                condition = await QueryConditionAsync(ns, rawQuery, parameters, cancellationToken);
             }
             catch (InvalidVisibilityQueryException invalid)
             {
@@ -570,29 +571,29 @@ public sealed class WorkflowReadService(
     private static ApiError RunMiss(RunLookup lookup, string workflowId, string? runId) =>
         runId is not null && lookup.InstanceFound ? RunNotFound(workflowId, runId) : InstanceNotFound();
 
-    /// <summary>Contains-pattern for ILIKE with the term's own wildcards escaped, so <c>_</c> and <c>%</c> match literally.</summary>
     /// <summary>
     /// The SQL condition of a visibility predicate query, or null for a plain substring term (see
     /// <see cref="VisibilityQuery"/>). Throws <see cref="InvalidVisibilityQueryException"/> for a malformed query.
     /// </summary>
-    private async Task<string?> QueryConditionAsync(string ns, string term, List<NpgsqlParameter> parameters, CancellationToken cancellationToken)
+    private async Task<string?> QueryConditionAsync(string ns, string query, List<NpgsqlParameter> parameters, CancellationToken cancellationToken)
     {
-        if (term.Length > VisibilityParser.MaxLength)
+        if (query.Length > VisibilityParser.MaxLength)
         {
             throw new InvalidVisibilityQueryException($"The query must not be longer than {VisibilityParser.MaxLength} characters.", VisibilityParser.MaxLength);
         }
 
-        if (!VisibilityQuery.IsPredicate(term))
+        if (!VisibilityQuery.IsPredicate(query))
         {
             return null;
         }
 
-        var expression = VisibilityParser.Parse(term);
+        var expression = VisibilityParser.Parse(query);
         var custom = VisibilitySqlBuilder.AttributeNames(expression).Where(n => !SearchAttributeTypes.IsSystem(n)).ToList();
         var types = await searchAttributes.TypesAsync(ns, custom, cancellationToken);
         return new VisibilitySqlBuilder(types, parameters, "$1").Build(expression);
     }
 
+    /// <summary>Contains-pattern for ILIKE with the term's own wildcards escaped, so <c>_</c> and <c>%</c> match literally.</summary>
     private static string LikeContains(string term) =>
         "%" + term.Replace("\\", "\\\\", StringComparison.Ordinal)
             .Replace("%", "\\%", StringComparison.Ordinal)
