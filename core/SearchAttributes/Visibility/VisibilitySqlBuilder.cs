@@ -80,14 +80,23 @@ public sealed class VisibilitySqlBuilder
         {
             case VisibilityJunction junction:
                 sql.Append('(');
-                for (var i = 0; i < junction.Operands.Count; i++)
+                var first = true;
+                foreach (var part in junction.IsAnd ? MergeRanges(junction.Operands) : [.. junction.Operands.Select(o => new[] { o })])
                 {
-                    if (i > 0)
+                    if (!first)
                     {
                         sql.Append(junction.IsAnd ? " AND " : " OR ");
                     }
 
-                    Append(junction.Operands[i], sql);
+                    first = false;
+                    if (part.Length == 1)
+                    {
+                        Append(part[0], sql);
+                    }
+                    else
+                    {
+                        AppendRange(part.Cast<VisibilityComparison>().ToList(), sql);
+                    }
                 }
 
                 sql.Append(')');
@@ -104,13 +113,7 @@ public sealed class VisibilitySqlBuilder
     private void AppendComparison(VisibilityComparison comparison, StringBuilder sql)
     {
         var (column, type) = Resolve(comparison.Attribute);
-        var ordered = comparison.Operator is "<" or ">" or "<=" or ">=";
-        if (ordered && type is not (SearchAttributeTypes.Int or SearchAttributeTypes.Double or SearchAttributeTypes.Datetime))
-        {
-            throw new InvalidVisibilityQueryException(
-                $"The operator {comparison.Operator} needs a number or datetime attribute; [{comparison.Attribute.Text}] is {type}.",
-                comparison.Attribute.Position);
-        }
+        CheckOperator(comparison, type);
 
         var value = Bind(comparison.Attribute.Text, type, comparison.Value);
         var negated = comparison.Operator == "!=";
@@ -141,6 +144,65 @@ public sealed class VisibilitySqlBuilder
         }
 
         AppendExists(membership.Attribute.Text, membership.Negated, $"{ValueColumn(type)} IN ({values})", sql);
+    }
+
+    /// <summary>
+    /// Groups the operands of an AND: positive comparisons on the same single-valued custom attribute (a range such as
+    /// <c>DueAt &gt; a AND DueAt &lt; b</c>) become one group, answered by one index range scan instead of two
+    /// semi-joins that each match half the table. A list attribute is left alone: there each bound may hold for a
+    /// different element.
+    /// </summary>
+    private List<VisibilityExpression[]> MergeRanges(IReadOnlyList<VisibilityExpression> operands)
+    {
+        var groups = new List<List<VisibilityExpression>>();
+        var byAttribute = new Dictionary<string, List<VisibilityExpression>>(StringComparer.Ordinal);
+        foreach (var operand in operands)
+        {
+            if (operand is VisibilityComparison { Operator: not "!=" } comparison
+                && customTypes.TryGetValue(comparison.Attribute.Text, out var type)
+                && !SystemColumns.ContainsKey(comparison.Attribute.Text)
+                && type != SearchAttributeTypes.KeywordList)
+            {
+                if (byAttribute.TryGetValue(comparison.Attribute.Text, out var group))
+                {
+                    group.Add(operand);
+                    continue;
+                }
+
+                group = [operand];
+                byAttribute[comparison.Attribute.Text] = group;
+                groups.Add(group);
+                continue;
+            }
+
+            groups.Add([operand]);
+        }
+
+        return [.. groups.Select(g => g.ToArray())];
+    }
+
+    private void AppendRange(List<VisibilityComparison> bounds, StringBuilder sql)
+    {
+        var conditions = new List<string>();
+        foreach (var bound in bounds)
+        {
+            var type = customTypes[bound.Attribute.Text];
+            CheckOperator(bound, type);
+            conditions.Add($"{ValueColumn(type)} {bound.Operator} {Bind(bound.Attribute.Text, type, bound.Value)}");
+        }
+
+        AppendExists(bounds[0].Attribute.Text, false, string.Join(" AND v.", conditions), sql);
+    }
+
+    private static void CheckOperator(VisibilityComparison comparison, string type)
+    {
+        if (comparison.Operator is "<" or ">" or "<=" or ">="
+            && type is not (SearchAttributeTypes.Int or SearchAttributeTypes.Double or SearchAttributeTypes.Datetime))
+        {
+            throw new InvalidVisibilityQueryException(
+                $"The operator {comparison.Operator} needs a number or datetime attribute; [{comparison.Attribute.Text}] is {type}.",
+                comparison.Attribute.Position);
+        }
     }
 
     /// <summary>

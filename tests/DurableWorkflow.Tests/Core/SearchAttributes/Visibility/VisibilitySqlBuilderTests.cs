@@ -47,6 +47,18 @@ public sealed class VisibilitySqlBuilderTests
         Assert.StartsWith("NOT EXISTS (SELECT 1 FROM workflow_search_attribute_values v WHERE v.run_id = r.id AND v.namespace = $1", sql, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void bounds_on_one_single_valued_attribute_share_one_exists_but_list_bounds_do_not()
+    {
+        var (sql, _) = Build("DueAt > '2026-01-01' AND Priority = 1 AND DueAt < '2026-02-01' AND Tags = 'a' AND Tags = 'b'");
+        Assert.Equal(
+            "(EXISTS (SELECT 1 FROM workflow_search_attribute_values v WHERE v.run_id = r.id AND v.namespace = $1 AND v.name = $4 AND v.time_value > $2 AND v.time_value < $3)"
+            + " AND EXISTS (SELECT 1 FROM workflow_search_attribute_values v WHERE v.run_id = r.id AND v.namespace = $1 AND v.name = $6 AND v.number_value = $5)"
+            + " AND EXISTS (SELECT 1 FROM workflow_search_attribute_values v WHERE v.run_id = r.id AND v.namespace = $1 AND v.name = $8 AND v.keyword_value = $7)"
+            + " AND EXISTS (SELECT 1 FROM workflow_search_attribute_values v WHERE v.run_id = r.id AND v.namespace = $1 AND v.name = $10 AND v.keyword_value = $9))",
+            sql);
+    }
+
     [Theory]
     [InlineData("Unknown = 'x'", 0, "Unknown search attribute [Unknown]")]
     [InlineData("customerid = 'x'", 0, "Unknown search attribute")]
@@ -59,6 +71,8 @@ public sealed class VisibilitySqlBuilderTests
     [InlineData("DueAt > 'yesterday'", 8, "ISO-8601")]
     [InlineData("StartTime > 5", 12, "ISO-8601")]
     [InlineData("Priority = 1.2.3", 11, "must be a number")]
+    [InlineData("Priority > 1 AND CustomerId < 'x'", 17, "number or datetime")]
+    [InlineData("CustomerId = 'a' AND CustomerId >= 'b'", 21, "number or datetime")]
     public void type_rules_refuse_with_the_position(string query, int position, string fragment)
     {
         var error = Assert.Throws<InvalidVisibilityQueryException>(() => Build(query));
