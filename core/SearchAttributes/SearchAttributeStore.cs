@@ -53,7 +53,7 @@ public sealed class SearchAttributeStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockNamespace = new NpgsqlCommand("SELECT 1 FROM workflow_namespaces WHERE name = $1 FOR UPDATE", connection, transaction))
+        await using (var lockNamespace = new NpgsqlCommand("SELECT 1 FROM workflow_namespaces WHERE name = $1 FOR NO KEY UPDATE", connection, transaction))
         {
             lockNamespace.Parameters.Add(new NpgsqlParameter { Value = ns });
             await lockNamespace.ExecuteScalarAsync(cancellationToken);
