@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -112,6 +113,18 @@ public sealed class VisibilitySqlBuilder
 
     private void AppendComparison(VisibilityComparison comparison, StringBuilder sql)
     {
+        if (IsUndefined(comparison.Attribute))
+        {
+            if (comparison.Operator is not ("=" or "!="))
+            {
+                throw Undefined(comparison.Attribute);
+            }
+
+            var contains = $"r.search_attributes @> {BindUntyped(comparison.Attribute.Text, comparison.Value)}";
+            sql.Append(comparison.Operator == "=" ? contains : $"NOT ({contains})");
+            return;
+        }
+
         var (column, type) = Resolve(comparison.Attribute);
         CheckOperator(comparison, type);
 
@@ -129,6 +142,13 @@ public sealed class VisibilitySqlBuilder
 
     private void AppendMembership(VisibilityMembership membership, StringBuilder sql)
     {
+        if (IsUndefined(membership.Attribute))
+        {
+            var any = string.Join(" OR ", membership.Values.Select(v => $"r.search_attributes @> {BindUntyped(membership.Attribute.Text, v)}"));
+            sql.Append(membership.Negated ? $"NOT ({any})" : $"({any})");
+            return;
+        }
+
         var (column, type) = Resolve(membership.Attribute);
         if (type == SearchAttributeTypes.Bool)
         {
@@ -216,6 +236,29 @@ public sealed class VisibilitySqlBuilder
             $"""
             {(negated ? "NOT " : string.Empty)}EXISTS (SELECT 1 FROM workflow_search_attribute_values v WHERE v.run_id = r.id AND v.namespace = {namespaceParameter} AND v.name = {nameParameter} AND v.{condition})
             """);
+    }
+
+    /// <summary>
+    /// An attribute the namespace has not defined has no typed values, but runs may still carry it in their jsonb
+    /// (clients set attributes without defining them). Equality and membership fall back to JSON containment on
+    /// <c>workflow_runs.search_attributes</c> (unindexed); ordering needs a type, so it needs a definition.
+    /// </summary>
+    private bool IsUndefined(VisibilityToken attribute) =>
+        !SystemColumns.ContainsKey(attribute.Text) && !customTypes.ContainsKey(attribute.Text);
+
+    private static InvalidVisibilityQueryException Undefined(VisibilityToken attribute) =>
+        new($"Search attribute [{attribute.Text}] is not defined in this namespace; only =, != and IN work on undefined attributes.", attribute.Position);
+
+    private string BindUntyped(string attribute, VisibilityToken literal)
+    {
+        JsonNode value = literal.Kind switch
+        {
+            VisibilityTokenKind.String => JsonValue.Create(literal.Text),
+            VisibilityTokenKind.Number when decimal.TryParse(literal.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) => JsonValue.Create(number),
+            VisibilityTokenKind.Identifier when bool.TryParse(literal.Text, out var flag) => JsonValue.Create(flag),
+            _ => throw new InvalidVisibilityQueryException($"The value for [{attribute}] must be a quoted string, a number, true or false.", literal.Position),
+        };
+        return Add(new JsonObject { [attribute] = value }.ToJsonString(), NpgsqlDbType.Jsonb);
     }
 
     private (string? Column, string Type) Resolve(VisibilityToken attribute)

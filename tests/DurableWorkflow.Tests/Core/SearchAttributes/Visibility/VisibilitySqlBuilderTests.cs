@@ -41,6 +41,15 @@ public sealed class VisibilitySqlBuilderTests
     }
 
     [Fact]
+    public void undefined_attributes_fall_back_to_json_containment()
+    {
+        var (sql, parameters) = Build("Free = \"42\" AND Count IN (1, 2) AND Flag != true");
+        Assert.Equal("(r.search_attributes @> $2 AND (r.search_attributes @> $3 OR r.search_attributes @> $4) AND NOT (r.search_attributes @> $5))", sql);
+        Assert.Equal(["{\"Free\":\"42\"}", "{\"Count\":1}", "{\"Count\":2}", "{\"Flag\":true}"], parameters.Skip(1).Select(p => (string)p.Value!));
+        Assert.All(parameters.Skip(1), p => Assert.Equal(NpgsqlDbType.Jsonb, p.NpgsqlDbType));
+    }
+
+    [Fact]
     public void custom_negation_is_not_exists()
     {
         var (sql, _) = Build("Tags != 'red'");
@@ -60,8 +69,9 @@ public sealed class VisibilitySqlBuilderTests
     }
 
     [Theory]
-    [InlineData("Unknown = 'x'", 0, "Unknown search attribute [Unknown]")]
-    [InlineData("customerid = 'x'", 0, "Unknown search attribute")]
+    [InlineData("Unknown > 1", 0, "[Unknown] is not defined")]
+    [InlineData("customerid < 'x'", 0, "not defined")]
+    [InlineData("Unknown = nope", 10, "quoted string, a number, true or false")]
     [InlineData("CustomerId > 'x'", 0, "number or datetime")]
     [InlineData("Status < 'x'", 0, "number or datetime")]
     [InlineData("Priority = '5'", 11, "must be a number")]
