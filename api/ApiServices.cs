@@ -1,4 +1,5 @@
 using DurableWorkflow.Api.Pipeline;
+using DurableWorkflow.Core.Bridge;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Coordination;
 using DurableWorkflow.Core.Discovery;
@@ -11,6 +12,7 @@ using DurableWorkflow.Core.Workflows;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Namespaces;
 using DurableWorkflow.Core.Operations;
+using DurableWorkflow.Core.Payloads.Storage;
 using DurableWorkflow.Core.Readiness;
 using DurableWorkflow.Core.Scheduling;
 using DurableWorkflow.Core.Scheduling.Passes;
@@ -94,6 +96,12 @@ public static class ApiServices
         services.AddSingleton<HistoryRetentionPass>();
         services.AddSingleton<ISchedulerPass>(sp => sp.GetRequiredService<HistoryRetentionPass>());
         services.AddSingleton<SchedulerTickRunner>();
+        services.AddSingleton<IPayloadStorageDriverFactory, LocalDirectoryDriverFactory>();
+        services.AddSingleton<IPayloadStorageDriverFactory, AzureBlobDriverFactory>();
+        services.AddSingleton<PayloadStorageDrivers>();
+        services.AddSingleton<StorageTestService>();
+        services.AddSingleton<BridgeEventStore>();
+        services.AddSingleton<BridgeWebhookService>();
         services.AddSingleton<ApiPipeline>();
         return services;
     }

@@ -27,6 +27,7 @@ public static partial class ApiRoutes
             GetActivityTimeoutStatus, RunActivityTimeoutPass, GetRepairStatus, RunRepairPass, GetRetentionStatus, RunRetentionPass,
             SystemMetrics, SystemOperatorMetrics, SystemHealth,
             ListSearchAttributes, CreateSearchAttribute, DeleteSearchAttribute,
+            TestStorage, ReceiveBridgeWebhook,
         ];
     }
 

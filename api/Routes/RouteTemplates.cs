@@ -88,4 +88,7 @@ public static class RouteTemplates
     public const string SystemRepairPass = "system/repair/pass";
     public const string SystemRetention = "system/retention";
     public const string SystemRetentionPass = "system/retention/pass";
+
+    public const string StorageTest = "storage/test";
+    public const string BridgeWebhook = "bridge-adapters/webhook/{adapter}";
 }

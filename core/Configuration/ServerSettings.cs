@@ -95,6 +95,12 @@ public sealed record ServerSettings
 
     /// <summary>Compatibility markers, fleet validation and fingerprint pinning (rollout contract §5, §7).</summary>
     public CompatibilitySettings Compatibility { get; init; } = new();
+
+    /// <summary>Where the external payload storage drivers put objects (<c>DW_STORAGE_*</c>, control-plane spec §11.1).</summary>
+    public PayloadStorageSettings PayloadStorage { get; init; } = new();
+
+    /// <summary>Which bridge adapters the webhook serves and their signing secrets (<c>DW_BRIDGE_ADAPTERS</c>, §11.2).</summary>
+    public BridgeSettings Bridge { get; init; } = new();
 }
 
 public sealed record AuthSettings

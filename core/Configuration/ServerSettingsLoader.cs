@@ -66,6 +66,8 @@ public static class ServerSettingsLoader
             NamespaceCacheSeconds = reader.Integer("DW_NAMESPACE_CACHE_SECONDS", 60, min: 0, max: 3600),
             TopologyShape = reader.OneOf("DW_SERVER_TOPOLOGY_SHAPE", "standalone_server", TopologyCatalog.Shapes),
             Compatibility = LoadCompatibility(reader),
+            PayloadStorage = PayloadStorageSettings.Load(reader.Optional),
+            Bridge = BridgeSettings.Load(reader.Optional("DW_BRIDGE_ADAPTERS")),
         };
 
         var processClass = reader.Optional("DW_SERVER_PROCESS_CLASS") ?? TopologyCatalog.DefaultProcessClass(settings.TopologyShape);
