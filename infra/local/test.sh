@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Quick start #2: runs the whole test suite against a freshly started PostgreSQL and Redis in a throwaway folder.
-# Extra arguments go to `dotnet test` (e.g. --filter Namespace). Without arguments the rolling-upgrade drill
-# (infra/local/drill.sh) runs after the tests; DW_SKIP_DRILL=1 skips it.
+# Quick start #2: runs the whole test suite against a freshly started PostgreSQL, Redis and Azurite (blob) in a
+# throwaway folder. Extra arguments go to `dotnet test` (e.g. --filter Namespace). Without arguments the
+# rolling-upgrade drill (infra/local/drill.sh) runs after the tests; DW_SKIP_DRILL=1 skips it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/infra/local"
 
-"$here/deps.sh"
+"$here/deps.sh" --azurite
 
 free_port() {
   local port=$1
@@ -18,8 +18,11 @@ state=$(mktemp -d /tmp/dw-test.XXXXXX)
 chmod 755 "$state"
 pg_port=$(free_port "${DW_TEST_PG_PORT:-55433}")
 redis_port=$(free_port "${DW_TEST_REDIS_PORT:-56380}")
+azurite_port=$(free_port "${DW_TEST_AZURITE_PORT:-50000}")
+azurite_pid=""
 
 cleanup() {
+  if [ -n "$azurite_pid" ]; then kill "$azurite_pid" 2>/dev/null || true; wait "$azurite_pid" 2>/dev/null || true; fi
   redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   "$here/pg.sh" stop "$state/postgres" "$pg_port"
   rm -rf "$state"
@@ -30,10 +33,18 @@ trap cleanup EXIT INT TERM
 "$here/pg.sh" start "$state/postgres" "$pg_port"
 redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --save '' --appendonly no \
   --pidfile "$state/redis.pid" --logfile "$state/redis.log" >/dev/null
+# Azurite's blob service only (what the azure payload storage driver uses); the launcher execs node, so $! is Azurite.
+mkdir -p "$state/azurite"
+"$root/.dw/tools/node_modules/.bin/azurite-blob" --silent --location "$state/azurite" \
+  --blobHost 127.0.0.1 --blobPort "$azurite_port" --disableTelemetry --skipApiVersionCheck >"$state/azurite.log" 2>&1 &
+azurite_pid=$!
+for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$azurite_port") 2>/dev/null && break; sleep 0.1; done
 
 export DW_TEST_PG="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 export DW_TEST_REDIS="127.0.0.1:$redis_port"
 export DW_TEST_PG_TOOL="$here/pg.sh"
+# Azurite's well-known development account (public, documented by Microsoft), on this run's port.
+export DW_TEST_AZURITE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$azurite_port/devstoreaccount1;"
 
 log="$state/dotnet-test.log"
 status=0

@@ -1,4 +1,5 @@
 using Azure;
+using Azure.Identity;
 using Azure.Storage.Blobs;
 
 namespace DurableWorkflow.Core.Payloads.Storage;
@@ -26,9 +27,9 @@ public sealed class AzureBlobDriver(BlobContainerClient container, string? prefi
 
             await blob.UploadAsync(BinaryData.FromBytes(payload), overwrite: true, cancellationToken);
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (IsStoreFailure(ex))
         {
-            throw new PayloadStorageException($"Azure Blob Storage refused the write ({ex.Status} {ex.ErrorCode}).", ex);
+            throw new PayloadStorageException($"Azure Blob Storage refused the write ({Describe(ex)}).", ex);
         }
 
         return blob.Uri.AbsoluteUri;
@@ -42,9 +43,9 @@ public sealed class AzureBlobDriver(BlobContainerClient container, string? prefi
             var content = await blob.DownloadContentAsync(cancellationToken);
             return content.Value.Content.ToArray();
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (IsStoreFailure(ex))
         {
-            throw new PayloadStorageException($"Azure Blob Storage refused the read of {referenceUri} ({ex.Status} {ex.ErrorCode}).", ex);
+            throw new PayloadStorageException($"Azure Blob Storage refused the read of {referenceUri} ({Describe(ex)}).", ex);
         }
     }
 
@@ -55,11 +56,20 @@ public sealed class AzureBlobDriver(BlobContainerClient container, string? prefi
         {
             await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken);
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (IsStoreFailure(ex))
         {
-            throw new PayloadStorageException($"Azure Blob Storage refused the delete of {referenceUri} ({ex.Status} {ex.ErrorCode}).", ex);
+            throw new PayloadStorageException($"Azure Blob Storage refused the delete of {referenceUri} ({Describe(ex)}).", ex);
         }
     }
+
+    /// <summary>
+    /// What the SDK throws when the account answers with an error, cannot be reached (retries exhausted: an
+    /// <see cref="AggregateException"/>), or the identity gets no token.
+    /// </summary>
+    private static bool IsStoreFailure(Exception ex) =>
+        ex is RequestFailedException or AggregateException or HttpRequestException or AuthenticationFailedException or CredentialUnavailableException;
+
+    private static string Describe(Exception ex) => ex is RequestFailedException failed ? $"{failed.Status} {failed.ErrorCode}" : ex.Message;
 
     /// <summary>A reference is honoured only when it names a blob of this driver's container.</summary>
     private BlobClient BlobOf(string referenceUri)

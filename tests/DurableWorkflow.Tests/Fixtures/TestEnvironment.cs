@@ -7,6 +7,9 @@ public static class TestEnvironment
 
     public static string RedisConnection => Required("DW_TEST_REDIS");
 
+    /// <summary>Connection string of the Azurite blob service <c>test.sh</c> starts (its well-known development account).</summary>
+    public static string AzuriteConnection => Required("DW_TEST_AZURITE");
+
     public static string PgTool => Environment.GetEnvironmentVariable("DW_TEST_PG_TOOL") is { Length: > 0 } tool
         ? tool
         : Path.Combine(RepoRoot, "infra", "local", "pg.sh");
@@ -30,7 +33,7 @@ public static class TestEnvironment
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException(
-                $"{name} is not set. Run the tests with infra/local/test.sh, which starts PostgreSQL and Redis and sets it.");
+                $"{name} is not set. Run the tests with infra/local/test.sh, which starts PostgreSQL, Redis and Azurite and sets it.");
 
     private static string FindRepoRoot()
     {
