@@ -63,6 +63,9 @@ export DW_AUTH_DRIVER=token
 export DW_AUTH_TOKEN="$token"
 export DW_SERVER_BUILD_ID=${DW_SERVER_BUILD_ID:-local-dev}
 export AzureWebJobsStorage=UseDevelopmentStorage=true
+# External payload storage drivers: `local` under .dw/local/payloads, `azure` on this Azurite (its development account).
+export DW_STORAGE_LOCAL_ROOT=${DW_STORAGE_LOCAL_ROOT:-$state/payloads}
+export DW_STORAGE_AZURE_CONNECTION_STRING=${DW_STORAGE_AZURE_CONNECTION_STRING:-UseDevelopmentStorage=true}
 
 echo "Bootstrapping the database ..."
 dotnet run --project "$root/dbup"
