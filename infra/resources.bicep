@@ -371,6 +371,9 @@ var commonSettings = {
   DW_ADMIN_TOKEN: kvRef(secAdminToken.properties.secretUri)
   DW_DEFAULT_NAMESPACE: 'default'
   DW_V2_MULTI_NODE: 'true'
+  // The `azure` external payload storage driver: identity-based (the identity is Blob Data Owner on this account).
+  DW_STORAGE_AZURE_ACCOUNT_URI: storage.properties.primaryEndpoints.blob
+  DW_STORAGE_AZURE_CLIENT_ID: uami.properties.clientId
 }
 
 // Sticky (slotConfigNames): one value per slot, never swapped. The staging slot never fires schedules:

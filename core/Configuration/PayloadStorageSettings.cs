@@ -31,16 +31,13 @@ public sealed partial record PayloadStorageSettings
 
     public static bool IsValidContainerName(string name) => ContainerName().IsMatch(name) && !name.Contains("--", StringComparison.Ordinal);
 
-    internal static PayloadStorageSettings Load(Func<string, string?> optional)
+    internal static PayloadStorageSettings Load(string? root, string? connection, string? uriText, string? clientId, string? container)
     {
-        var root = optional("DW_STORAGE_LOCAL_ROOT");
         if (root is not null && !Path.IsPathFullyQualified(root))
         {
             throw new ConfigurationException($"DW_STORAGE_LOCAL_ROOT must be an absolute directory path (got '{root}').");
         }
 
-        var connection = optional("DW_STORAGE_AZURE_CONNECTION_STRING");
-        var uriText = optional("DW_STORAGE_AZURE_ACCOUNT_URI");
         if (connection is not null && uriText is not null)
         {
             throw new ConfigurationException(
@@ -59,7 +56,7 @@ public sealed partial record PayloadStorageSettings
             throw new ConfigurationException($"DW_STORAGE_AZURE_ACCOUNT_URI must be an absolute https URI of a blob service (got '{uriText}').");
         }
 
-        var container = optional("DW_STORAGE_AZURE_CONTAINER") ?? DefaultAzureContainer;
+        container ??= DefaultAzureContainer;
         if (!IsValidContainerName(container))
         {
             throw new ConfigurationException(
@@ -71,7 +68,7 @@ public sealed partial record PayloadStorageSettings
             LocalRoot = root is null ? null : Path.GetFullPath(root),
             AzureConnectionString = connection,
             AzureAccountUri = accountUri,
-            AzureClientId = optional("DW_STORAGE_AZURE_CLIENT_ID"),
+            AzureClientId = clientId,
             AzureContainer = container,
         };
     }

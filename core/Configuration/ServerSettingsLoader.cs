@@ -66,7 +66,12 @@ public static class ServerSettingsLoader
             NamespaceCacheSeconds = reader.Integer("DW_NAMESPACE_CACHE_SECONDS", 60, min: 0, max: 3600),
             TopologyShape = reader.OneOf("DW_SERVER_TOPOLOGY_SHAPE", "standalone_server", TopologyCatalog.Shapes),
             Compatibility = LoadCompatibility(reader),
-            PayloadStorage = PayloadStorageSettings.Load(reader.Optional),
+            PayloadStorage = PayloadStorageSettings.Load(
+                reader.Optional("DW_STORAGE_LOCAL_ROOT"),
+                reader.Optional("DW_STORAGE_AZURE_CONNECTION_STRING"),
+                reader.Optional("DW_STORAGE_AZURE_ACCOUNT_URI"),
+                reader.Optional("DW_STORAGE_AZURE_CLIENT_ID"),
+                reader.Optional("DW_STORAGE_AZURE_CONTAINER")),
             Bridge = BridgeSettings.Load(reader.Optional("DW_BRIDGE_ADAPTERS")),
         };
 
