@@ -119,7 +119,6 @@ public sealed partial class BridgeWebhookService(
             };
             if (outcome.HttpStatus >= 400)
             {
-                logger.EventRejected(e.Adapter, key, ns, (string?)outcome.Document["reason"] ?? "rejected");
                 return outcome;
             }
 
