@@ -71,6 +71,12 @@ public sealed record ServerSettings
 
     public int SchedulerIntervalSeconds { get; init; } = 1;
 
+    /// <summary>
+    /// How far back a tick replays the occurrences of a scheduler gap (<c>DW_SCHEDULE_CATCHUP_WINDOW_SECONDS</c>); 0 keeps
+    /// the contract's rule (§9.6): fire the stale occurrence once and drop the rest.
+    /// </summary>
+    public int ScheduleCatchUpWindowSeconds { get; init; }
+
     /// <summary>How long a scheduler lease lasts without renewal; default <c>max(5, 3 × interval)</c>.</summary>
     public int SchedulerLeaseSeconds { get; init; } = 5;
 

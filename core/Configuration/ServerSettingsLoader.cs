@@ -57,6 +57,7 @@ public static class ServerSettingsLoader
             SchedulerEnabled = reader.Boolean("DW_SCHEDULER_ENABLED", true),
             SchedulerIntervalSeconds = schedulerInterval,
             SchedulerLeaseSeconds = reader.Integer("DW_SCHEDULER_LEASE_SECONDS", Math.Max(5, 3 * schedulerInterval), min: 2, max: 3600),
+            ScheduleCatchUpWindowSeconds = reader.Integer("DW_SCHEDULE_CATCHUP_WINDOW_SECONDS", 0, min: 0, max: 86_400),
             TaskRepairRedispatchAfterSeconds = reader.Integer("DW_V2_TASK_REPAIR_REDISPATCH_AFTER_SECONDS", 3, min: 1, max: 86_400),
             TaskRepairLoopThrottleSeconds = reader.Integer("DW_V2_TASK_REPAIR_LOOP_THROTTLE_SECONDS", 5, min: 1, max: 86_400),
             TaskRepairScanLimit = reader.Integer("DW_V2_TASK_REPAIR_SCAN_LIMIT", 25, min: 1, max: 10_000),

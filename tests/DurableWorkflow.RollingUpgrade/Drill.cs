@@ -214,6 +214,8 @@ public sealed class Drill(DrillSettings settings) : IAsyncDisposable
         ["DW_SERVER_BUILD_ID"] = build,
         ["DW_V2_MULTI_NODE"] = "true",
         ["DW_SCHEDULER_ENABLED"] = scheduler ? "true" : "false",
+        // The runbook's scheduler swap leaves a gap; the new scheduler replays its occurrences (an old build ignores it).
+        ["DW_SCHEDULE_CATCHUP_WINDOW_SECONDS"] = "120",
         ["DW_WORKER_POLL_TIMEOUT"] = DrillWorker.PollSeconds.ToString(CultureInfo.InvariantCulture),
         ["DW_DB_MAX_POOL_SIZE"] = "10",
         ["Logging__LogLevel__Default"] = "Warning",

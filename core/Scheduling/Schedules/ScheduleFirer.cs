@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Workflows;
@@ -20,6 +21,7 @@ public sealed class ScheduleFirer(
     WorkflowStartService starts,
     WorkflowCommandService commands,
     IScheduleStartGate gate,
+    ServerSettings settings,
     ILogger<ScheduleFirer> logger)
 {
     public const int RecentActionsKept = 10;
@@ -70,14 +72,15 @@ public sealed class ScheduleFirer(
 
         var spec = ScheduleSpec.FromStored(row.Spec.ToJsonString());
         var advance = request.Kind == FireKind.Tick;
+        var nextAfter = advance ? CatchUpFrom(spec, occurrence, now) : now;
         if (row.Status != "active")
         {
-            return await SkipAsync(tx, row, spec, now, occurrence, "status_not_triggerable", advance, cancellationToken);
+            return await SkipAsync(tx, row, spec, now, nextAfter, occurrence, "status_not_triggerable", advance, cancellationToken);
         }
 
         if (row.RemainingActions is <= 0)
         {
-            return await SkipAsync(tx, row, spec, now, occurrence, "remaining_actions_exhausted", advance, cancellationToken);
+            return await SkipAsync(tx, row, spec, now, nextAfter, occurrence, "remaining_actions_exhausted", advance, cancellationToken);
         }
 
         var policy = request.OverlapOverride ?? row.OverlapPolicy;
@@ -91,22 +94,22 @@ public sealed class ScheduleFirer(
             switch (policy)
             {
                 case "buffer_one" when row.BufferedActions.Count >= 1:
-                    return await SkipAsync(tx, row, spec, now, occurrence, "buffer_full", advance, cancellationToken) with { Outcome = "buffer_full" };
+                    return await SkipAsync(tx, row, spec, now, nextAfter, occurrence, "buffer_full", advance, cancellationToken) with { Outcome = "buffer_full" };
                 case "buffer_one" or "buffer_all":
-                    return await BufferAsync(tx, row, spec, now, occurrence, advance, cancellationToken);
+                    return await BufferAsync(tx, row, spec, now, nextAfter, occurrence, advance, cancellationToken);
                 case "cancel_other" or "terminate_other":
                     await CloseLatestAsync(row, policy, cancellationToken);
                     break;
                 case "allow_all":
                     break;
                 default:
-                    return await SkipAsync(tx, row, spec, now, occurrence, $"overlap_policy_{policy}", advance, cancellationToken);
+                    return await SkipAsync(tx, row, spec, now, nextAfter, occurrence, $"overlap_policy_{policy}", advance, cancellationToken);
             }
         }
 
         if (await gate.RefusalAsync(row.Namespace, row.Action, cancellationToken) is { } refusal)
         {
-            return await SkipAsync(tx, row, spec, now, occurrence, refusal, advance, cancellationToken);
+            return await SkipAsync(tx, row, spec, now, nextAfter, occurrence, refusal, advance, cancellationToken);
         }
 
         using var body = JsonDocument.Parse(StartBody(row).ToJsonString());
@@ -119,7 +122,7 @@ public sealed class ScheduleFirer(
         }
 
         var outcome = request.Kind switch { FireKind.Drain => "drained", FireKind.Backfill => "backfilled", _ => "triggered" };
-        var result = await RecordStartAsync(tx, row, spec, now, occurrence, policy, outcome, request.Kind == FireKind.Drain, started.Value!, cancellationToken);
+        var result = await RecordStartAsync(tx, row, spec, now, nextAfter, occurrence, policy, outcome, request.Kind == FireKind.Drain, started.Value!, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         SchedulerLog.Fired(logger, row.Namespace, row.ScheduleId, occurrence, result.WorkflowId!);
         return result;
@@ -164,7 +167,7 @@ public sealed class ScheduleFirer(
     }
 
     private static async Task<FireResult> RecordStartAsync(
-        EngineTransaction tx, ScheduleRow row, ScheduleSpec spec, DateTimeOffset now, DateTimeOffset? occurrence, string policy,
+        EngineTransaction tx, ScheduleRow row, ScheduleSpec spec, DateTimeOffset now, DateTimeOffset nextAfter, DateTimeOffset? occurrence, string policy,
         string outcome, bool popBuffer, WorkflowStartResponse started, CancellationToken cancellationToken)
     {
         var triggerNumber = row.FiresCount + 1;
@@ -190,7 +193,7 @@ public sealed class ScheduleFirer(
         {
             FiresCount = triggerNumber,
             LastFiredAt = now,
-            NextFireAt = exhausted ? null : NextFire(spec, row.JitterSeconds, now),
+            NextFireAt = exhausted ? null : NextFire(spec, row.JitterSeconds, nextAfter),
             LatestWorkflowInstanceId = started.WorkflowId,
             RemainingActions = remaining,
             RecentActions = recent,
@@ -218,7 +221,7 @@ public sealed class ScheduleFirer(
     }
 
     private static async Task<FireResult> BufferAsync(
-        EngineTransaction tx, ScheduleRow row, ScheduleSpec spec, DateTimeOffset now, DateTimeOffset? occurrence, bool advance,
+        EngineTransaction tx, ScheduleRow row, ScheduleSpec spec, DateTimeOffset now, DateTimeOffset nextAfter, DateTimeOffset? occurrence, bool advance,
         CancellationToken cancellationToken)
     {
         var buffered = row.BufferedActions.DeepClone().AsArray();
@@ -230,14 +233,14 @@ public sealed class ScheduleFirer(
         await ScheduleStore.SaveAsync(tx, row with
         {
             BufferedActions = buffered,
-            NextFireAt = advance ? NextFire(spec, row.JitterSeconds, now) : row.NextFireAt,
+            NextFireAt = advance ? NextFire(spec, row.JitterSeconds, nextAfter) : row.NextFireAt,
         }, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return new FireResult("buffered") { BufferDepth = buffered.Count, Occurrence = occurrence };
     }
 
     private static async Task<FireResult> SkipAsync(
-        EngineTransaction tx, ScheduleRow row, ScheduleSpec spec, DateTimeOffset now, DateTimeOffset? occurrence, string reason, bool advance,
+        EngineTransaction tx, ScheduleRow row, ScheduleSpec spec, DateTimeOffset now, DateTimeOffset nextAfter, DateTimeOffset? occurrence, string reason, bool advance,
         CancellationToken cancellationToken)
     {
         var skipped = row.SkippedTriggerCount + 1;
@@ -246,7 +249,7 @@ public sealed class ScheduleFirer(
             SkippedTriggerCount = skipped,
             LastSkipReason = reason,
             LastSkippedAt = now,
-            NextFireAt = advance ? NextFire(spec, row.JitterSeconds, now) : row.NextFireAt,
+            NextFireAt = advance ? NextFire(spec, row.JitterSeconds, nextAfter) : row.NextFireAt,
         }, cancellationToken);
         await ScheduleStore.AppendHistoryAsync(tx, row, "ScheduleTriggerSkipped", new JsonObject
         {
@@ -293,6 +296,25 @@ public sealed class ScheduleFirer(
         }, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return new FireResult("failed") { Reason = message, Occurrence = request.Occurrence };
+    }
+
+    /// <summary>
+    /// Where a tick's next fire is counted from. By default (and in the contract, §9.6) from now, so the occurrences of
+    /// a scheduler gap after the stale one are dropped. With <c>DW_SCHEDULE_CATCHUP_WINDOW_SECONDS</c> it is counted from
+    /// the occurrence just handled, or from the window's start when that is later, so every occurrence of the last
+    /// window is still fired after a scheduler swap or a late tick; <see cref="SchedulePass"/> fires the overdue ones
+    /// in the same pass.
+    /// </summary>
+    private DateTimeOffset CatchUpFrom(ScheduleSpec spec, DateTimeOffset? occurrence, DateTimeOffset now)
+    {
+        if (settings.ScheduleCatchUpWindowSeconds <= 0 || occurrence is not { } handled)
+        {
+            return now;
+        }
+
+        var windowStart = now.AddSeconds(-settings.ScheduleCatchUpWindowSeconds);
+        var from = handled > windowStart ? handled : windowStart;
+        return spec.NextAfter(from) is { } following && following <= now ? from : now;
     }
 
     /// <summary>Next fire strictly after <paramref name="after"/>, plus a uniform jitter in [0, jitter] whole seconds.</summary>

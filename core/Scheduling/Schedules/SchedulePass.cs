@@ -1,4 +1,5 @@
 using System.Globalization;
+using DurableWorkflow.Core.Configuration;
 using Npgsql;
 
 namespace DurableWorkflow.Core.Scheduling.Schedules;
@@ -8,9 +9,12 @@ namespace DurableWorkflow.Core.Scheduling.Schedules;
 /// closed, then fire due schedules oldest first. A gap is caught up by firing each overdue schedule once with its
 /// stale <c>next_fire_at</c> as the occurrence (§9.6); the fire then recomputes from now.
 /// </summary>
-public sealed class SchedulePass(NpgsqlDataSource dataSource, ScheduleFirer firer) : ISchedulerPass
+public sealed class SchedulePass(NpgsqlDataSource dataSource, ScheduleFirer firer, ServerSettings settings) : ISchedulerPass
 {
     public const int Limit = 100;
+
+    /// <summary>Selection rounds of one pass while a catch-up window is set: each round fires every due schedule once.</summary>
+    public const int MaxCatchUpRounds = 120;
 
     public string Name => "schedules";
 
@@ -28,12 +32,22 @@ public sealed class SchedulePass(NpgsqlDataSource dataSource, ScheduleFirer fire
         }
 
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (id, due) in await SelectAsync(
-            "SELECT id, next_fire_at FROM workflow_schedules WHERE status = 'active' AND next_fire_at <= now() ORDER BY next_fire_at, id LIMIT $1",
-            cancellationToken))
+        var rounds = settings.ScheduleCatchUpWindowSeconds > 0 ? MaxCatchUpRounds : 1;
+        for (var round = 0; round < rounds; round++)
         {
-            var result = await firer.FireAsync(new FireRequest(id, FireKind.Tick, due), fence, cancellationToken);
-            counts[result.Outcome] = counts.GetValueOrDefault(result.Outcome) + 1;
+            var due = await SelectAsync(
+                "SELECT id, next_fire_at FROM workflow_schedules WHERE status = 'active' AND next_fire_at <= now() ORDER BY next_fire_at, id LIMIT $1",
+                cancellationToken);
+            foreach (var (id, at) in due)
+            {
+                var result = await firer.FireAsync(new FireRequest(id, FireKind.Tick, at), fence, cancellationToken);
+                counts[result.Outcome] = counts.GetValueOrDefault(result.Outcome) + 1;
+            }
+
+            if (due.Count == 0)
+            {
+                break;
+            }
         }
 
         var summary = string.Join(", ", counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"));
