@@ -55,7 +55,13 @@ drill=""
 if [ $# -eq 0 ] && [ "${DW_SKIP_DRILL:-0}" != 1 ]; then
   drill_status=0
   bash "$here/drill.sh" || drill_status=$?
-  if [ "$drill_status" = 0 ]; then drill="rolling-upgrade drill: PASS"; else drill="rolling-upgrade drill: FAIL (exit $drill_status)"; status=1; fi
+  kill_status=0
+  bash "$here/drill.sh" --kill || kill_status=$?
+  if [ "$drill_status" = 0 ] && [ "$kill_status" = 0 ]; then
+    drill="rolling-upgrade drill: PASS (drained roll and kill -9 variant)"
+  else
+    drill="rolling-upgrade drill: FAIL (drained roll exit $drill_status, kill -9 variant exit $kill_status)"; status=1
+  fi
 fi
 [ -z "$drill" ] || echo "$drill"
 
