@@ -56,7 +56,8 @@ public sealed class RecordingServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        listener.Stop();
+        // Close alone: Stop first unregisters the endpoint, and Close then re-registers it to unregister again, which
+        // binds the port once more and fails if another process took it meanwhile ("Address already in use").
         listener.Close();
         try
         {
