@@ -27,11 +27,8 @@ old_id="old-$(git -C "$root" rev-parse --short=10 "$old")"
 new_id="new-$(git -C "$root" rev-parse --short=10 HEAD)"
 [ -z "$(git -C "$root" status --porcelain -- . ':!.dw')" ] || new_id="$new_id-dirty"
 
-free_port() {
-  local port=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-  echo "$port"
-}
+# shellcheck source=free-port.sh
+. "$here/free-port.sh"
 
 state=$(mktemp -d /tmp/dw-drill.XXXXXX)
 chmod 755 "$state"

@@ -8,11 +8,8 @@ here="$root/infra/local"
 
 "$here/deps.sh" --azurite
 
-free_port() {
-  local port=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-  echo "$port"
-}
+# shellcheck source=free-port.sh
+. "$here/free-port.sh"
 
 state=$(mktemp -d /tmp/dw-test.XXXXXX)
 chmod 755 "$state"

@@ -8,11 +8,8 @@ here="$root/infra/local"
 runs=${1:-100000}
 requests=${2:-30}
 
-free_port() {
-  local port=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-  echo "$port"
-}
+# shellcheck source=free-port.sh
+. "$here/free-port.sh"
 
 state=$(mktemp -d /tmp/dw-visibility.XXXXXX)
 chmod 755 "$state"
