@@ -50,6 +50,9 @@ try
 
     target = server;
     counters = postgres is null ? null : await DatabaseCounters.OpenAsync(postgres, ct);
+    var cpu = cluster is null || postgres is null
+        ? null
+        : await CpuAccounting.OpenAsync(cluster.RedisA.ProcessId, [cluster.RedisB.ProcessId, cluster.PlainC.ProcessId, cluster.PlainD.ProcessId], postgres, ct);
     var phaseLimit = TimeSpan.FromSeconds(options.EffectiveMaxSeconds);
     var warmUp = Math.Min(20, options.Workflows);
     Console.WriteLine(Report.Invariant($"Warm-up: {warmUp} workflows..."));
@@ -68,7 +71,9 @@ try
             await counters.ResetAsync(ct);
         }
 
+        var cpuBefore = cpu?.Take();
         var throughput = await ThroughputRun.RunAsync(server, token, options.Workflows, workers, phaseLimit, ct);
+        var cpuPhase = cpuBefore is null ? null : CpuAccounting.Between(cpuBefore, cpu!.Take(), throughput.CompletedWorkflows);
         DatabaseCounters.Window? window = null;
         if (counters is not null)
         {
@@ -78,13 +83,16 @@ try
         }
 
         RawPostgresCeiling.Result? raw = null;
+        CpuAccounting.Phase? rawCpu = null;
         if (postgres is not null)
         {
             Console.WriteLine(Report.Invariant($"  raw PostgreSQL ceiling: {4 * options.Workflows} enqueue+claim cycles on {workers} connections..."));
+            var rawBefore = cpu?.Take();
             raw = await RawPostgresCeiling.MeasureAsync(postgres, 4 * options.Workflows, workers, ct);
+            rawCpu = rawBefore is null ? null : CpuAccounting.Between(rawBefore, cpu!.Take(), raw.Cycles);
         }
 
-        scaling.Add(new Report.ScaleRow(workers, throughput, raw, window));
+        scaling.Add(new Report.ScaleRow(workers, throughput, raw, window, cpuPhase, rawCpu));
     }
 
     if (!options.SkipLatency)

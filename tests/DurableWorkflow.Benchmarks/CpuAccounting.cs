@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+namespace DurableWorkflow.Benchmarks;
+
+/// <summary>
+/// Where the machine's CPU goes during a throughput phase, from <c>/proc</c>: server node A, the other nodes, the
+/// PostgreSQL cluster (postmaster, its live children, and the children it has reaped, so closed connections keep
+/// counting), this process (the K workers and the starting clients) and the rest of the machine. Dividing by the
+/// completed workflows gives CPU milliseconds per workflow, which is far steadier than workflows/s on a shared
+/// machine and says which process a throughput target has to come out of.
+/// </summary>
+public sealed class CpuAccounting
+{
+    /// <summary>Linux reports process times in USER_HZ ticks, fixed at 100 per second by its ABI.</summary>
+    private const double TicksPerSecond = 100;
+
+    private readonly int serverA;
+    private readonly IReadOnlyList<int> otherNodes;
+    private readonly int? postmaster;
+
+    private CpuAccounting(int serverA, IReadOnlyList<int> otherNodes, int? postmaster)
+    {
+        this.serverA = serverA;
+        this.otherNodes = otherNodes;
+        this.postmaster = postmaster;
+    }
+
+    /// <summary>CPU seconds since boot (machine) or process start, per part; null where it cannot be read.</summary>
+    public sealed record Snapshot(double ServerA, double OtherNodes, double? Postgres, double Benchmark, double MachineBusy, double Elapsed);
+
+    /// <summary>One phase's CPU per part, in milliseconds per completed workflow, and how busy the machine was.</summary>
+    public sealed record Phase(double ServerA, double OtherNodes, double? Postgres, double Benchmark, double Rest, double MachineBusy, double Utilisation);
+
+    /// <summary>
+    /// Null unless this machine shows <c>/proc</c>. The PostgreSQL cluster is found through a backend's parent (the
+    /// postmaster); a database on another machine leaves it unmeasured.
+    /// </summary>
+    public static async Task<CpuAccounting?> OpenAsync(int serverA, IReadOnlyList<int> otherNodes, string postgres, CancellationToken cancellationToken)
+    {
+        if (!File.Exists("/proc/stat"))
+        {
+            return null;
+        }
+
+        await using var connection = new NpgsqlConnection(postgres);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+        var backend = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var parent = Read(backend) is { } stat ? stat.ParentId : (int?)null;
+        return new CpuAccounting(serverA, otherNodes, parent);
+    }
+
+    public Snapshot Take()
+    {
+        double? postgres = null;
+        if (postmaster is { } root && Read(root) is { } rootStat)
+        {
+            postgres = rootStat.Own + rootStat.Reaped + Children(root).Sum(c => c.Own);
+        }
+
+        return new Snapshot(
+            Read(serverA)?.Own ?? 0,
+            otherNodes.Sum(pid => Read(pid)?.Own ?? 0),
+            postgres,
+            Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+            MachineBusySeconds(),
+            Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency);
+    }
+
+    public static Phase Between(Snapshot before, Snapshot after, int workflows)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var perWorkflow = 1000.0 / Math.Max(1, workflows);
+        var server = after.ServerA - before.ServerA;
+        var others = after.OtherNodes - before.OtherNodes;
+        var postgres = after.Postgres - before.Postgres;
+        var benchmark = after.Benchmark - before.Benchmark;
+        var busy = after.MachineBusy - before.MachineBusy;
+        var rest = busy - server - others - (postgres ?? 0) - benchmark;
+        var utilisation = busy / ((after.Elapsed - before.Elapsed) * Environment.ProcessorCount);
+        return new Phase(server * perWorkflow, others * perWorkflow, postgres * perWorkflow, benchmark * perWorkflow, rest * perWorkflow, busy * perWorkflow, utilisation);
+    }
+
+    private sealed record Stat(int ParentId, double Own, double Reaped);
+
+    /// <summary>Fields 4 (ppid) and 14–17 (utime, stime, cutime, cstime) of <c>/proc/&lt;pid&gt;/stat</c>.</summary>
+    private static Stat? Read(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        // The command name may contain spaces and parentheses; the fields resume after its last ')'.
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        double Ticks(int field) => long.Parse(fields[field - 3], CultureInfo.InvariantCulture) / TicksPerSecond;
+        return new Stat(int.Parse(fields[1], CultureInfo.InvariantCulture), Ticks(14) + Ticks(15), Ticks(16) + Ticks(17));
+    }
+
+    private static IEnumerable<Stat> Children(int parent)
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && Read(pid) is { } stat && stat.ParentId == parent)
+            {
+                yield return stat;
+            }
+        }
+    }
+
+    /// <summary>All CPUs' non-idle time from the first line of <c>/proc/stat</c> (idle and iowait excluded).</summary>
+    private static double MachineBusySeconds()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var total = 0L;
+        for (var i = 1; i < Math.Min(fields.Length, 9); i++)
+        {
+            if (i is not (4 or 5))
+            {
+                total += long.Parse(fields[i], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return total / TicksPerSecond;
+    }
+}
