@@ -143,6 +143,55 @@ public static class PollRequestStore
         return recorded;
     }
 
+    /// <summary>
+    /// <see cref="RecordClaimAsync"/> as a data-modifying CTE of the claim statement itself, so a claim and its record
+    /// are one statement in the claim's transaction. <paramref name="claimed"/> names the CTE that returns the leased
+    /// <c>workflow_tasks</c> row (no row records nothing); <paramref name="taskAttempt"/> and
+    /// <paramref name="activityAttemptId"/> are SQL expressions of the values to record. The CTE returns a row only
+    /// when the record took the key: an empty result means another poll holds it or its answer is still current, and
+    /// the caller must roll the claim back. Its eight parameters (<see cref="RecordClaimParameters"/>) are numbered
+    /// from <paramref name="first"/>. The caller still wakes <see cref="WakeChannels.PollRequest"/> through
+    /// <see cref="WakeRecorded"/>.
+    /// </summary>
+    public static string RecordClaimCte(string claimed, string taskAttempt, string activityAttemptId, int first) =>
+        $"""
+        INSERT INTO workflow_poll_requests AS q (request_key, namespace, task_kind, task_queue, build_id, worker_id, poll_request_id,
+                                                 status, reservation_id, task_id, task_attempt, activity_attempt_id, completed_at, expires_at)
+        SELECT ${first}, ${first + 2}, ${first + 3}, ${first + 4}, ${first + 5}, ${first + 6}, ${first + 7}, 'completed', ${first + 1},
+               {claimed}.id, {taskAttempt}, {activityAttemptId}, now(),
+               LEAST({claimed}.lease_expires_at + interval '{AnswerKeptSeconds} seconds', now() + interval '1 hour')
+          FROM {claimed}
+        ON CONFLICT (request_key) DO UPDATE
+           SET status = 'completed', reservation_id = EXCLUDED.reservation_id, task_id = EXCLUDED.task_id,
+               task_attempt = EXCLUDED.task_attempt, activity_attempt_id = EXCLUDED.activity_attempt_id,
+               created_at = CASE WHEN q.reservation_id = EXCLUDED.reservation_id THEN q.created_at ELSE now() END,
+               completed_at = now(), expires_at = EXCLUDED.expires_at
+         WHERE (q.reservation_id = EXCLUDED.reservation_id AND q.status = 'pending')
+            OR q.expires_at <= now()
+        RETURNING q.reservation_id
+        """;
+
+    /// <summary>The parameters of <see cref="RecordClaimCte"/>, in its order.</summary>
+    public static object?[] RecordClaimParameters(PollReservation reservation)
+    {
+        ArgumentNullException.ThrowIfNull(reservation);
+        var poll = reservation.Poll;
+        return
+        [
+            SqlValue.Bytes(reservation.Key), reservation.Id, reservation.Namespace, poll.TaskKind, poll.Worker.TaskQueue,
+            SqlValue.Text(poll.Kind == Workers.PollKind.Query ? null : poll.Worker.MatchingBuildId), poll.Worker.WorkerId,
+            poll.PollRequestId!,
+        ];
+    }
+
+    /// <summary>Wakes the duplicates waiting on the key once the claim's transaction commits.</summary>
+    public static void WakeRecorded(EngineTransaction tx, PollReservation reservation)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(reservation);
+        tx.Wake(WakeChannels.PollRequest(reservation.Key));
+    }
+
     /// <summary>The holder ended empty: duplicates waiting for it answer empty too, and a late retry briefly does.</summary>
     public static async Task CompleteEmptyAsync(
         NpgsqlDataSource dataSource, WakeBus wakeBus, PollReservation reservation, CancellationToken cancellationToken)

@@ -75,7 +75,7 @@ public sealed class PollRunner : IAsyncDisposable
 
     /// <summary>
     /// A poll with a <c>poll_request_id</c> claims only while it holds the key. The first probe takes the key in its
-    /// claim's transaction (<see cref="PollRequestStore.RecordClaimAsync"/>), so a poll that finds work at once writes
+    /// claim statement (<see cref="PollRequestStore.RecordClaimCte"/>), so a poll that finds work at once writes
     /// its idempotency record with the lease and nothing else; a key another poll holds (or answered) rolls that claim
     /// back. A first probe that found nothing reserves the key on its own before the poll waits, so of two duplicates
     /// sent together, or one sent while the first is parked, exactly one claims and the other waits for its answer

@@ -23,13 +23,23 @@ public static partial class ActivityStore
     /// the run lock the claim took. Returns null when nothing is claimable. Tasks of runs being written elsewhere are
     /// skipped, never waited on. The statement is both the poll filter and the claim fence, with the workflow-task
     /// marker rule (rollout contract §5.3, §15 item 4): unmarked tasks go to any worker, marked ones only to that build.
-    /// Activities are not fingerprint-pinned (§7.3). A refusal selects nothing, so it writes nothing.
+    /// Activities are not fingerprint-pinned (§7.3). A refusal selects nothing, so it writes nothing. When the poll
+    /// holds a <paramref name="reservation"/>, its idempotency record rides in the same statement
+    /// (<see cref="PollRequestStore.RecordClaimCte"/>); null also when that record could not take the poll's key
+    /// (another poll holds it): the claim is then in the transaction and the caller must roll it back, never commit.
     /// </summary>
     public static async Task<ClaimedActivity?> ClaimAsync(
-        EngineTransaction tx, string ns, WorkerRegistration worker, string attemptId, CancellationToken cancellationToken)
+        EngineTransaction tx, string ns, WorkerRegistration worker, string attemptId, PollReservation? reservation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(worker);
+        var record = reservation is null ? string.Empty : $", recorded AS ({PollRequestStore.RecordClaimCte("claimed", "NULL::integer", "claimed.activity_attempt_id", 7)})";
+        var recorded = reservation is null ? "true" : "EXISTS (SELECT 1 FROM recorded)";
+        object?[] parameters =
+        [
+            ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray(), worker.WorkerId, attemptId,
+            .. (reservation is null ? [] : PollRequestStore.RecordClaimParameters(reservation)),
+        ];
 
         // The run lock is held, so the execution is still pending: its deadlines are re-armed for this attempt and the
         // schedule-to-start deadline is retired for good (a retry waiting in pending must not trip it).
@@ -78,14 +88,14 @@ public static partial class ActivityStore
                        started.close_deadline_at, started.heartbeat_deadline_at
                   FROM claimed JOIN started ON started.id = claimed.activity_execution_id
                 RETURNING a.*
-            )
-            SELECT {ActivityTaskRow.Columns}, {ActivityExecutionRow.Columns}, {ActivityAttemptRow.Columns}, r.workflow_instance_id
+            ){record}
+            SELECT {ActivityTaskRow.Columns}, {ActivityExecutionRow.Columns}, {ActivityAttemptRow.Columns}, r.workflow_instance_id, {recorded}
               FROM claimed t
               JOIN started e ON e.id = t.activity_execution_id
               JOIN attempt a ON a.task_id = t.id
               JOIN workflow_runs r ON r.id = t.run_id
             """,
-            ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray(), worker.WorkerId, attemptId);
+            parameters);
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -95,6 +105,16 @@ public static partial class ActivityStore
         const int execution = ActivityTaskRow.ColumnCount;
         const int attempt = execution + ActivityExecutionRow.ColumnCount;
         const int workflowId = attempt + ActivityAttemptRow.ColumnCount;
+        if (!reader.GetBoolean(workflowId + 1))
+        {
+            return null;
+        }
+
+        if (reservation is not null)
+        {
+            PollRequestStore.WakeRecorded(tx, reservation);
+        }
+
         return new ClaimedActivity(ActivityTaskRow.Read(reader), ActivityExecutionRow.Read(reader, execution),
             ActivityAttemptRow.Read(reader, attempt), reader.GetString(workflowId));
     }

@@ -319,8 +319,10 @@ public sealed class ActivityTaskService(
     {
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
         var attemptId = Ulid.NewId();
-        if (await ActivityStore.ClaimAsync(tx, ns, worker, attemptId, cancellationToken) is not { } claimed)
+        if (await ActivityStore.ClaimAsync(tx, ns, worker, attemptId, reservation, cancellationToken) is not { } claimed)
         {
+            // Nothing to claim, or this poll's reservation expired and a duplicate took the key over: disposal rolls
+            // any lease back.
             return null;
         }
 
@@ -330,13 +332,6 @@ public sealed class ActivityTaskService(
         payload["lease_expires_at"] = WireTime.Micro(task.LeaseExpiresAt!.Value);
         await HistoryStore.AppendAsync(tx, task.RunId, [ActivityEvents.Finish("ActivityStarted", payload, execution, "running",
             ActivityEvents.Attempt(attempt, "running", task.LeaseExpiresAt, null))], null, null, cancellationToken);
-        if (reservation is not null
-            && !await PollRequestStore.RecordClaimAsync(tx, reservation, task.Id, null, attemptId, task.LeaseExpiresAt.Value, cancellationToken))
-        {
-            // This poll's reservation expired and a duplicate took the key over: disposal rolls the lease back.
-            return null;
-        }
-
         await tx.CommitAsync(cancellationToken);
         return TaskPayload(task.Id, workflowId, execution, attemptId, attempt.AttemptNumber, task.TaskQueue, worker.WorkerId, task.LeaseExpiresAt.Value);
     }

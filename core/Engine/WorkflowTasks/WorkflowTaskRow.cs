@@ -73,5 +73,12 @@ public sealed record WorkflowTaskRow
 /// <summary>The run fields a workflow task payload carries (worker-protocol §3.1.5).</summary>
 public sealed record TaskRunFields(string WorkflowId, string WorkflowType, string PayloadCodec, JsonNode? Arguments, string Status);
 
-/// <summary>What one claim statement leased, with its run's payload fields.</summary>
-public sealed record ClaimedWorkflowTask(WorkflowTaskRow Task, TaskRunFields Run);
+/// <summary>What one claim statement leased, with its run's payload fields and the first history page it read.</summary>
+public sealed record ClaimedWorkflowTask(WorkflowTaskRow Task, TaskRunFields Run, IReadOnlyList<HistoryEventRecord> FirstPage, int PageSize)
+{
+    /// <summary>
+    /// The page ends before both the cutoff and the page size: the run lock followed a run row committed after the
+    /// claim statement's snapshot, whose newest events that snapshot does not show, so the page must be read again.
+    /// </summary>
+    public bool PageIsShort => FirstPage.Count < PageSize && (FirstPage.Count > 0 ? FirstPage[^1].Sequence : 0) < (Task.HistoryCutoffSequence ?? 0);
+}

@@ -305,27 +305,27 @@ public sealed class WorkflowTaskService(
         ExpiredLeases.NextAvailableOnQueueAsync(dataSource, ns, "workflow", queue, cancellationToken);
 
     /// <summary>
-    /// Claims, records the poll, reads the first history page and commits: the run fields come from the claim
-    /// statement and the page is read inside the transaction, so a claim is one transaction of three statements.
+    /// Claims, records the poll, reads the first history page and commits, normally in one statement (see
+    /// <see cref="WorkflowTaskStore.ClaimAsync"/>): a claim is one transaction of one statement.
     /// </summary>
     private async Task<JsonObject?> TryClaimAsync(
         string ns, WorkerRegistration worker, PollReservation? reservation, int pageSize, CancellationToken cancellationToken)
     {
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
-        if (await WorkflowTaskStore.ClaimAsync(tx, ns, worker, settings.WorkflowTaskLeaseSeconds, settings.Compatibility.PinToRecordedFingerprint, cancellationToken) is not { } claimed)
+        var claimed = await WorkflowTaskStore.ClaimAsync(
+            tx, ns, worker, settings.WorkflowTaskLeaseSeconds, settings.Compatibility.PinToRecordedFingerprint, reservation, pageSize, cancellationToken);
+        if (claimed is null)
         {
-            return null;
-        }
-
-        if (reservation is not null
-            && !await PollRequestStore.RecordClaimAsync(tx, reservation, claimed.Task.Id, claimed.Task.AttemptCount, null, claimed.Task.LeaseExpiresAt!.Value, cancellationToken))
-        {
-            // This poll's reservation expired and a duplicate took the key over: disposal rolls the lease back.
+            // Nothing to claim, or this poll's reservation expired and a duplicate took the key over: disposal rolls
+            // any lease back.
             return null;
         }
 
         var cutoff = claimed.Task.HistoryCutoffSequence ?? 0;
-        var page = Page(await HistoryStore.ReadPageAsync(tx, claimed.Task.RunId, 0, cutoff, pageSize, cancellationToken), 0, cutoff);
+        var events = claimed.PageIsShort
+            ? await HistoryStore.ReadPageAsync(tx, claimed.Task.RunId, 0, cutoff, pageSize, cancellationToken)
+            : claimed.FirstPage;
+        var page = Page(events, 0, cutoff);
         await tx.CommitAsync(cancellationToken);
         return TaskPayload(claimed.Task, claimed.Run, page);
     }

@@ -56,13 +56,35 @@ public static class WorkflowTaskStore
     /// whose run is pinned to a fingerprint the worker does not advertise, is never selected, so a refusal leaves
     /// the row exactly as it was. The first claim of a run without a recorded fingerprint records the claimer's. The
     /// run's update (<see cref="RunWriter.MarkTaskLeasedSql"/>) rides in the same statement and returns the run fields
-    /// of the task payload.
+    /// of the task payload; so do the poll's idempotency record (<see cref="PollRequestStore.RecordClaimCte"/>, when
+    /// the poll holds a <paramref name="reservation"/>) and the first page of history up to the task's cutoff. Also
+    /// null when the record could not take the poll's key (another poll holds it): the claim is then in the
+    /// transaction and the caller must roll it back, never commit.
     /// </summary>
     public static async Task<ClaimedWorkflowTask?> ClaimAsync(
-        EngineTransaction tx, string ns, WorkerRegistration worker, int leaseSeconds, bool pinToFingerprint, CancellationToken cancellationToken)
+        EngineTransaction tx,
+        string ns,
+        WorkerRegistration worker,
+        int leaseSeconds,
+        bool pinToFingerprint,
+        PollReservation? reservation,
+        int historyPageSize,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(worker);
+        var record = reservation is null ? string.Empty : $", recorded AS ({PollRequestStore.RecordClaimCte("claimed", "claimed.attempt_count", "NULL::text", 10)})";
+        var recorded = reservation is null ? "true" : "EXISTS (SELECT 1 FROM recorded)";
+        object?[] parameters =
+        [
+            ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
+            JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, leaseSeconds, pinToFingerprint, historyPageSize,
+            .. (reservation is null ? [] : PollRequestStore.RecordClaimParameters(reservation)),
+        ];
+
+        // The page is aggregated into one column so the payload comes back as one row. Its events are the ones the
+        // statement's snapshot sees; the caller re-reads the page in the rare case that the run lock followed a newer
+        // run row than that snapshot (see ClaimedWorkflowTask.PageIsShort).
         await using var claim = tx.Command(
             $"""
             WITH picked AS (
@@ -93,23 +115,70 @@ public static class WorkflowTaskStore
                   FROM picked
                  WHERE t.id = picked.id
                 RETURNING t.*
-            )
+            ), page AS (
+                SELECT h.sequence, h.id, h.event_type, h.payload, h.workflow_task_id, h.workflow_command_id, h.recorded_at
+                  FROM picked
+                  JOIN workflow_history_events h ON h.run_id = picked.run_id
+                 WHERE h.sequence > 0 AND h.sequence <= picked.last_history_sequence
+                 ORDER BY h.sequence
+                 LIMIT $9
+            ){record}
             SELECT {WorkflowTaskRow.ColumnsOf("t")},
-                   run.workflow_instance_id, run.workflow_type, run.payload_codec, run.arguments, run.status
+                   run.workflow_instance_id, run.workflow_type, run.payload_codec, run.arguments, run.status, {recorded},
+                   (SELECT json_agg(json_build_array(p.sequence, p.id, p.event_type, p.payload, p.workflow_task_id, p.workflow_command_id,
+                                                     (extract(epoch FROM p.recorded_at) * 1000000)::bigint) ORDER BY p.sequence)::text
+                      FROM page p)
               FROM claimed t CROSS JOIN run
             """,
-            ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
-            JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, leaseSeconds, pinToFingerprint);
+            parameters);
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return null;
         }
 
-        var task = WorkflowTaskRow.Read(reader);
         const int at = WorkflowTaskRow.ColumnCount;
-        return new ClaimedWorkflowTask(task, new TaskRunFields(reader.GetString(at), reader.GetString(at + 1), reader.GetString(at + 2),
-            reader.JsonOrNull(at + 3), reader.GetString(at + 4)));
+        if (!reader.GetBoolean(at + 5))
+        {
+            return null;
+        }
+
+        if (reservation is not null)
+        {
+            PollRequestStore.WakeRecorded(tx, reservation);
+        }
+
+        var task = WorkflowTaskRow.Read(reader);
+        return new ClaimedWorkflowTask(
+            task,
+            new TaskRunFields(reader.GetString(at), reader.GetString(at + 1), reader.GetString(at + 2), reader.JsonOrNull(at + 3), reader.GetString(at + 4)),
+            ReadPage(reader.IsDBNull(at + 6) ? null : reader.GetString(at + 6)),
+            historyPageSize);
+    }
+
+    /// <summary>The claim's aggregated page: one array per event, <c>recorded_at</c> as microseconds since the epoch.</summary>
+    private static List<HistoryEventRecord> ReadPage(string? json)
+    {
+        var events = new List<HistoryEventRecord>();
+        if (json is null)
+        {
+            return events;
+        }
+
+        using var page = JsonDocument.Parse(json);
+        foreach (var e in page.RootElement.EnumerateArray())
+        {
+            events.Add(new HistoryEventRecord(
+                e[0].GetInt64(),
+                e[1].GetString()!,
+                e[2].GetString()!,
+                e[3].Clone(),
+                e[4].GetString(),
+                e[5].GetString(),
+                DateTimeOffset.UnixEpoch.AddTicks(e[6].GetInt64() * TimeSpan.TicksPerMicrosecond)));
+        }
+
+        return events;
     }
 
     /// <summary>Extends a guarded lease by <paramref name="leaseSeconds"/> from now; returns the new expiry.</summary>
