@@ -35,12 +35,13 @@ public static class PollAdmission
     /// <summary>
     /// Reads <c>worker_id</c>, <c>task_queue</c>, <c>build_id</c>, <c>poll_request_id</c> and <c>timeout_seconds</c>
     /// into <paramref name="fields"/> (which may already hold kind-specific fields), answers 422 if any field is bad,
-    /// then admits the worker.
+    /// then admits the worker, reading its registration in the poll's first claim transaction.
     /// </summary>
     public static async Task<ApiResult<AdmittedPoll>> AdmitAsync(
-        WorkerRegistry registry, string ns, RequestValidator fields, PollKind kind, CancellationToken cancellationToken)
+        WorkerRegistry registry, PollTransactions transactions, string ns, RequestValidator fields, PollKind kind, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(transactions);
         ArgumentNullException.ThrowIfNull(fields);
         var workerId = fields.String("worker_id", required: true, maxLength: 255);
         var queue = fields.String("task_queue", required: true, maxLength: 255);
@@ -52,7 +53,8 @@ public static class PollAdmission
             return fields.ToError();
         }
 
-        var admission = await registry.AdmitPollAsync(ns, workerId!, queue!, kind == PollKind.Query ? null : buildId, kind, cancellationToken);
+        var tx = await transactions.BeginFirstAsync(cancellationToken);
+        var admission = await registry.AdmitPollAsync(tx, ns, workerId!, queue!, kind == PollKind.Query ? null : buildId, kind, cancellationToken);
         return admission.Error is { } refused
             ? refused
             : ApiResult<AdmittedPoll>.Ok(new AdmittedPoll(admission.Value!, kind, pollRequestId, timeout));

@@ -54,18 +54,23 @@ public sealed class PollRunner : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(queue);
         ArgumentNullException.ThrowIfNull(bind);
-        var admitted = await PollAdmission.AdmitAsync(registry, ns, fields, kind, cancellationToken);
-        if (admitted.Error is { } refused)
+        JsonObject? found;
+        await using (var transactions = new PollTransactions(dataSource, wakeBus))
         {
-            return refused;
+            var admitted = await PollAdmission.AdmitAsync(registry, transactions, ns, fields, kind, cancellationToken);
+            if (admitted.Error is { } refused)
+            {
+                return refused;
+            }
+
+            var poll = admitted.Value!;
+            var task = bind(poll);
+            var deadline = clock.GetUtcNow() + LongPoll.Hold(poll.TimeoutSeconds, defaultHoldSeconds);
+            found = poll.RequestKey(ns) is { } key
+                ? await RunReservedAsync(ns, poll, new PollReservation(key, Ulid.NewId(), ns, poll), deadline, queue, task, transactions, cancellationToken)
+                : await ParkAsync(ns, poll, null, deadline, queue, task, transactions, reserveAfterFirstProbe: false, cancellationToken);
         }
 
-        var poll = admitted.Value!;
-        var task = bind(poll);
-        var deadline = clock.GetUtcNow() + LongPoll.Hold(poll.TimeoutSeconds, defaultHoldSeconds);
-        var found = poll.RequestKey(ns) is { } key
-            ? await RunReservedAsync(ns, poll, new PollReservation(key, Ulid.NewId(), ns, poll), deadline, queue, task, cancellationToken)
-            : await ParkAsync(ns, poll, null, deadline, queue, task, reserveAfterFirstProbe: false, cancellationToken);
         return ApiResult<JsonObject>.Ok(found is null
             ? new JsonObject { ["task"] = null, ["poll_status"] = "empty" }
             : new JsonObject { ["task"] = found });
@@ -82,9 +87,10 @@ public sealed class PollRunner : IAsyncDisposable
     /// (worker-protocol spec §3.1.3: a retry gets the task its lost answer carried, never a second lease).
     /// </summary>
     private async Task<JsonObject?> RunReservedAsync(
-        string ns, AdmittedPoll poll, PollReservation reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, CancellationToken cancellationToken)
+        string ns, AdmittedPoll poll, PollReservation reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, PollTransactions transactions,
+        CancellationToken cancellationToken)
     {
-        var found = await ParkOrReleaseAsync(ns, poll, reservation, deadline, queue, task, reserveAfterFirstProbe: true, cancellationToken);
+        var found = await ParkOrReleaseAsync(ns, poll, reservation, deadline, queue, task, transactions, reserveAfterFirstProbe: true, cancellationToken);
         if (ReferenceEquals(found, KeyHeld))
         {
             logger.PollRequestInFlight(poll.PollRequestId!, poll.Worker.WorkerId);
@@ -94,7 +100,7 @@ public sealed class PollRunner : IAsyncDisposable
                 return followed.Answer;
             }
 
-            found = await ParkOrReleaseAsync(ns, poll, reservation, deadline, queue, task, reserveAfterFirstProbe: false, cancellationToken);
+            found = await ParkOrReleaseAsync(ns, poll, reservation, deadline, queue, task, transactions, reserveAfterFirstProbe: false, cancellationToken);
         }
 
         if (found is null)
@@ -106,12 +112,12 @@ public sealed class PollRunner : IAsyncDisposable
     }
 
     private async Task<JsonObject?> ParkOrReleaseAsync(
-        string ns, AdmittedPoll poll, PollReservation reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, bool reserveAfterFirstProbe,
-        CancellationToken cancellationToken)
+        string ns, AdmittedPoll poll, PollReservation reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, PollTransactions transactions,
+        bool reserveAfterFirstProbe, CancellationToken cancellationToken)
     {
         try
         {
-            return await ParkAsync(ns, poll, reservation, deadline, queue, task, reserveAfterFirstProbe, cancellationToken);
+            return await ParkAsync(ns, poll, reservation, deadline, queue, task, transactions, reserveAfterFirstProbe, cancellationToken);
         }
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
         {
@@ -183,8 +189,8 @@ public sealed class PollRunner : IAsyncDisposable
     /// loop's nudges are what make it probe again, and it holds no connection meanwhile.
     /// </summary>
     private async Task<JsonObject?> ParkAsync(
-        string ns, AdmittedPoll poll, PollReservation? reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, bool reserveAfterFirstProbe,
-        CancellationToken cancellationToken)
+        string ns, AdmittedPoll poll, PollReservation? reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, PollTransactions transactions,
+        bool reserveAfterFirstProbe, CancellationToken cancellationToken)
     {
         var queueName = poll.Worker.TaskQueue;
         var channel = Channel(poll.Kind, ns, queueName);
@@ -198,7 +204,7 @@ public sealed class PollRunner : IAsyncDisposable
             hold,
             async token =>
             {
-                if (await task.ClaimAsync(reservation, token) is { } claimed)
+                if (await task.ClaimAsync(reservation, await transactions.TakeAsync(token), token) is { } claimed)
                 {
                     return claimed;
                 }
@@ -211,7 +217,8 @@ public sealed class PollRunner : IAsyncDisposable
                 // Later recoveries are the shared loop's; the first probe does its own, so a poll (even with a zero
                 // hold) gets a lease that already ran out without waiting for the loop's next pass.
                 recovered = true;
-                if (await queue.RecoverExpiredAsync(ns, queueName, token) > 0 && await task.ClaimAsync(reservation, token) is { } recoveredTask)
+                if (await queue.RecoverExpiredAsync(ns, queueName, token) > 0
+                    && await task.ClaimAsync(reservation, await transactions.TakeAsync(token), token) is { } recoveredTask)
                 {
                     return recoveredTask;
                 }

@@ -252,19 +252,37 @@ public sealed partial class WorkerRegistrationRepository(NpgsqlDataSource dataSo
     /// </summary>
     public async Task<WorkerRegistration?> FindForPollAsync(string ns, string workerId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            $"""
-            SELECT {Columns}, false,
-                   CASE WHEN b.drain_intent = 'draining' THEN 'draining'
-                        WHEN b.drain_intent IS NOT NULL THEN 'active'
-                        ELSE r.status END
-              FROM workflow_worker_registrations r
-              LEFT JOIN workflow_worker_build_id_rollouts b
-                ON b.namespace = r.namespace AND b.task_queue = r.task_queue AND b.build_id = r.build_id_key
-             WHERE r.namespace = $1 AND r.worker_id = $2
-            """);
+        await using var command = dataSource.CreateCommand(ForPollSql);
         command.Parameters.Add(Text(ns));
         command.Parameters.Add(Text(workerId));
+        return await ReadForPollAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same lookup as the first statement of the poll's first claim transaction, so admission is not a
+    /// transaction of its own. It takes no lock and reads a fresh snapshot, exactly as on its own.
+    /// </summary>
+    public static async Task<WorkerRegistration?> FindForPollAsync(EngineTransaction tx, string ns, string workerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var command = tx.Command(ForPollSql, Text(ns), Text(workerId));
+        return await ReadForPollAsync(command, cancellationToken);
+    }
+
+    private const string ForPollSql =
+        $"""
+        SELECT {Columns}, false,
+               CASE WHEN b.drain_intent = 'draining' THEN 'draining'
+                    WHEN b.drain_intent IS NOT NULL THEN 'active'
+                    ELSE r.status END
+          FROM workflow_worker_registrations r
+          LEFT JOIN workflow_worker_build_id_rollouts b
+            ON b.namespace = r.namespace AND b.task_queue = r.task_queue AND b.build_id = r.build_id_key
+         WHERE r.namespace = $1 AND r.worker_id = $2
+        """;
+
+    private static async Task<WorkerRegistration?> ReadForPollAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {

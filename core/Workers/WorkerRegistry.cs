@@ -139,6 +139,28 @@ public sealed class WorkerRegistry(
         CancellationToken cancellationToken)
     {
         var registration = await repository.FindForPollAsync(ns, workerId, cancellationToken);
+        return Admit(registration, workerId, taskQueue, buildId, kind);
+    }
+
+    /// <summary>
+    /// <see cref="AdmitPollAsync(string, string, string, string?, PollKind, CancellationToken)"/> with the lookup as the
+    /// first statement of <paramref name="tx"/>, the poll's first claim transaction: same lookup, same answers.
+    /// </summary>
+    public async Task<ApiResult<WorkerRegistration>> AdmitPollAsync(
+        EngineTransaction tx,
+        string ns,
+        string workerId,
+        string taskQueue,
+        string? buildId,
+        PollKind kind,
+        CancellationToken cancellationToken)
+    {
+        var registration = await WorkerRegistrationRepository.FindForPollAsync(tx, ns, workerId, cancellationToken);
+        return Admit(registration, workerId, taskQueue, buildId, kind);
+    }
+
+    private static ApiResult<WorkerRegistration> Admit(WorkerRegistration? registration, string workerId, string taskQueue, string? buildId, PollKind kind)
+    {
         if (registration is null)
         {
             return WorkerErrors.NotRegisteredForPoll(workerId);

@@ -31,7 +31,7 @@ public sealed class ActivityTaskService(
             settings.WorkerPollTimeoutSeconds,
             new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync),
             poll => new TaskPoll(
-                async (reservation, token) => await TryClaimAsync(ns, poll.Worker, reservation, token),
+                async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, token),
                 async (record, token) => await IsReplayableAsync(ns, poll.Worker.WorkerId, record, token)
                     ? await BuildTaskPayloadAsync(record.TaskId!, token)
                     : null),
@@ -313,11 +313,14 @@ public sealed class ActivityTaskService(
             ["next_task_id"] = nextTaskId,
         });
 
-    /// <summary>Claims, records the poll and commits; the payload is built from what the claim statement returned.</summary>
+    /// <summary>
+    /// Claims, records the poll and commits, in the transaction the poll runner hands over (see
+    /// <see cref="PollTransactions"/>), which this method owns; the payload is built from what the claim statement returned.
+    /// </summary>
     private async Task<JsonObject?> TryClaimAsync(
-        string ns, WorkerRegistration worker, PollReservation? reservation, CancellationToken cancellationToken)
+        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, CancellationToken cancellationToken)
     {
-        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        await using var owned = tx;
         var attemptId = Ulid.NewId();
         if (await ActivityStore.ClaimAsync(tx, ns, worker, attemptId, reservation, cancellationToken) is not { } claimed)
         {

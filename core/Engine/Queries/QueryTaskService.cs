@@ -29,7 +29,7 @@ public sealed class QueryTaskService(
             settings.WorkerPollTimeoutSeconds,
             new QueueProbe(ReleaseExpiredLeasesAsync, NextAvailableAsync),
             poll => new TaskPoll(
-                async (reservation, token) => await TryLeaseAsync(ns, poll.Worker, reservation, token) is { } task
+                async (reservation, tx, token) => await TryLeaseAsync(ns, poll.Worker, reservation, tx, token) is { } task
                     ? await BuildTaskPayloadAsync(task, token)
                     : null,
                 async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
@@ -254,9 +254,9 @@ public sealed class QueryTaskService(
     /// it until the lease runs out.
     /// </summary>
     private async Task<LeasedQueryTask?> TryLeaseAsync(
-        string ns, WorkerRegistration worker, PollReservation? reservation, CancellationToken cancellationToken)
+        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, CancellationToken cancellationToken)
     {
-        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        await using var owned = tx;
         LeasedQueryTask? leased;
         await using (var claim = tx.Command(
             $"""

@@ -36,7 +36,7 @@ public sealed class WorkflowTaskService(
             settings.WorkerPollTimeoutSeconds,
             new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync),
             poll => new TaskPoll(
-                async (reservation, token) => await TryClaimAsync(ns, poll.Worker, reservation, pageSize, token),
+                async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, pageSize, token),
                 async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
                     ? TaskPayload(task, await ReadRunFieldsAsync(task.RunId, token),
                         await ReadHistoryPageAsync(task.RunId, 0, task.HistoryCutoffSequence ?? 0, pageSize, token))
@@ -306,12 +306,13 @@ public sealed class WorkflowTaskService(
 
     /// <summary>
     /// Claims, records the poll, reads the first history page and commits, normally in one statement (see
-    /// <see cref="WorkflowTaskStore.ClaimAsync"/>): a claim is one transaction of one statement.
+    /// <see cref="WorkflowTaskStore.ClaimAsync"/>), in the transaction the poll runner hands over (see
+    /// <see cref="PollTransactions"/>), which this method owns.
     /// </summary>
     private async Task<JsonObject?> TryClaimAsync(
-        string ns, WorkerRegistration worker, PollReservation? reservation, int pageSize, CancellationToken cancellationToken)
+        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, int pageSize, CancellationToken cancellationToken)
     {
-        await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+        await using var owned = tx;
         var claimed = await WorkflowTaskStore.ClaimAsync(
             tx, ns, worker, settings.WorkflowTaskLeaseSeconds, settings.Compatibility.PinToRecordedFingerprint, reservation, pageSize, cancellationToken);
         if (claimed is null)
