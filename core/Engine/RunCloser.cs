@@ -30,22 +30,7 @@ public static class RunCloser
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(closure);
-        await using (var close = tx.Command(
-            """
-            UPDATE workflow_runs
-               SET status = $2, closed_reason = $3, closed_at = now(), output = COALESCE($4::jsonb, output),
-                   last_step_sequence = COALESCE($5, last_step_sequence),
-                   liveness_state = 'closed', liveness_reason = NULL, wait_kind = NULL, wait_reason = NULL,
-                   wait_started_at = NULL, next_task_id = NULL, next_task_type = NULL, next_task_status = NULL,
-                   next_task_at = NULL, updated_at = now()
-             WHERE id = $1
-            """,
-            run.Id, closure.Status, closure.ClosedReason, SqlValue.Json(closure.Output), SqlValue.Int(closure.LastStepSequence)))
-        {
-            await close.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var open = await OpenWorkAsync(tx, run.Id, keepTaskId, cancellationToken);
+        var open = await CloseRowAsync(tx, run.Id, closure, keepTaskId, cancellationToken);
         if (open.Tasks)
         {
             await TaskRows.CancelOpenOfRunAsync(tx, run.Id, keepTaskId, cancellationToken);
@@ -91,14 +76,25 @@ public static class RunCloser
     }
 
     /// <summary>
-    /// What the closing run still has open, in one read, so the owners' settling statements run only where there is
-    /// something to settle. The run lock is held and every writer of these rows takes it first, so nothing opens
-    /// between this read and the statements it skips. The predicates are the owners' own.
+    /// Closes the run row and reads what it still has open, in one statement, so the owners' settling statements run
+    /// only where there is something to settle. The run lock is held and every writer of these rows takes it first, so
+    /// nothing opens between this read and the statements it skips. The predicates are the owners' own; the read sees
+    /// the other tables as they stood before the statement, and the statement writes only the run row.
     /// </summary>
-    private static async Task<OpenWork> OpenWorkAsync(EngineTransaction tx, string runId, string? keepTaskId, CancellationToken cancellationToken)
+    private static async Task<OpenWork> CloseRowAsync(
+        EngineTransaction tx, string runId, RunClosure closure, string? keepTaskId, CancellationToken cancellationToken)
     {
-        await using var probe = tx.Command(
+        await using var close = tx.Command(
             """
+            WITH closed AS (
+                UPDATE workflow_runs
+                   SET status = $3, closed_reason = $4, closed_at = now(), output = COALESCE($5::jsonb, output),
+                       last_step_sequence = COALESCE($6, last_step_sequence),
+                       liveness_state = 'closed', liveness_reason = NULL, wait_kind = NULL, wait_reason = NULL,
+                       wait_started_at = NULL, next_task_id = NULL, next_task_type = NULL, next_task_status = NULL,
+                       next_task_at = NULL, updated_at = now()
+                 WHERE id = $1
+                RETURNING 1)
             SELECT EXISTS (SELECT 1 FROM workflow_tasks WHERE run_id = $1 AND status IN ('ready', 'leased') AND id IS DISTINCT FROM $2),
                    EXISTS (SELECT 1 FROM workflow_waits WHERE run_id = $1 AND status = 'open'),
                    EXISTS (SELECT 1 FROM workflow_signals WHERE run_id = $1 AND status = 'received'),
@@ -108,10 +104,12 @@ public static class RunCloser
                    EXISTS (SELECT 1 FROM workflow_updates WHERE run_id = $1 AND status = 'accepted'),
                    EXISTS (SELECT 1 FROM workflow_links
                             WHERE parent_workflow_run_id = $1 AND link_type = 'child_workflow' AND status = 'open'
-                              AND parent_close_policy IN ('request_cancel', 'terminate') AND child_workflow_run_id IS NOT NULL)
+                              AND parent_close_policy IN ('request_cancel', 'terminate') AND child_workflow_run_id IS NOT NULL),
+                   (SELECT count(*) FROM closed)
             """,
-            runId, SqlValue.Text(keepTaskId));
-        await using var reader = await probe.ExecuteReaderAsync(cancellationToken);
+            runId, SqlValue.Text(keepTaskId), closure.Status, closure.ClosedReason, SqlValue.Json(closure.Output),
+            SqlValue.Int(closure.LastStepSequence));
+        await using var reader = await close.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new OpenWork(reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4),
             reader.GetBoolean(5), reader.GetBoolean(6));

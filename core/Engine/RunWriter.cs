@@ -363,17 +363,22 @@ public static class RunWriter
     public static async Task MarkWaitingAsync(EngineTransaction tx, string runId, int lastStepSequence, string waitKind, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
-        await using var waiting = tx.Command(
-            """
-            UPDATE workflow_runs
-               SET status = 'waiting', last_step_sequence = $2, wait_kind = $3, wait_started_at = now(),
-                   liveness_state = 'waiting', next_task_id = NULL, next_task_type = NULL, next_task_status = NULL,
-                   next_task_at = NULL, updated_at = now()
-             WHERE id = $1
-            """,
-            runId, lastStepSequence, SqlValue.Text(waitKind));
+        await using var waiting = tx.Command(MarkWaitingSql("$1", "$2", "$3"), runId, lastStepSequence, SqlValue.Text(waitKind));
         await waiting.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// The statement of <see cref="MarkWaitingAsync"/>, for a caller's CTE (<c>LeasedTaskFollowUp</c> marks the run
+    /// waiting in the statement that closes the completed task); the parameters are the caller's placeholders.
+    /// </summary>
+    internal static string MarkWaitingSql(string runId, string lastStepSequence, string waitKind) =>
+        $"""
+        UPDATE workflow_runs
+           SET status = 'waiting', last_step_sequence = {lastStepSequence}, wait_kind = {waitKind}, wait_started_at = now(),
+               liveness_state = 'waiting', next_task_id = NULL, next_task_type = NULL, next_task_status = NULL,
+               next_task_at = NULL, updated_at = now()
+         WHERE id = {runId}
+        """;
 
     /// <summary>Replaces the run's attributes and, in the same transaction, their filterable projection.</summary>
     public static async Task SetSearchAttributesAsync(EngineTransaction tx, string ns, string runId, JsonObject attributes, CancellationToken cancellationToken)

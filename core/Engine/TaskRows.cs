@@ -255,4 +255,52 @@ public static class TaskRows
 
         public int DelaySeconds { get; init; }
     }
+
+    /// <summary>The placeholders of the insert; a preceding statement's own placeholders follow them.</summary>
+    internal const int InsertParameterCount = 15;
+
+    /// <summary>
+    /// <see cref="InsertActivityTaskAsync"/> with the owner's statement that creates what the task is for (the activity
+    /// execution) in front of it as a CTE, so both rows are one statement. <paramref name="precedingSql"/> numbers its
+    /// placeholders after <see cref="InsertParameterCount"/>; <paramref name="precedingParameters"/> are their values.
+    /// </summary>
+    public static async Task<InsertedTask> InsertActivityTaskAfterAsync(
+        EngineTransaction tx, ActivityTaskSpec spec, string precedingSql, IReadOnlyList<object?> precedingParameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(precedingParameters);
+        var row = new Row("activity", null, spec.Namespace, spec.RunId, spec.TaskQueue, spec.Compatibility, spec.WorkflowType, spec.Priority)
+        {
+            ActivityType = spec.ActivityType,
+            ActivityExecutionId = spec.ExecutionId,
+            RetryOfTaskId = spec.RetryOfTaskId,
+            DelaySeconds = spec.DelaySeconds,
+        };
+        InsertedTask? created = null;
+        await using (var insert = tx.Command($"WITH preceding AS ({precedingSql})\n{Insert}", [.. InsertParameters(row), .. precedingParameters]))
+        {
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                created = new InsertedTask(reader.GetString(0), reader.Time(1));
+            }
+        }
+
+        if (created is null)
+        {
+            throw new InvalidOperationException($"Activity execution {spec.ExecutionId} already has an open task.");
+        }
+
+        await RegisterQueueAsync(tx, spec.Namespace, spec.TaskQueue, cancellationToken);
+        tx.Wake(WakeChannels.ActivityTasks(spec.Namespace, spec.TaskQueue));
+        return created;
+    }
+
+    private static object?[] InsertParameters(Row row) =>
+    [
+        row.Id ?? Ulid.NewId(), row.Namespace, row.RunId, row.TaskType, row.TaskQueue, SqlValue.Text(row.Compatibility), row.WorkflowType,
+        (short)row.Priority, row.ResumeContext, SqlValue.Text(row.ActivityType), SqlValue.Text(row.ActivityExecutionId),
+        SqlValue.Text(row.RetryOfTaskId), SqlValue.Text(row.TimerId), SqlValue.Time(row.AvailableAt), row.DelaySeconds,
+    ];
 }

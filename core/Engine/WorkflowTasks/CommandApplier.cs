@@ -13,12 +13,22 @@ namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 /// <summary>The leased workflow task a completion applies to.</summary>
 public sealed record CompletingTask(string TaskId, long HistoryCutoffSequence, JsonObject ResumeContext);
 
-/// <summary>What a batch did: the run's status afterwards and the tasks it created.</summary>
-public sealed record AppliedBatch(string RunStatus, IReadOnlyList<string> CreatedTaskIds);
+/// <summary>
+/// What a batch did: the run's status afterwards and the tasks it created. A batch that leaves the run open carries
+/// <see cref="Waiting"/>, which the caller records with the task's close (<c>LeasedTaskFollowUp</c>).
+/// </summary>
+public sealed record AppliedBatch(string RunStatus, IReadOnlyList<string> CreatedTaskIds)
+{
+    public RunWaiting? Waiting { get; init; }
+}
+
+/// <summary>What an open run waits for after its workflow task completed, and the last workflow step the task used.</summary>
+public sealed record RunWaiting(int LastStepSequence, string WaitKind);
 
 /// <summary>
 /// Applies a validated command batch to a locked run (worker-protocol spec §3.4.2 and §3.5): non-terminal commands
 /// in order, then the terminal one; every event, row and task of the batch is written in the caller's transaction.
+/// A batch without a terminal command leaves the run's waiting state to the caller (<see cref="AppliedBatch.Waiting"/>).
 /// </summary>
 public sealed class CommandApplier
 {
@@ -69,19 +79,13 @@ public sealed class CommandApplier
             await SatisfyLatestConditionWaitAsync(cancellationToken);
         }
 
-        string status;
         if (terminal.Count == 1)
         {
-            status = await ApplyTerminalAsync(terminal[0], cancellationToken);
-        }
-        else
-        {
-            await FlushEventsAsync(cancellationToken);
-            status = RunStatus.Waiting;
-            await RunWriter.MarkWaitingAsync(tx, run.Id, step, waitKind ?? "signal", cancellationToken);
+            return (new AppliedBatch(await ApplyTerminalAsync(terminal[0], cancellationToken), createdTaskIds), null);
         }
 
-        return (new AppliedBatch(status, createdTaskIds), null);
+        await FlushEventsAsync(cancellationToken);
+        return (new AppliedBatch(RunStatus.Waiting, createdTaskIds) { Waiting = new RunWaiting(step, waitKind ?? "signal") }, null);
     }
 
     private async Task<string?> CheckUpdatesAsync(IReadOnlyList<WorkflowCommand> commands, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Engine.Messages;
 using DurableWorkflow.Core.Storage;
 
@@ -11,16 +12,18 @@ namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 public static class LeasedTaskFollowUp
 {
     /// <summary>
-    /// Marks the signals the task saw as applied and creates the follow-up task, if anything is still unseen. The
-    /// completed task must already be closed. Returns the new task id, or null.
+    /// Closes the completed task with its answer, marks the run waiting, marks the signals the task saw as applied and
+    /// creates the follow-up task, if anything is still unseen. Returns the new task id, or null.
     /// </summary>
-    public static async Task<string?> CreateAsync(EngineTransaction tx, RunState run, WorkflowTaskRow task, CancellationToken cancellationToken)
+    public static async Task<string?> CreateAsync(
+        EngineTransaction tx, RunState run, WorkflowTaskRow task, ClosingTask closing, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(closing);
         var cutoff = task.HistoryCutoffSequence ?? 0;
-        var (unseen, pending) = await MarkAppliedAndReadAsync(tx, run.Id, cutoff, task.Id, cancellationToken);
+        var (unseen, pending) = await CloseAndReadAsync(tx, run.Id, cutoff, task.Id, closing, cancellationToken);
         if (unseen && await InsertAsync(tx, run, ResumeContext.None, cancellationToken) is { } resumed)
         {
             return resumed;
@@ -30,18 +33,22 @@ public static class LeasedTaskFollowUp
     }
 
     /// <summary>
-    /// One statement: marks the signals the task saw as applied (<see cref="SignalStore"/>'s SQL), and reads whether an
-    /// activity, timer or child outcome was recorded while the task was leased, after its history cutoff (the run needs
-    /// another task to see it), and the oldest signal or accepted update still waiting, as the resume context of the
-    /// task that delivers it. The read sees the statement's snapshot, so the signals it just applied are excluded by
-    /// the complement of their predicate.
+    /// One statement: closes the task (<see cref="WorkflowTaskStore"/>'s SQL; before the follow-up is inserted, since
+    /// one open workflow task per run is an index), marks the run waiting (<see cref="RunWriter"/>'s SQL), marks the
+    /// signals the task saw as applied (<see cref="SignalStore"/>'s SQL), and reads whether an activity, timer or child
+    /// outcome was recorded while the task was leased, after its history cutoff (the run needs another task to see it),
+    /// and the oldest signal or accepted update still waiting, as the resume context of the task that delivers it. The
+    /// read sees the statement's snapshot, so the signals it just applied are excluded by the complement of their
+    /// predicate; the tables it reads are not the ones the task and run updates write.
     /// </summary>
-    private static async Task<(bool Unseen, ResumeContext? Pending)> MarkAppliedAndReadAsync(
-        EngineTransaction tx, string runId, long cutoff, string taskId, CancellationToken cancellationToken)
+    private static async Task<(bool Unseen, ResumeContext? Pending)> CloseAndReadAsync(
+        EngineTransaction tx, string runId, long cutoff, string taskId, ClosingTask closing, CancellationToken cancellationToken)
     {
         await using var read = tx.Command(
             $"""
-            WITH applied AS ({SignalStore.MarkAppliedThroughSql("$1", "$2")})
+            WITH closed AS ({WorkflowTaskStore.CompleteSql("$3", "$4", "$5")}),
+                 waiting AS ({RunWriter.MarkWaitingSql("$1", "$6", "$7")}),
+                 applied AS ({SignalStore.MarkAppliedThroughSql("$1", "$2")})
             SELECT EXISTS (
                        SELECT 1 FROM workflow_history_events
                         WHERE run_id = $1 AND sequence > $2 AND workflow_task_id IS DISTINCT FROM $3
@@ -61,7 +68,8 @@ public static class LeasedTaskFollowUp
                   ORDER BY at
                   LIMIT 1) AS m ON true
             """,
-            runId, cutoff, taskId);
+            runId, cutoff, taskId, closing.Answer.ToJsonString(), closing.RequestSha256, closing.Waiting.LastStepSequence,
+            SqlValue.Text(closing.Waiting.WaitKind));
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var unseen = reader.GetBoolean(0);
@@ -96,3 +104,6 @@ public static class LeasedTaskFollowUp
         TaskRows.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
             run.Compatibility, run.Priority, resume), cancellationToken);
 }
+
+/// <summary>How a completed task that leaves its run open closes: its answer, the commands' fingerprint, the run's wait.</summary>
+public sealed record ClosingTask(JsonObject Answer, byte[] RequestSha256, RunWaiting Waiting);

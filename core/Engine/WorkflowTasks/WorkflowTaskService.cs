@@ -194,7 +194,8 @@ public sealed class WorkflowTaskService(
         }
 
         // The task closes (with its answer) before the follow-up is created: one open workflow task per run is an index,
-        // not a check. A follow-up is rare, and then the answer is rewritten to name it.
+        // not a check. A run left waiting records that wait with the task's close. A follow-up is rare, and then the
+        // answer is rewritten to name it.
         var createdTaskIds = new JsonArray([.. batch!.CreatedTaskIds.Select(id => (JsonNode?)id)]);
         var answer = new JsonObject
         {
@@ -207,8 +208,11 @@ public sealed class WorkflowTaskService(
             ["created_task_ids"] = createdTaskIds,
             ["reason"] = null,
         };
-        await WorkflowTaskStore.CompleteAsync(tx, taskId, answer, requestSha256, cancellationToken);
-        if (batch.RunStatus == RunStatus.Waiting && await LeasedTaskFollowUp.CreateAsync(tx, run, task, cancellationToken) is { } followUp)
+        if (batch.Waiting is not { } waiting)
+        {
+            await WorkflowTaskStore.CompleteAsync(tx, taskId, answer, requestSha256, cancellationToken);
+        }
+        else if (await LeasedTaskFollowUp.CreateAsync(tx, run, task, new ClosingTask(answer, requestSha256, waiting), cancellationToken) is { } followUp)
         {
             createdTaskIds.Add(followUp);
             await WorkflowTaskStore.RecordAnswerAsync(tx, taskId, answer, cancellationToken);

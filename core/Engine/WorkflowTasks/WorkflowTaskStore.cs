@@ -13,39 +13,38 @@ namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 /// </summary>
 public static class WorkflowTaskStore
 {
-    /// <summary>Locks the run, then the task (the engine's lock order); null when the task is unknown in the namespace.</summary>
+    /// <summary>
+    /// Finds the task and locks its instance, run and task in one statement; null when the task is unknown in the
+    /// namespace.
+    /// </summary>
     public static async Task<(RunState Run, WorkflowTaskRow Task)?> LockAsync(
         EngineTransaction tx, string ns, string taskId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
-        // Instance before run, as control-plane commands lock them: a completion may continue-as-new, which
-        // updates the instance, and must not close a deadlock cycle with a concurrent signal or cancel. Finding the
-        // task and locking its instance is one statement; only the instance row is locked by it.
-        string runId;
-        await using (var find = tx.Command(
-            """
-            SELECT t.run_id
+        // Instance, then run, then task: the engine's lock order (control-plane commands lock instance before run, and a
+        // completion may continue-as-new, which updates the instance, so it must not close a deadlock cycle with a
+        // concurrent signal or cancel). PostgreSQL takes the row locks of one statement in the order of its locking
+        // clauses, and a row that changed while its lock was awaited is re-read, so the columns returned are the
+        // locked versions, as the three separate reads returned them.
+        await using var find = tx.Command(
+            $"""
+            SELECT {WorkflowTaskRow.ColumnsOf("t")}, {RunState.ColumnsOf("r")}
               FROM workflow_tasks t
               JOIN workflow_runs r ON r.id = t.run_id
               JOIN workflow_instances i ON i.id = r.workflow_instance_id
              WHERE t.id = $1 AND t.namespace = $2 AND t.task_type = 'workflow'
                FOR NO KEY UPDATE OF i
+               FOR NO KEY UPDATE OF r
+               FOR UPDATE OF t
             """,
-            taskId, ns))
+            taskId, ns);
+        await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
         {
-            if (await find.ExecuteScalarAsync(cancellationToken) is not string found)
-            {
-                return null;
-            }
-
-            runId = found;
+            return null;
         }
 
-        var run = await RunState.LockAsync(tx, runId, cancellationToken);
-        await using var read = tx.Command($"SELECT {WorkflowTaskRow.Columns} FROM workflow_tasks WHERE id = $1 FOR UPDATE", taskId);
-        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return (run!, WorkflowTaskRow.Read(reader));
+        return (RunState.Read(reader, WorkflowTaskRow.ColumnCount), WorkflowTaskRow.Read(reader));
     }
 
     /// <summary>
@@ -199,15 +198,21 @@ public static class WorkflowTaskStore
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(answer);
-        await using var close = tx.Command(
-            """
-            UPDATE workflow_tasks
-               SET status = 'completed', closed_at = now(), updated_at = now(), outcome_response = $2::jsonb, outcome_request_sha256 = $3
-             WHERE id = $1 AND status = 'leased'
-            """,
-            taskId, answer.ToJsonString(), requestSha256);
+        await using var close = tx.Command(CompleteSql("$1", "$2", "$3"), taskId, answer.ToJsonString(), requestSha256);
         await close.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// The statement of <see cref="CompleteAsync"/>, for a caller's CTE (<c>LeasedTaskFollowUp</c> closes the task in the
+    /// statement that decides on its follow-up); the parameters are the caller's placeholders.
+    /// </summary>
+    internal static string CompleteSql(string taskId, string answer, string requestSha256) =>
+        $"""
+        UPDATE workflow_tasks
+           SET status = 'completed', closed_at = now(), updated_at = now(), outcome_response = {answer}::jsonb,
+               outcome_request_sha256 = {requestSha256}
+         WHERE id = {taskId} AND status = 'leased'
+        """;
 
     /// <summary>Replaces a completed task's answer (its follow-up task was created after the task closed).</summary>
     public static async Task RecordAnswerAsync(EngineTransaction tx, string taskId, JsonObject answer, CancellationToken cancellationToken)
