@@ -151,77 +151,43 @@ public static partial class ActivityStore
     }
 
     /// <summary>
-    /// The ownership guard of worker-protocol §4.2, in its documented order, and the locks in the engine's order: the
-    /// statement that finds the task locks its run, then task, execution and attempt are locked together. The guard
-    /// reads only columns that never change after insert (task → run, attempt → task and owner).
+    /// The ownership guard of worker-protocol §4.2, in its documented order, and the locks in the engine's order: run
+    /// first, then task, execution and attempt. The guard reads only columns that never change after insert (task →
+    /// run, attempt → task and owner), so an attempt that passes it is found and locked by one statement; only a
+    /// refusal reads again, to name the first rule that failed.
     /// </summary>
     public static async Task<(LockedActivity? Locked, ApiError? Refused)> LockAsync(
         EngineTransaction tx, string ns, string taskId, string attemptId, string owner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
-        // The run lock is taken by the same statement that finds the task (one row lock, so no ordering question);
-        // a refusal rolls back and releases it.
-        RunState run;
-        await using (var find = tx.Command(
-            $"""
-            SELECT a.id IS NOT NULL, a.task_id, a.lease_owner, {RunState.ColumnsOf("r")}
-              FROM workflow_tasks t
-              JOIN workflow_runs r ON r.id = t.run_id
-              LEFT JOIN workflow_activity_attempts a ON a.id = $3 AND a.namespace = $2
-             WHERE t.id = $1 AND t.namespace = $2 AND t.task_type = 'activity'
-               FOR NO KEY UPDATE OF r
-            """,
-            taskId, ns, attemptId))
-        {
-            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return (null, Refusal(404, "task_not_found", "Activity task not found.", taskId, attemptId));
-            }
 
-            if (!reader.GetBoolean(0))
-            {
-                return (null, Refusal(404, "attempt_not_found", "Activity attempt not found.", taskId, attemptId));
-            }
-
-            if (reader.GetString(1) != taskId)
-            {
-                return (null, Refusal(409, "task_mismatch", "Activity attempt is not leased for this task.", taskId, attemptId));
-            }
-
-            var actual = reader.GetString(2);
-            if (actual != owner)
-            {
-                return (null, Refusal(409, "lease_owner_mismatch", "Activity attempt lease is owned by another worker.", taskId, attemptId)
-                    .With("lease_owner", actual));
-            }
-
-            run = RunState.Read(reader, 3);
-        }
-
-        // Every writer of these three rows holds the run lock first, so locking them together cannot deadlock.
-        ActivityTaskRow task;
-        ActivityExecutionRow execution;
-        ActivityAttemptRow attempt;
+        // Row locks are taken in the order the locking clauses name the tables, so the run is locked before the rows
+        // every writer touches only under it (no deadlock); a row changed meanwhile is re-read at its latest version.
+        const int task = RunState.ColumnCount;
+        const int execution = task + ActivityTaskRow.ColumnCount;
+        const int attempt = execution + ActivityExecutionRow.ColumnCount;
         await using (var read = tx.Command(
             $"""
-            SELECT {ActivityTaskRow.Columns}, {ActivityExecutionRow.Columns}, {ActivityAttemptRow.Columns}
+            SELECT {RunState.ColumnsOf("r")}, {ActivityTaskRow.Columns}, {ActivityExecutionRow.Columns}, {ActivityAttemptRow.Columns}
               FROM workflow_tasks t
+              JOIN workflow_runs r ON r.id = t.run_id
               JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
-              JOIN workflow_activity_attempts a ON a.id = $2
-             WHERE t.id = $1
-               FOR UPDATE
+              JOIN workflow_activity_attempts a ON a.id = $3 AND a.namespace = $2 AND a.task_id = t.id AND a.lease_owner = $4
+             WHERE t.id = $1 AND t.namespace = $2 AND t.task_type = 'activity'
+               FOR NO KEY UPDATE OF r
+               FOR UPDATE OF t, e, a
             """,
-            taskId, attemptId))
+            taskId, ns, attemptId, owner))
         {
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            task = ActivityTaskRow.Read(reader);
-            execution = ActivityExecutionRow.Read(reader, ActivityTaskRow.ColumnCount);
-            attempt = ActivityAttemptRow.Read(reader, ActivityTaskRow.ColumnCount + ActivityExecutionRow.ColumnCount);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                return (new LockedActivity(RunState.Read(reader), ActivityTaskRow.Read(reader, task),
+                    ActivityExecutionRow.Read(reader, execution), ActivityAttemptRow.Read(reader, attempt)), null);
+            }
         }
 
-        return (new LockedActivity(run, task, execution, attempt), null);
+        return (null, await RefusalAsync(tx, ns, taskId, attemptId, owner, cancellationToken));
     }
 
     /// <summary>The error body every refused activity operation carries.</summary>
@@ -255,6 +221,30 @@ public static partial class ActivityStore
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(locked);
         ArgumentNullException.ThrowIfNull(rows);
+        var (ctes, attempt, parameters) = CloseStatement(locked, status, rows);
+        await using var close = tx.Command($"WITH {ctes}\n{attempt}", parameters);
+        await close.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A final outcome that wakes the workflow: <see cref="CloseAsync"/> and <see cref="ResumeWorkflowAsync"/> in one
+    /// statement. Not for a member of a parallel group (<see cref="IsGroupMember"/>), whose wake-up depends on the
+    /// closure being visible first. Returns the new workflow task id, or null when the run already had an open one.
+    /// </summary>
+    public static Task<string?> CloseAndResumeAsync(
+        EngineTransaction tx, LockedActivity locked, string status, ActivityOutcomeRows rows, string eventType, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(locked);
+        var (ctes, attempt, parameters) = CloseStatement(locked, status, rows);
+        return TaskRows.InsertWorkflowTaskAfterAsync(tx, $"{ctes}, attempt AS ({attempt})", parameters,
+            ResumeSpec(locked.Run, locked.Execution, locked.Attempt.Id, eventType), cancellationToken);
+    }
+
+    /// <summary>The close statement's task and execution CTEs, its attempt update, and their parameters.</summary>
+    private static (string Ctes, string Attempt, object?[] Parameters) CloseStatement(LockedActivity locked, string status, ActivityOutcomeRows rows)
+    {
+        ArgumentNullException.ThrowIfNull(locked);
+        ArgumentNullException.ThrowIfNull(rows);
         var execution = rows.Retrying
             ? """
               UPDATE workflow_activity_executions
@@ -267,22 +257,25 @@ public static partial class ActivityStore
                  SET status = $2, result = $6::jsonb, failure_id = $7, closed_at = now(), updated_at = now()
                WHERE id = $3
               """;
-        await using var close = tx.Command(
+        return (
             $"""
-            WITH task AS (
+            task AS (
                 UPDATE workflow_tasks
                    SET status = $2, closed_at = now(), failure = $4::jsonb, last_error = $5,
                        last_failed_at = CASE WHEN $4::jsonb IS NULL THEN last_failed_at ELSE now() END, updated_at = now()
                  WHERE id = $1
             ), execution AS ({execution})
+            """,
+            """
             UPDATE workflow_activity_attempts
                SET status = $2, failure = $4::jsonb, failure_category = $8, lease_expires_at = NULL, closed_at = now()
              WHERE id = $9
             """,
-            locked.Task.Id, status, locked.Execution.Id, SqlValue.Json(rows.Failure), SqlValue.Text((string?)rows.Failure?["message"]),
-            SqlValue.Json(rows.Result), SqlValue.Text(rows.FailureId), SqlValue.Text(rows.Failure is null ? null : ActivityFailure.Category),
-            locked.Attempt.Id);
-        await close.ExecuteNonQueryAsync(cancellationToken);
+            [
+                locked.Task.Id, status, locked.Execution.Id, SqlValue.Json(rows.Failure), SqlValue.Text((string?)rows.Failure?["message"]),
+                SqlValue.Json(rows.Result), SqlValue.Text(rows.FailureId), SqlValue.Text(rows.Failure is null ? null : ActivityFailure.Category),
+                locked.Attempt.Id,
+            ]);
     }
 
     /// <summary>
@@ -329,11 +322,25 @@ public static partial class ActivityStore
     /// claimed; a leased task's cutoff predates it, so its completion must schedule the follow-up.
     /// </summary>
     public static Task<string?> ResumeWorkflowAsync(
-        EngineTransaction tx, RunState run, ActivityExecutionRow execution, string? attemptId, string eventType, CancellationToken cancellationToken)
+        EngineTransaction tx, RunState run, ActivityExecutionRow execution, string? attemptId, string eventType, CancellationToken cancellationToken) =>
+        TaskRows.InsertWorkflowTaskAsync(tx, ResumeSpec(run, execution, attemptId, eventType), cancellationToken);
+
+    /// <summary>
+    /// Whether the execution belongs to a parallel group, so <see cref="GroupSettledAsync"/> has to read its siblings
+    /// after the closure; any other closure wakes the workflow.
+    /// </summary>
+    public static bool IsGroupMember(ActivityExecutionRow execution)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        return CommandValidator.ReadInt(execution.ParallelGroup?["parallel_group_base_sequence"]) is not null
+            && CommandValidator.ReadInt(execution.ParallelGroup?["parallel_group_size"]) is not null;
+    }
+
+    private static WorkflowTaskSpec ResumeSpec(RunState run, ActivityExecutionRow execution, string? attemptId, string eventType)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(execution);
-        return TaskRows.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
+        return new WorkflowTaskSpec(run.Namespace, run.Id, run.TaskQueue, run.WorkflowType,
             run.Compatibility, run.Priority, ResumeContext.Of(
                 ("workflow_wait_kind", "activity"),
                 ("open_wait_id", $"activity:{execution.Id}"),
@@ -343,7 +350,7 @@ public static partial class ActivityStore
                 ("activity_attempt_id", attemptId),
                 ("activity_type", execution.ActivityType),
                 ("workflow_sequence", execution.Sequence),
-                ("workflow_event_type", eventType))), cancellationToken);
+                ("workflow_event_type", eventType)));
     }
 
     /// <summary>
@@ -428,6 +435,42 @@ public static partial class ActivityStore
         }
 
         return cancelled;
+    }
+
+    /// <summary>Why <see cref="LockAsync"/> found nothing, by the guard's first failing rule; the caller rolls back.</summary>
+    private static async Task<ApiError> RefusalAsync(
+        EngineTransaction tx, string ns, string taskId, string attemptId, string owner, CancellationToken cancellationToken)
+    {
+        await using var find = tx.Command(
+            """
+            SELECT a.id IS NOT NULL, a.task_id, a.lease_owner
+              FROM workflow_tasks t
+              JOIN workflow_runs r ON r.id = t.run_id
+              LEFT JOIN workflow_activity_attempts a ON a.id = $3 AND a.namespace = $2
+             WHERE t.id = $1 AND t.namespace = $2 AND t.task_type = 'activity'
+               FOR NO KEY UPDATE OF r
+            """,
+            taskId, ns, attemptId);
+        await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return Refusal(404, "task_not_found", "Activity task not found.", taskId, attemptId);
+        }
+
+        if (!reader.GetBoolean(0))
+        {
+            return Refusal(404, "attempt_not_found", "Activity attempt not found.", taskId, attemptId);
+        }
+
+        if (reader.GetString(1) != taskId)
+        {
+            return Refusal(409, "task_mismatch", "Activity attempt is not leased for this task.", taskId, attemptId);
+        }
+
+        var actual = reader.GetString(2);
+        return actual != owner
+            ? Refusal(409, "lease_owner_mismatch", "Activity attempt lease is owned by another worker.", taskId, attemptId).With("lease_owner", actual)
+            : throw new InvalidOperationException($"Activity task {taskId} passed the ownership guard but its rows were not found.");
     }
 
     /// <summary>The single timestamptz a <c>RETURNING</c> yields; a scalar read would hand back a <see cref="DateTime"/>.</summary>

@@ -70,22 +70,39 @@ public sealed class ActivityTaskService(
         }
 
         var envelope = result.Envelope?.ToJson();
-        await ActivityStore.CloseAsync(tx, locked, "completed", new ActivityOutcomeRows { Result = envelope }, cancellationToken);
+        var rows = new ActivityOutcomeRows { Result = envelope };
         string? next = null;
 
         // A run that already completed or failed no longer waits for the step (§4.2 rule 4): only the rows close.
-        if (locked.Run.IsOpen)
+        if (!locked.Run.IsOpen)
+        {
+            await ActivityStore.CloseAsync(tx, locked, "completed", rows, cancellationToken);
+        }
+        else
         {
             var execution = locked.Execution;
+
+            // Outside a parallel group the closure always wakes the workflow, so the closing statement inserts its task.
+            var grouped = ActivityStore.IsGroupMember(execution);
+            if (grouped)
+            {
+                await ActivityStore.CloseAsync(tx, locked, "completed", rows, cancellationToken);
+            }
+            else
+            {
+                next = await ActivityStore.CloseAndResumeAsync(tx, locked, "completed", rows, "ActivityCompleted", cancellationToken);
+            }
+
             var payload = ActivityEvents.Base(execution, locked.Attempt.Id);
             payload["attempt_number"] = locked.Attempt.AttemptNumber;
             payload["result"] = result.Envelope is { Blob: { } blob } ? blob : envelope;
             payload["payload_codec"] = result.Envelope?.Codec ?? execution.PayloadCodec;
             await HistoryStore.AppendAsync(tx, execution.RunId, [ActivityEvents.Finish("ActivityCompleted", payload, execution, "completed",
                 ActivityEvents.Attempt(locked.Attempt, "completed", null, locked.Attempt.LastHeartbeatAt))], null, null, cancellationToken);
-            next = await ActivityStore.GroupSettledAsync(tx, execution, cancellationToken)
-                ? await ActivityStore.ResumeWorkflowAsync(tx, locked.Run, execution, locked.Attempt.Id, "ActivityCompleted", cancellationToken)
-                : null;
+            if (grouped && await ActivityStore.GroupSettledAsync(tx, execution, cancellationToken))
+            {
+                next = await ActivityStore.ResumeWorkflowAsync(tx, locked.Run, execution, locked.Attempt.Id, "ActivityCompleted", cancellationToken);
+            }
         }
 
         await tx.CommitAsync(cancellationToken);
@@ -273,7 +290,10 @@ public sealed class ActivityTaskService(
         return retryTaskId;
     }
 
-    /// <summary>Final failure: a failure record, <c>ActivityFailed</c>, and the workflow task that lets the workflow react.</summary>
+    /// <summary>
+    /// Final failure: a failure record, <c>ActivityFailed</c>, and the workflow task that lets the workflow react (a
+    /// failure wakes the workflow even inside a parallel group, so the closing statement inserts it).
+    /// </summary>
     private static async Task<string?> RecordFailedAsync(
         EngineTransaction tx, LockedActivity locked, ActivityFailure failure, bool nonRetryable, CancellationToken cancellationToken)
     {
@@ -281,7 +301,8 @@ public sealed class ActivityTaskService(
         var exception = failure.Exception(nonRetryable);
         var failureId = await ActivityStore.InsertFailureAsync(tx, run, execution, new ActivityFailureRow(
             "activity", ActivityFailure.Category, failure.Type, failure.ExceptionClass, failure.Message, exception, nonRetryable), cancellationToken);
-        await ActivityStore.CloseAsync(tx, locked, "failed", new ActivityOutcomeRows { Failure = failure.Raw, FailureId = failureId }, cancellationToken);
+        var next = await ActivityStore.CloseAndResumeAsync(tx, locked, "failed",
+            new ActivityOutcomeRows { Failure = failure.Raw, FailureId = failureId }, "ActivityFailed", cancellationToken);
         var payload = ActivityEvents.Base(execution, attempt.Id);
         payload["attempt_number"] = attempt.AttemptNumber;
         payload["failure_id"] = failureId;
@@ -290,7 +311,7 @@ public sealed class ActivityTaskService(
         AddFailureKeys(payload, failure, exception);
         await HistoryStore.AppendAsync(tx, run.Id, [ActivityEvents.Finish("ActivityFailed", payload, execution, "failed",
             ActivityEvents.Attempt(attempt, "failed", null, attempt.LastHeartbeatAt))], null, null, cancellationToken);
-        return await ActivityStore.ResumeWorkflowAsync(tx, run, execution, attempt.Id, "ActivityFailed", cancellationToken);
+        return next;
     }
 
     private static void AddFailureKeys(JsonObject payload, ActivityFailure failure, JsonObject exception)
