@@ -126,6 +126,11 @@ public static class RunWriter
         {
             parameters = [.. parameters, instance.WorkflowType, SqlValue.Text(instance.BusinessKey), instance.LastCommandSequence,
                 SqlValue.Int(instance.ExecutionTimeoutSeconds), instance.RecordExecutionDeadline];
+            if (instance.OnClaim is { } write)
+            {
+                claim = $"{claim},\n{write.Cte(parameters.Length + 1)}";
+                parameters = [.. parameters, .. write.Parameters];
+            }
         }
 
         await using (var insert = tx.Command(
@@ -435,6 +440,14 @@ public sealed record NewInstance(
     string CurrentRunId,
     int? ExecutionTimeoutSeconds,
     long LastCommandSequence,
-    bool RecordExecutionDeadline = false);
+    bool RecordExecutionDeadline = false,
+    ClaimWrite? OnClaim = null);
+
+/// <summary>
+/// Another owner's row written by the statement of <see cref="RunWriter.StartAsync"/> that claims a new workflow id,
+/// exactly when the claim succeeds: a CTE (<c>name AS (INSERT ... SELECT ... FROM claimed)</c>) built from the number of
+/// its first parameter.
+/// </summary>
+public sealed record ClaimWrite(Func<int, string> Cte, IReadOnlyList<object?> Parameters);
 
 public sealed record CreatedRun(string RunId, string TaskId, DateTimeOffset? ExecutionDeadlineAt, DateTimeOffset? RunDeadlineAt);

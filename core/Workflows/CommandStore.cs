@@ -62,4 +62,18 @@ internal static class CommandStore
             commandId, ns, workflowId, SqlValue.Text(runId), SqlValue.Long(sequence), status, outcome, SqlValue.Text(rejectionReason), responseJson);
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// An accepted start's record (sequence 1, with its new run) as a write of the statement that claims the workflow id
+    /// (<see cref="NewInstance.OnClaim"/>): it exists exactly when the claim succeeded, at no extra round trip.
+    /// </summary>
+    public static ClaimWrite AcceptedStart(string commandId, string ns, string runId, string responseJson) => new(
+        first => $"""
+            command AS (
+                INSERT INTO workflow_commands (id, namespace, workflow_instance_id, run_id, command_sequence, command_type, status,
+                                               outcome, rejection_reason, response, applied_at)
+                SELECT ${first}, ${first + 1}, claimed.id, ${first + 2}, 1, 'start', 'accepted', 'started_new', NULL, ${first + 3}::jsonb, now()
+                  FROM claimed)
+            """,
+        [commandId, ns, runId, responseJson]);
 }

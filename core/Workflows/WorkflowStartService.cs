@@ -85,8 +85,13 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
 
         var commandId = Ulid.NewId();
         var runId = Ulid.NewId();
+        var response = new WorkflowStartResponse(start.WorkflowId, runId, start.WorkflowType, ns, "pending", start.BusinessKey,
+            PayloadEnvelope.DefaultCodec, "started_new");
+
+        // The accepted command is written by the statement that claims the id, so a duplicate records only its rejection.
         var created = await RunWriter.StartAsync(tx, new NewInstance(start.WorkflowId, ns, start.WorkflowType, start.BusinessKey, runId,
-            start.ExecutionTimeoutSeconds, 1, RecordExecutionDeadline: true), new NewRun
+            start.ExecutionTimeoutSeconds, 1, RecordExecutionDeadline: true,
+            OnClaim: CommandStore.AcceptedStart(commandId, ns, runId, JsonSerializer.Serialize(response))), new NewRun
         {
             Namespace = ns,
             InstanceId = start.WorkflowId,
@@ -110,9 +115,6 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             return await ResolveDuplicateAsync(tx, ns, start, cancellationToken);
         }
 
-        var response = new WorkflowStartResponse(start.WorkflowId, runId, start.WorkflowType, ns, "pending", start.BusinessKey,
-            PayloadEnvelope.DefaultCodec, "started_new");
-        await RecordCommandAsync(tx, ns, start.WorkflowId, runId, commandId, 1, "accepted", "started_new", null, response, cancellationToken);
         return ApiResult<WorkflowStartResponse>.Ok(response, 201);
     }
 
