@@ -25,6 +25,7 @@ public static class CliApp
             .. ServerCommands.Create(io),
             .. SurfaceCommands.Create(io),
             .. RolloutCommands.Create(io),
+            .. EnvCommands.Create(io),
         ];
         foreach (var command in commands)
         {

@@ -1,6 +1,6 @@
 namespace DurableWorkflow.Cli;
 
-/// <summary>Resolved connection settings: flag, then environment variable, then the built-in default (spec §13.1).</summary>
+/// <summary>Resolved connection settings: flag, then environment variable, then the selected profile, then the built-in default (spec §13.1).</summary>
 public sealed record ConnectionSettings(Uri Server, string Namespace, string? Token, bool TlsVerify, OutputMode Output)
 {
     public const string DefaultServer = "http://localhost:8080";

@@ -40,6 +40,7 @@ public static class ServerCommand
         {
             mode = GlobalOptions.ResolveOutput(parse);
             var settings = GlobalOptions.Resolve(parse, io.Environment);
+            mode = settings.Output;
             ns = settings.Namespace;
             using var client = new ServerClient(settings);
             var context = new CommandContext(name, parse, io, settings, client, cancellationToken);

@@ -10,7 +10,7 @@ namespace DurableWorkflow.Cli;
 public sealed class OutputWriter
 {
     /// <summary>The list arrays <c>jsonl</c> spreads one item per line (spec §13.4), in the order they are looked for.</summary>
-    private static readonly string[] ListKeys = ["workflows", "schedules", "namespaces", "workers", "task_queues", "runs", "events", "build_ids", "search_attributes", "rows", "findings"];
+    private static readonly string[] ListKeys = ["workflows", "schedules", "namespaces", "workers", "task_queues", "runs", "events", "build_ids", "search_attributes", "rows", "findings", "envs"];
 
     private readonly CliIo io;
 

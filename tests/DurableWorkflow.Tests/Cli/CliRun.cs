@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Cli;
+using DurableWorkflow.Cli.Profiles;
 using DurableWorkflow.Tests.Fixtures;
 
 namespace DurableWorkflow.Tests.Cli;
@@ -34,6 +35,11 @@ public static class CliRun
             [GlobalOptions.ServerEnv] = environment.GetValueOrDefault(GlobalOptions.ServerEnv),
             [GlobalOptions.TokenEnv] = environment.GetValueOrDefault(GlobalOptions.TokenEnv),
             [GlobalOptions.NamespaceEnv] = environment.GetValueOrDefault(GlobalOptions.NamespaceEnv),
+            [GlobalOptions.ProfileEnv] = environment.GetValueOrDefault(GlobalOptions.ProfileEnv),
+
+            // Profiles come from a test's own directory, never the real home's config (an absent one: no profiles).
+            [ProfileStore.ConfigHomeEnv] = environment.GetValueOrDefault(ProfileStore.ConfigHomeEnv)
+                ?? Path.Combine(Path.GetTempPath(), $"dw-cli-no-config-{Guid.NewGuid():N}"),
         };
         var result = await Processes.RunAsync("dotnet", [Assembly, .. args], env, TimeSpan.FromSeconds(90));
         return new CliResult(result.ExitCode, result.StdOut, result.StdErr);
