@@ -26,6 +26,9 @@ public static class CliApp
             .. SurfaceCommands.Create(io),
             .. RolloutCommands.Create(io),
             .. EnvCommands.Create(io),
+            .. WorkflowTaskCommands.Create(io),
+            .. QueryTaskCommands.Create(io),
+            .. ActivityCommands.Create(io),
         ];
         foreach (var command in commands)
         {

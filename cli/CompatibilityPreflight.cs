@@ -64,19 +64,12 @@ public static class CompatibilityPreflight
             return $"control_plane.request_contract is not {RequestContractSchema} version 1 with operations";
         }
 
-        if (workerFlavoured && !WorkerProtocolAccepts(Text(info["worker_protocol"]?["version"])))
+        if (workerFlavoured && !WorkerProtocol.Accepts(Text(info["worker_protocol"]?["version"])))
         {
             return $"worker_protocol.version '{Text(info["worker_protocol"]?["version"]) ?? "missing"}' does not accept {ServerClient.WorkerProtocolVersion}";
         }
 
         return null;
-    }
-
-    private static bool WorkerProtocolAccepts(string? advertised)
-    {
-        var client = ServerClient.WorkerProtocolVersion.Split('.');
-        var server = advertised?.Split('.');
-        return server is { Length: 2 } && server[0] == client[0] && int.TryParse(server[1], out var minor) && minor >= int.Parse(client[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static CliException Refuse(ServerClient client, string cliVersion, JsonObject? info, string problem)

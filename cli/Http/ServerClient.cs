@@ -37,6 +37,12 @@ public sealed class ServerClient : IDisposable
     public async Task<JsonNode?> SendAsync(HttpMethod method, string path, QueryString? query = null, JsonNode? body = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var response = await SendRawAsync(method, path, query, body, timeout, cancellationToken);
+        if (response.Status is not (401 or 403) && IsWorkerPlane(path))
+        {
+            // Auth rejections may come from a gateway in front of the server, so only they skip the envelope check.
+            WorkerProtocol.CheckResponse(path, response);
+        }
+
         if (!response.IsSuccess)
         {
             throw ErrorFor(response);
@@ -57,7 +63,7 @@ public sealed class ServerClient : IDisposable
         using var request = new HttpRequestMessage(method, uri);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.Add("X-Namespace", Settings.Namespace);
-        request.Headers.Add("X-Durable-Workflow-Protocol-Version", WorkerProtocolVersion);
+        request.Headers.Add(WorkerProtocol.Header, WorkerProtocolVersion);
         request.Headers.Add("X-Durable-Workflow-Control-Plane-Version", ControlPlaneVersion);
         if (!string.IsNullOrEmpty(Settings.Token))
         {
@@ -75,7 +81,8 @@ public sealed class ServerClient : IDisposable
         {
             using var response = await http.SendAsync(request, deadline.Token);
             var text = await response.Content.ReadAsStringAsync(deadline.Token);
-            return new ServerResponse((int)response.StatusCode, Parse(text), text);
+            var protocol = response.Headers.TryGetValues(WorkerProtocol.Header, out var values) ? values.FirstOrDefault()?.Trim() : null;
+            return new ServerResponse((int)response.StatusCode, Parse(text), text, string.IsNullOrEmpty(protocol) ? null : protocol);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -99,6 +106,14 @@ public sealed class ServerClient : IDisposable
     }
 
     public void Dispose() => http.Dispose();
+
+    /// <summary>The worker plane: <c>/api/worker</c> and below (not the <c>/api/workers</c> management routes).</summary>
+    public static bool IsWorkerPlane(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var trimmed = path.TrimStart('/');
+        return trimmed == "worker" || trimmed.StartsWith("worker/", StringComparison.Ordinal);
+    }
 
     private static JsonNode? Parse(string text)
     {

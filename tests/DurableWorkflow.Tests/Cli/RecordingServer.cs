@@ -37,6 +37,9 @@ public sealed class RecordingServer : IAsyncDisposable
     /// <summary>Answers a request that is not cluster info: status and JSON body.</summary>
     public Func<RecordedRequest, (int Status, JsonNode? Body)> Respond { get; set; } = _ => (200, new JsonObject());
 
+    /// <summary>Headers added to every answer other than cluster info (e.g. the worker-protocol version).</summary>
+    public Dictionary<string, string> ResponseHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public IReadOnlyList<RecordedRequest> ApiCalls => [.. Requests.Where(r => r.Path != "/api/cluster/info")];
 
     public static JsonObject CompatibleClusterInfo(string controlPlane = "2", string workerProtocol = "1.1") => new()
@@ -89,6 +92,14 @@ public sealed class RecordingServer : IAsyncDisposable
             var bytes = Encoding.UTF8.GetBytes(answer?.ToJsonString() ?? string.Empty);
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";
+            if (recorded.Path != "/api/cluster/info")
+            {
+                foreach (var (name, value) in ResponseHeaders)
+                {
+                    context.Response.Headers[name] = value;
+                }
+            }
+
             context.Response.ContentLength64 = bytes.Length;
             await context.Response.OutputStream.WriteAsync(bytes);
             context.Response.Close();
