@@ -11,6 +11,9 @@ namespace DurableWorkflow.Cli.Rollout;
 /// </summary>
 public sealed class RolloutVerifier(ConnectionSettings settings, IReadOnlyList<Uri> nodes, string? expectBuild, long baselineRepairNeeded, IReadOnlyList<string> extraQueues)
 {
+    /// <summary>How long a schedule may be overdue and still count as a tick in progress rather than a missed one.</summary>
+    private const long MomentaryOverdueMs = 10_000;
+
     public async Task<IReadOnlyList<VerificationRow>> RunAsync(CancellationToken cancellationToken)
     {
         var snapshots = await Task.WhenAll(nodes.Select(n => NodeSnapshot.ReadAsync(settings.ForNode(n), withMetrics: true, cancellationToken)));
@@ -155,9 +158,15 @@ public sealed class RolloutVerifier(ConnectionSettings settings, IReadOnlyList<U
 
         var missed = JsonRead.Number(primary.Metrics, "schedules.missed");
         var hasOverdue = JsonRead.TryGet(primary.Metrics, "schedules.oldest_overdue_at", out var overdue);
-        var passed = missed == 0 && hasOverdue && overdue is null;
+        var overdueMs = JsonRead.Number(primary.Metrics, "schedules.max_overdue_ms");
+
+        // A schedule is overdue from its occurrence until the tick that fires it, so a short-interval schedule shows
+        // missed > 0 for a moment every interval (rollout contract §9.6 calls that normal); only a longer overdue is
+        // a scheduler that has not caught up.
+        var passed = (missed == 0 && hasOverdue && overdue is null) || (missed > 0 && overdueMs is { } ms && ms <= MomentaryOverdueMs);
         return new("scheduler", question, null, passed,
-            $"schedules.missed = {JsonRead.Show(missed)}; oldest_overdue_at = {(hasOverdue ? overdue?.ToString() ?? "null" : "not exposed")}");
+            $"schedules.missed = {JsonRead.Show(missed)}; oldest_overdue_at = {(hasOverdue ? overdue?.ToString() ?? "null" : "not exposed")}; " +
+            $"max_overdue_ms = {JsonRead.Show(overdueMs)} (up to {MomentaryOverdueMs} ms is a tick in progress)");
     }
 
     private VerificationRow StuckRuns(NodeSnapshot? primary)

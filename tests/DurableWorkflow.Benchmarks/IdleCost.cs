@@ -21,8 +21,8 @@ public static class IdleCost
         public double? StatementsPerSecond => Counters.WorkStatements / Window.TotalSeconds;
     }
 
-    /// <param name="vacuumFirst">Vacuum and analyze the (scratch) database first, so autovacuum, whose transactions
-    /// count in <c>pg_stat_database</c> too, has nothing left to do in the window.</param>
+    /// <param name="vacuumFirst">Vacuum and analyze the (scratch) database first and turn autovacuum off on its tables,
+    /// so autovacuum, whose transactions count in <c>pg_stat_database</c> too, stays out of the window.</param>
     public static async Task<Result> MeasureAsync(
         Uri node, string? token, DatabaseCounters counters, TimeSpan window, bool vacuumFirst, CancellationToken cancellationToken)
     {

@@ -206,8 +206,8 @@ public static class Report
 
         var statements = idle.StatementsPerSecond is { } s ? Invariant($"{s:F3} statements/s") : "statements: " + counters?.StatementsUnavailable;
         var text = new StringBuilder();
-        text.AppendLine(Invariant($"Idle, one workflow poll parked (hold {IdleCost.PollHoldSeconds} s, {idle.Polls} poll(s) over {idle.Window.TotalSeconds:F0} s; self-host: node A alone on the database, vacuumed first):"));
-        text.AppendLine(Invariant($"  {idle.TransactionsPerSecond:F3} transactions/s ({idle.Counters.Transactions} commits + rollbacks, autovacuum's included), {statements}"));
+        text.AppendLine(Invariant($"Idle, one workflow poll parked (hold {IdleCost.PollHoldSeconds} s, {idle.Polls} poll(s) over {idle.Window.TotalSeconds:F0} s; self-host: node A alone on the database, vacuumed first, autovacuum off on its tables):"));
+        text.AppendLine(Invariant($"  {idle.TransactionsPerSecond:F3} transactions/s ({idle.Counters.Transactions} commits + rollbacks of the whole database), {statements}"));
         foreach (var (query, calls) in idle.Counters.Top(8))
         {
             var oneLine = string.Join(' ', query.Split((char[])['\n', '\r', '\t', ' '], StringSplitOptions.RemoveEmptyEntries));

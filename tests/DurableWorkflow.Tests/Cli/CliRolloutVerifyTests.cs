@@ -107,6 +107,23 @@ public sealed class CliRolloutVerifyTests(ProtocolServer fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_schedule_overdue_for_a_moment_is_a_tick_in_progress_and_passes_the_scheduler_row()
+    {
+        var create = await CliRun.InProcessAsync(Env, "schedule:create", "--schedule-id", "verify-momentary", "-t", "cli.Tick", "--interval", "PT1H", "--json");
+        Assert.True(create.ExitCode == 0, create.ToString());
+        // Due two seconds ago: what a one-second schedule looks like between its occurrence and the tick firing it.
+        await fixture.Database.ExecuteAsync("UPDATE workflow_schedules SET next_fire_at = now() - interval '2 seconds' WHERE schedule_id = 'verify-momentary'");
+
+        var verify = await CliRun.InProcessAsync(Env, "rollout:verify", "--json");
+        var delete = await CliRun.InProcessAsync(Env, "schedule:delete", "verify-momentary");
+
+        var row = Row(Rows(verify), "scheduler");
+        Assert.True(row["passed"]!.GetValue<bool>(), row.ToJsonString());
+        Assert.Contains("schedules.missed = 1", row["evidence"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, delete.ExitCode);
+    }
+
+    [Fact]
     public async Task Blocked_backlog_fails_the_routing_row_and_stuck_runs_fail_above_the_baseline_only()
     {
         // A run stamped with a marker no live worker advertises: its ready workflow task is compatibility-blocked.
