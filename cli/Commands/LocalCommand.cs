@@ -11,23 +11,7 @@ public static class LocalCommand
 {
     public static Command Create(CliIo io, string name, string description, Func<LocalContext, int> run, params Symbol[] symbols)
     {
-        ArgumentNullException.ThrowIfNull(symbols);
-        var command = new Command(name, description);
-        foreach (var symbol in symbols)
-        {
-            switch (symbol)
-            {
-                case Option option:
-                    command.Options.Add(option);
-                    break;
-                case Argument argument:
-                    command.Arguments.Add(argument);
-                    break;
-                default:
-                    throw new ArgumentException($"Unsupported symbol {symbol.Name}.", nameof(symbols));
-            }
-        }
-
+        var command = CommandSymbols.Create(name, description, symbols);
         command.SetAction(parse => Run(io, name, parse, run));
         return command;
     }
