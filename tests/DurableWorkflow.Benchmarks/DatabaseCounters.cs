@@ -80,8 +80,8 @@ public sealed class DatabaseCounters
         await connection.OpenAsync(cancellationToken);
         await Scalar(connection, "VACUUM ANALYZE", cancellationToken);
 
-        // Autovacuum's own transactions count in pg_stat_database as well and can land in any window (they doubled an
-        // idle minute's count once), so the scratch database's tables are left out of it from here on.
+        // Autovacuum's own transactions count in pg_stat_database as well and can land in any window, so the scratch
+        // database's tables are left out of it from here on.
         await Scalar(connection, """
             DO $$
             DECLARE t regclass;
