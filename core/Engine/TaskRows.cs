@@ -37,50 +37,19 @@ public static class TaskRows
         RETURNING id, task_type, namespace, task_queue, activity_execution_id, activity_attempt_id
         """;
 
-    /// <summary>The insert renumbered after a caller's CTE parameters, per their count (<see cref="InsertWorkflowTaskAfterAsync"/>).</summary>
+    /// <summary>The insert renumbered after a caller's CTE parameters, per their count.</summary>
     private static readonly ConcurrentDictionary<int, string> InsertsAfter = new();
 
     /// <summary>
     /// Inserts the run's next workflow task unless one is already ready or leased, in which case that task will see
     /// the new history. Returns the new task id, or null when an open task already existed.
     /// </summary>
-    public static async Task<string?> InsertWorkflowTaskAsync(EngineTransaction tx, WorkflowTaskSpec spec, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        ArgumentNullException.ThrowIfNull(spec);
-        var created = await InsertAsync(tx, new Row("workflow", spec.TaskId, spec.Namespace, spec.RunId, spec.TaskQueue, spec.Compatibility,
-            spec.WorkflowType, spec.Priority)
-        {
-            ResumeContext = spec.Resume.Values.ToJsonString(),
-            DelaySeconds = spec.DelaySeconds,
-        }, cancellationToken);
-        if (created is null)
-        {
-            return null;
-        }
-
-        await RegisterQueueAsync(tx, spec.Namespace, spec.TaskQueue, cancellationToken);
-        tx.Wake(WakeChannels.WorkflowTasks(spec.Namespace, spec.TaskQueue));
-        return created.Id;
-    }
+    public static Task<string?> InsertWorkflowTaskAsync(EngineTransaction tx, WorkflowTaskSpec spec, CancellationToken cancellationToken) =>
+        InsertWorkflowTaskAsync(tx, spec, null, [], cancellationToken);
 
     /// <summary>Inserts an activity attempt's task. The execution's previous task must already be closed.</summary>
-    public static async Task<InsertedTask> InsertActivityTaskAsync(EngineTransaction tx, ActivityTaskSpec spec, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        ArgumentNullException.ThrowIfNull(spec);
-        var created = await InsertAsync(tx, new Row("activity", null, spec.Namespace, spec.RunId, spec.TaskQueue, spec.Compatibility,
-            spec.WorkflowType, spec.Priority)
-        {
-            ActivityType = spec.ActivityType,
-            ActivityExecutionId = spec.ExecutionId,
-            RetryOfTaskId = spec.RetryOfTaskId,
-            DelaySeconds = spec.DelaySeconds,
-        }, cancellationToken) ?? throw new InvalidOperationException($"Activity execution {spec.ExecutionId} already has an open task.");
-        await RegisterQueueAsync(tx, spec.Namespace, spec.TaskQueue, cancellationToken);
-        tx.Wake(WakeChannels.ActivityTasks(spec.Namespace, spec.TaskQueue));
-        return created;
-    }
+    public static Task<InsertedTask> InsertActivityTaskAsync(EngineTransaction tx, ActivityTaskSpec spec, CancellationToken cancellationToken) =>
+        InsertActivityTaskAsync(tx, spec, null, [], cancellationToken);
 
     /// <summary>Inserts the task the timer pump takes at <see cref="TimerTaskSpec.FireAt"/>.</summary>
     public static async Task<InsertedTask> InsertTimerTaskAsync(EngineTransaction tx, TimerTaskSpec spec, CancellationToken cancellationToken)
@@ -233,12 +202,26 @@ public static class TaskRows
         }
     }
 
-    private static async Task<InsertedTask?> InsertAsync(EngineTransaction tx, Row row, CancellationToken cancellationToken)
+    private static Task<InsertedTask?> InsertAsync(EngineTransaction tx, Row row, CancellationToken cancellationToken) =>
+        InsertAsync(tx, row, null, [], cancellationToken);
+
+    /// <summary>
+    /// The insert, behind the caller's data-modifying CTEs when <paramref name="ctes"/> is given (the text after
+    /// <c>WITH</c>, its placeholders numbered from <c>$1</c> with <paramref name="cteParameters"/> as values; the
+    /// insert's own follow), so the transition's other writes and the task are one statement.
+    /// </summary>
+    private static async Task<InsertedTask?> InsertAsync(
+        EngineTransaction tx, Row row, string? ctes, object?[] cteParameters, CancellationToken cancellationToken)
     {
-        await using var insert = tx.Command(Insert,
+        var sql = ctes is null
+            ? Insert
+            : $"WITH {ctes}\n{InsertsAfter.GetOrAdd(cteParameters.Length, static first => NumberParametersFrom(Insert, first))}";
+        await using var insert = tx.Command(sql, [
+            .. cteParameters,
             row.Id ?? Ulid.NewId(), row.Namespace, row.RunId, row.TaskType, row.TaskQueue, SqlValue.Text(row.Compatibility), row.WorkflowType,
             (short)row.Priority, row.ResumeContext, SqlValue.Text(row.ActivityType), SqlValue.Text(row.ActivityExecutionId),
-            SqlValue.Text(row.RetryOfTaskId), SqlValue.Text(row.TimerId), SqlValue.Time(row.AvailableAt), row.DelaySeconds);
+            SqlValue.Text(row.RetryOfTaskId), SqlValue.Text(row.TimerId), SqlValue.Time(row.AvailableAt), row.DelaySeconds,
+        ]);
         await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new InsertedTask(reader.GetString(0), reader.Time(1)) : null;
     }
@@ -262,78 +245,44 @@ public static class TaskRows
         public int DelaySeconds { get; init; }
     }
 
-    /// <summary>The placeholders of the insert; a preceding statement's own placeholders follow them.</summary>
-    internal const int InsertParameterCount = 15;
-
     /// <summary>
-    /// <see cref="InsertActivityTaskAsync"/> with the owner's statement that creates what the task is for (the activity
-    /// execution) in front of it as a CTE, so both rows are one statement. <paramref name="precedingSql"/> numbers its
-    /// placeholders after <see cref="InsertParameterCount"/>; <paramref name="precedingParameters"/> are their values.
+    /// <see cref="InsertActivityTaskAsync(EngineTransaction, ActivityTaskSpec, CancellationToken)"/> behind the owner's
+    /// statement that creates what the task is for (the activity execution), as data-modifying CTEs
+    /// (<paramref name="ctes"/>: the text after <c>WITH</c>, numbering its parameters from <c>$1</c>): both rows are one
+    /// statement.
     /// </summary>
     public static async Task<InsertedTask> InsertActivityTaskAfterAsync(
-        EngineTransaction tx, ActivityTaskSpec spec, string precedingSql, IReadOnlyList<object?> precedingParameters, CancellationToken cancellationToken)
+        EngineTransaction tx, string ctes, object?[] parameters, ActivityTaskSpec spec, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(tx);
-        ArgumentNullException.ThrowIfNull(spec);
-        ArgumentNullException.ThrowIfNull(precedingParameters);
-        var row = new Row("activity", null, spec.Namespace, spec.RunId, spec.TaskQueue, spec.Compatibility, spec.WorkflowType, spec.Priority)
-        {
-            ActivityType = spec.ActivityType,
-            ActivityExecutionId = spec.ExecutionId,
-            RetryOfTaskId = spec.RetryOfTaskId,
-            DelaySeconds = spec.DelaySeconds,
-        };
-        InsertedTask? created = null;
-        await using (var insert = tx.Command($"WITH preceding AS ({precedingSql})\n{Insert}", [.. InsertParameters(row), .. precedingParameters]))
-        {
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                created = new InsertedTask(reader.GetString(0), reader.Time(1));
-            }
-        }
-
-        if (created is null)
-        {
-            throw new InvalidOperationException($"Activity execution {spec.ExecutionId} already has an open task.");
-        }
-
-        await RegisterQueueAsync(tx, spec.Namespace, spec.TaskQueue, cancellationToken);
-        tx.Wake(WakeChannels.ActivityTasks(spec.Namespace, spec.TaskQueue));
-        return created;
+        ArgumentNullException.ThrowIfNull(ctes);
+        return await InsertActivityTaskAsync(tx, spec, ctes, parameters, cancellationToken);
     }
 
-    private static object?[] InsertParameters(Row row) =>
-    [
-        row.Id ?? Ulid.NewId(), row.Namespace, row.RunId, row.TaskType, row.TaskQueue, SqlValue.Text(row.Compatibility), row.WorkflowType,
-        (short)row.Priority, row.ResumeContext, SqlValue.Text(row.ActivityType), SqlValue.Text(row.ActivityExecutionId),
-        SqlValue.Text(row.RetryOfTaskId), SqlValue.Text(row.TimerId), SqlValue.Time(row.AvailableAt), row.DelaySeconds,
-    ];
-
     /// <summary>
-    /// <see cref="InsertWorkflowTaskAsync"/> in the same statement as the caller's other writes of the transition, given
-    /// as data-modifying CTEs (<paramref name="ctes"/>: the text after <c>WITH</c>, numbering its parameters from
-    /// <c>$1</c>): one round trip fewer, same rules. The insert does not see the CTEs' effects, so they must not write
-    /// the run's workflow tasks.
+    /// <see cref="InsertWorkflowTaskAsync(EngineTransaction, WorkflowTaskSpec, CancellationToken)"/> in the same
+    /// statement as the caller's other writes of the transition, given as data-modifying CTEs (<paramref name="ctes"/>:
+    /// the text after <c>WITH</c>, numbering its parameters from <c>$1</c>): one round trip fewer, same rules. The
+    /// insert does not see the CTEs' effects, so they must not write the run's workflow tasks.
     /// </summary>
     public static async Task<string?> InsertWorkflowTaskAfterAsync(
         EngineTransaction tx, string ctes, object?[] parameters, WorkflowTaskSpec spec, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(tx);
-        ArgumentNullException.ThrowIfNull(parameters);
-        ArgumentNullException.ThrowIfNull(spec);
-        var insert = InsertsAfter.GetOrAdd(parameters.Length, static first => NumberParametersFrom(Insert, first));
-        string? created;
-        await using (var command = tx.Command($"WITH {ctes}\n{insert}", [
-            .. parameters, spec.TaskId ?? Ulid.NewId(), spec.Namespace, spec.RunId, "workflow", spec.TaskQueue, SqlValue.Text(spec.Compatibility),
-            spec.WorkflowType, (short)spec.Priority, spec.Resume.Values.ToJsonString(), SqlValue.Text(null), SqlValue.Text(null),
-            SqlValue.Text(null), SqlValue.Text(null), SqlValue.Time(null), spec.DelaySeconds,
-        ]))
-        {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            created = await reader.ReadAsync(cancellationToken) ? reader.GetString(0) : null;
-        }
+        ArgumentNullException.ThrowIfNull(ctes);
+        return await InsertWorkflowTaskAsync(tx, spec, ctes, parameters, cancellationToken);
+    }
 
+    private static async Task<string?> InsertWorkflowTaskAsync(
+        EngineTransaction tx, WorkflowTaskSpec spec, string? ctes, object?[] cteParameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(cteParameters);
+        var created = await InsertAsync(tx, new Row("workflow", spec.TaskId, spec.Namespace, spec.RunId, spec.TaskQueue, spec.Compatibility,
+            spec.WorkflowType, spec.Priority)
+        {
+            ResumeContext = spec.Resume.Values.ToJsonString(),
+            DelaySeconds = spec.DelaySeconds,
+        }, ctes, cteParameters, cancellationToken);
         if (created is null)
         {
             return null;
@@ -341,6 +290,26 @@ public static class TaskRows
 
         await RegisterQueueAsync(tx, spec.Namespace, spec.TaskQueue, cancellationToken);
         tx.Wake(WakeChannels.WorkflowTasks(spec.Namespace, spec.TaskQueue));
+        return created.Id;
+    }
+
+    /// <summary>Inserts an activity attempt's task. The execution's previous task must already be closed.</summary>
+    private static async Task<InsertedTask> InsertActivityTaskAsync(
+        EngineTransaction tx, ActivityTaskSpec spec, string? ctes, object?[] cteParameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(cteParameters);
+        var created = await InsertAsync(tx, new Row("activity", null, spec.Namespace, spec.RunId, spec.TaskQueue, spec.Compatibility,
+            spec.WorkflowType, spec.Priority)
+        {
+            ActivityType = spec.ActivityType,
+            ActivityExecutionId = spec.ExecutionId,
+            RetryOfTaskId = spec.RetryOfTaskId,
+            DelaySeconds = spec.DelaySeconds,
+        }, ctes, cteParameters, cancellationToken) ?? throw new InvalidOperationException($"Activity execution {spec.ExecutionId} already has an open task.");
+        await RegisterQueueAsync(tx, spec.Namespace, spec.TaskQueue, cancellationToken);
+        tx.Wake(WakeChannels.ActivityTasks(spec.Namespace, spec.TaskQueue));
         return created;
     }
 

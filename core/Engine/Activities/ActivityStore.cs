@@ -128,16 +128,16 @@ public static partial class ActivityStore
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(activity);
-        // The execution row rides in front of its task's insert (TaskRows numbers its own placeholders first).
-        var task = await TaskRows.InsertActivityTaskAfterAsync(tx, new ActivityTaskSpec(run.Namespace, run.Id, activity.TaskQueue, run.WorkflowType,
-            run.Compatibility, run.Priority, activity.ActivityType, activity.ExecutionId),
+        // The execution row rides in front of its task's insert: one statement.
+        var task = await TaskRows.InsertActivityTaskAfterAsync(tx,
             """
-            INSERT INTO workflow_activity_executions (id, namespace, run_id, sequence, activity_type, task_queue, compatibility,
-                   payload_codec, arguments, retry_policy, max_attempts, start_to_close_timeout, schedule_to_start_timeout,
-                   schedule_to_close_timeout, heartbeat_timeout, schedule_deadline_at, schedule_to_close_deadline_at,
-                   parallel_group, workflow_task_id)
-            VALUES ($16, $17, $18, $19, $20, $21, $22, $23, $24::jsonb, $25::jsonb, $26, $27, $28, $29, $30,
-                    now() + make_interval(secs => $28), now() + make_interval(secs => $29), $31::jsonb, $32)
+            execution AS (
+                INSERT INTO workflow_activity_executions (id, namespace, run_id, sequence, activity_type, task_queue, compatibility,
+                       payload_codec, arguments, retry_policy, max_attempts, start_to_close_timeout, schedule_to_start_timeout,
+                       schedule_to_close_timeout, heartbeat_timeout, schedule_deadline_at, schedule_to_close_deadline_at,
+                       parallel_group, workflow_task_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14, $15,
+                        now() + make_interval(secs => $13), now() + make_interval(secs => $14), $16::jsonb, $17))
             """,
             [
                 activity.ExecutionId, run.Namespace, run.Id, activity.Sequence, activity.ActivityType, activity.TaskQueue,
@@ -146,6 +146,8 @@ public static partial class ActivityStore
                 SqlValue.Int(activity.ScheduleToCloseTimeout), SqlValue.Int(activity.HeartbeatTimeout), SqlValue.Json(activity.ParallelGroup),
                 workflowTaskId,
             ],
+            new ActivityTaskSpec(run.Namespace, run.Id, activity.TaskQueue, run.WorkflowType, run.Compatibility, run.Priority,
+                activity.ActivityType, activity.ExecutionId),
             cancellationToken);
         return task.Id;
     }
