@@ -59,6 +59,12 @@ public static class ExpiredLeases
     /// queue (of a run that can still take it) becomes claimable, or the earliest lease of that type on it runs out.
     /// Zero or less when one of them is due now, null when no task waits and none is leased.
     /// </summary>
+    /// <remarks>
+    /// The claim index orders by priority before <c>available_at</c>, so the earliest <c>available_at</c> of the whole
+    /// backlog is a walk over every ready task of the queue. A backlog is exactly when the probe loops call this on
+    /// every wake-up, so "something is due now" is answered by the first claimable entry instead, and the minimum is
+    /// only taken over tasks not yet due, which are few (back-offs and delayed starts).
+    /// </remarks>
     public static async Task<TimeSpan?> NextAvailableOnQueueAsync(
         NpgsqlDataSource dataSource, string ns, string taskType, string queue, CancellationToken cancellationToken)
     {
@@ -66,11 +72,19 @@ public static class ExpiredLeases
         await using var command = dataSource.CreateCommand(
             """
             SELECT extract(epoch FROM LEAST(
-                       (SELECT min(t.available_at)
-                          FROM workflow_tasks t
-                          JOIN workflow_runs r ON r.id = t.run_id
-                         WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = $2 AND t.task_queue = $3
-                           AND r.status IN ('pending', 'running', 'waiting')),
+                       CASE WHEN EXISTS (SELECT 1
+                                           FROM workflow_tasks t
+                                           JOIN workflow_runs r ON r.id = t.run_id
+                                          WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = $2
+                                            AND t.task_queue = $3 AND t.available_at <= now()
+                                            AND r.status IN ('pending', 'running', 'waiting'))
+                            THEN now()
+                            ELSE (SELECT min(t.available_at)
+                                    FROM workflow_tasks t
+                                    JOIN workflow_runs r ON r.id = t.run_id
+                                   WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = $2
+                                     AND t.task_queue = $3 AND t.available_at > now()
+                                     AND r.status IN ('pending', 'running', 'waiting')) END,
                        (SELECT min(lease_expires_at)
                           FROM workflow_tasks
                          WHERE status = 'leased' AND namespace = $1 AND task_type = $2 AND task_queue = $3)) - now())::float8
