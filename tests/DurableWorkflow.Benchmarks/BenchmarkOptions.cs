@@ -16,7 +16,13 @@ public sealed record BenchmarkOptions
     /// <summary>The worker counts K of the scaling table; the throughput phase and the raw ceiling run once per K.</summary>
     public IReadOnlyList<int> Workers { get; init; } = [4];
 
-    public int LatencySamples { get; init; } = 40;
+    /// <summary>
+    /// Workflows run at the largest K before the first phase, not counted: a fresh server JIT-compiles its hot paths
+    /// (tiered compilation, dynamic PGO) for its first minute or so, which a short warm-up leaves inside the phases.
+    /// </summary>
+    public int WarmUpWorkflows { get; init; } = 600;
+
+    public int LatencySamples { get; init; } = 100;
 
     /// <summary>Samples of latency mode (c), which waits out a re-probe interval per sample.</summary>
     public int UnsignalledLatencySamples { get; init; } = 5;
@@ -47,7 +53,9 @@ public sealed record BenchmarkOptions
           --workflows N             workflows of one activity each, per K (default 300)
           --workers K[,K...]        worker counts of the scaling table, e.g. 1,4,16,64 (default 4); the raw ceiling
                                     uses K connections for each
-          --latency-samples S       dispatch-latency samples of modes (a) and (b) (default 40)
+          --warm-up W               workflows run at the largest K first and not counted, so the phases measure a
+                                    server past its JIT warm-up (default 600; 0 skips it)
+          --latency-samples S       dispatch-latency samples of modes (a) and (b) (default 100, after 5 not counted)
           --latency-c-samples S     samples of mode (c), no Redis across two nodes, ~5 s each (default 5)
           --skip-latency            skip the dispatch-latency phase
           --idle-seconds T          idle window with one parked poll (default 60; 0 skips it)
@@ -72,6 +80,7 @@ public sealed record BenchmarkOptions
                 "--token" => options with { Token = Value() },
                 "--workflows" => options with { Workflows = Positive(name, Value()) },
                 "--workers" => options with { Workers = [.. Value().Split(',').Select(k => Positive(name, k.Trim())).Distinct()] },
+                "--warm-up" => options with { WarmUpWorkflows = NonNegative(name, Value()) },
                 "--latency-samples" => options with { LatencySamples = Positive(name, Value()) },
                 "--latency-c-samples" => options with { UnsignalledLatencySamples = Positive(name, Value()) },
                 "--skip-latency" => options with { SkipLatency = true },

@@ -54,9 +54,13 @@ try
         ? null
         : await CpuAccounting.OpenAsync(cluster.RedisA.ProcessId, [cluster.RedisB.ProcessId, cluster.PlainC.ProcessId, cluster.PlainD.ProcessId], postgres, ct);
     var phaseLimit = TimeSpan.FromSeconds(options.EffectiveMaxSeconds);
-    var warmUp = Math.Min(20, options.Workflows);
-    Console.WriteLine(Report.Invariant($"Warm-up: {warmUp} workflows..."));
-    await ThroughputRun.RunAsync(server, token, warmUp, options.Workers[0], phaseLimit, ct);
+    if (options.WarmUpWorkflows > 0)
+    {
+        var warmUpWorkers = options.Workers.Max();
+        Console.WriteLine(Report.Invariant($"Warm-up: {options.WarmUpWorkflows} workflows, {warmUpWorkers} workers (not counted)..."));
+        await ThroughputRun.RunAsync(server, token, options.WarmUpWorkflows, warmUpWorkers, phaseLimit, ct);
+    }
+
     if (counters is not null)
     {
         // The warm-up's statistics reach pg_stat_database before the first window opens.
@@ -100,14 +104,14 @@ try
         if (cluster is not null)
         {
             Console.WriteLine(Report.Invariant($"Dispatch latency: {options.LatencySamples} samples of modes (a) and (b), {options.UnsignalledLatencySamples} of mode (c)..."));
-            latencies.Add(await DispatchLatency.MeasureAsync(Report.RedisWakeMode, cluster.RedisA.BaseAddress, cluster.RedisB.BaseAddress, token, options.LatencySamples, ct));
-            latencies.Add(await DispatchLatency.MeasureAsync("(b) no Redis, one node: poll and start on C", cluster.PlainC.BaseAddress, cluster.PlainC.BaseAddress, token, options.LatencySamples, ct));
-            latencies.Add(await DispatchLatency.MeasureAsync("(c) no Redis, two nodes: poll on C, start via D", cluster.PlainC.BaseAddress, cluster.PlainD.BaseAddress, token, options.UnsignalledLatencySamples, ct));
+            latencies.Add(await DispatchLatency.MeasureAsync(Report.RedisWakeMode, cluster.RedisA.BaseAddress, cluster.RedisB.BaseAddress, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
+            latencies.Add(await DispatchLatency.MeasureAsync("(b) no Redis, one node: poll and start on C", cluster.PlainC.BaseAddress, cluster.PlainC.BaseAddress, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
+            latencies.Add(await DispatchLatency.MeasureAsync("(c) no Redis, two nodes: poll on C, start via D", cluster.PlainC.BaseAddress, cluster.PlainD.BaseAddress, token, options.UnsignalledLatencySamples, 0, ct));
         }
         else
         {
             Console.WriteLine(Report.Invariant($"Dispatch latency: {options.LatencySamples} samples..."));
-            latencies.Add(await DispatchLatency.MeasureAsync("given server: poll and start on it", server, server, token, options.LatencySamples, ct));
+            latencies.Add(await DispatchLatency.MeasureAsync("given server: poll and start on it", server, server, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
         }
     }
 
