@@ -25,7 +25,7 @@ public sealed class DatabaseCounters
     private const int OwnTransactionsPerWindow = 2;
 
     private readonly string connectionString;
-    private (long Commits, long Rollbacks) start;
+    private (long Commits, long Rollbacks, long AutovacuumPasses) start;
 
     private DatabaseCounters(string connectionString, string? statementsUnavailable, string? track)
     {
@@ -71,17 +71,17 @@ public sealed class DatabaseCounters
     }
 
     /// <summary>
-    /// Vacuums and analyzes every table of the database, then turns autovacuum off on its own tables: only for a scratch
-    /// database, before a window, never inside one.
+    /// Turns autovacuum off on the database's own tables, then vacuums and analyzes every table, catalogs included:
+    /// only for a scratch database, before a window, never inside one.
     /// </summary>
     public async Task VacuumAnalyzeAsync(CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await Scalar(connection, "VACUUM ANALYZE", cancellationToken);
-
         // Autovacuum's own transactions count in pg_stat_database as well and can land in any window, so the scratch
-        // database's tables are left out of it from here on.
+        // database's tables are left out of it from here on. That switch writes catalog rows, so the vacuum comes after
+        // it: a catalog left with dead rows (this ALTER, the raw ceiling's CREATE/DROP TABLE) would otherwise bring an
+        // autovacuum worker into the window with a transaction per catalog it cleans.
         await Scalar(connection, """
             DO $$
             DECLARE t regclass;
@@ -92,6 +92,10 @@ public sealed class DatabaseCounters
               END LOOP;
             END $$
             """, cancellationToken);
+        await Scalar(connection, "VACUUM ANALYZE", cancellationToken);
+
+        // ANALYZE replaces pg_statistic rows, leaving dead ones that autovacuum would come for.
+        await Scalar(connection, "VACUUM pg_catalog.pg_statistic", cancellationToken);
     }
 
     /// <summary>Ends a window (call it <see cref="Settle"/> after the activity to count stopped).</summary>
@@ -117,16 +121,29 @@ public sealed class DatabaseCounters
             }
         }
 
-        return new Window(StatementsUnavailable is null ? statements : null, Math.Max(0, end.Commits - start.Commits - OwnTransactionsPerWindow), end.Rollbacks - start.Rollbacks);
+        return new Window(
+            StatementsUnavailable is null ? statements : null,
+            Math.Max(0, end.Commits - start.Commits - OwnTransactionsPerWindow),
+            end.Rollbacks - start.Rollbacks,
+            end.AutovacuumPasses - start.AutovacuumPasses);
     }
 
-    private static async Task<(long Commits, long Rollbacks)> TransactionsAsync(NpgsqlConnection connection, string alsoSelect, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Autovacuum works a table per transaction, and those transactions count in <c>pg_stat_database</c> like any
+    /// other; the number of table passes (vacuums and analyzes, catalogs included) shows how many of a window's
+    /// transactions were its, at the least.
+    /// </remarks>
+    private static async Task<(long Commits, long Rollbacks, long AutovacuumPasses)> TransactionsAsync(
+        NpgsqlConnection connection, string alsoSelect, CancellationToken cancellationToken)
     {
         await using var read = new NpgsqlCommand(
-            $"SELECT xact_commit, xact_rollback{alsoSelect} FROM pg_stat_database WHERE datname = current_database()", connection);
+            "SELECT xact_commit, xact_rollback, " +
+            "(SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_all_tables)::bigint" +
+            $"{alsoSelect} FROM pg_stat_database WHERE datname = current_database()",
+            connection);
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt64(0), reader.GetInt64(1));
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 
     private static async Task<object?> Scalar(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
@@ -136,7 +153,7 @@ public sealed class DatabaseCounters
     }
 
     /// <summary>The counters of one window; <see cref="Statements"/> is null without pg_stat_statements.</summary>
-    public sealed record Window(IReadOnlyList<(string Query, long Calls)>? Statements, long Commits, long Rollbacks)
+    public sealed record Window(IReadOnlyList<(string Query, long Calls)>? Statements, long Commits, long Rollbacks, long AutovacuumPasses)
     {
         public long Transactions => Commits + Rollbacks;
 

@@ -19,6 +19,13 @@ public static class IdleCost
         public double TransactionsPerSecond => Counters.Transactions / Window.TotalSeconds;
 
         public double? StatementsPerSecond => Counters.WorkStatements / Window.TotalSeconds;
+
+        /// <summary>
+        /// At most what the server's own transactions can be: each of them runs at least one of the statements counted,
+        /// so its statements bound them where the database's figure also holds autovacuum's transactions.
+        /// </summary>
+        public double ServerTransactionsPerSecond =>
+            Math.Min(Counters.Transactions, Counters.WorkStatements ?? Counters.Transactions) / Window.TotalSeconds;
     }
 
     /// <param name="vacuumFirst">Vacuum and analyze the (scratch) database first and turn autovacuum off on its tables,
