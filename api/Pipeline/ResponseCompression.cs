@@ -6,6 +6,9 @@ namespace DurableWorkflow.Api.Pipeline;
 /// <summary>
 /// Compresses JSON answers of at least 1 KiB with gzip or raw deflate, as the upstream server does. The pipeline
 /// buffers the answer first: answers are small JSON documents, and the size decides whether compression is worth it.
+/// The fastest level: on the official clients' fixture answers of about 1 KiB (a workflow-task poll, a history page, a
+/// list) zlib's level 1 output is 5-8 % larger than the default level's, for a fraction of the CPU, and every
+/// workflow-task poll answer is about that size.
 /// </summary>
 internal static class ResponseCompression
 {
@@ -24,8 +27,8 @@ internal static class ResponseCompression
         response.Headers.Append("Vary", "Accept-Encoding");
         response.ContentLength = null;
         await using Stream compressor = coding == "gzip"
-            ? new GZipStream(response.Body, CompressionLevel.Optimal, leaveOpen: true)
-            : new DeflateStream(response.Body, CompressionLevel.Optimal, leaveOpen: true);
+            ? new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true)
+            : new DeflateStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
         await buffer.CopyToAsync(compressor, context.RequestAborted);
     }
 }
