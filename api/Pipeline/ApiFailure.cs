@@ -24,6 +24,32 @@ public static class ApiFailure
             .With("retry_after_seconds", RetryAfterSeconds);
 
     /// <summary>
+    /// The answer when PostgreSQL aborted the transaction for a reason a retry clears: it was rolled back, so nothing
+    /// changed, and the envelope is the outage's (same reason and retry hint) for clients that already retry it.
+    /// </summary>
+    public static ApiError TransientAbort() =>
+        new ApiError(503, DatabaseUnavailableReason, "The database aborted the transaction under contention (a deadlock, a serialization failure or a lock or statement timeout); nothing was changed. Retry the request shortly.")
+            .With("retry_after_seconds", RetryAfterSeconds);
+
+    /// <summary>
+    /// True when PostgreSQL aborted the statement's transaction for a reason of the moment rather than of the request:
+    /// a deadlock or serialization failure (class 40), a lock timeout (55P03) or a statement timeout (57014).
+    /// </summary>
+    public static bool IsTransientAbort(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is PostgresException postgres)
+            {
+                return postgres.SqlState.StartsWith("40", StringComparison.Ordinal) || postgres.SqlState is "55P03" or "57014";
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// True when PostgreSQL could not be reached or refused the session (shutdown, starting up, too many clients,
     /// connection failures) or the pool timed out waiting for a connection — not for errors a query itself caused.
     /// </summary>

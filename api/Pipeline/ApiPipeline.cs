@@ -158,6 +158,11 @@ public sealed partial class ApiPipeline(
             LogDatabaseUnavailable(logger, exception, route.Name, context.Request.Method, context.Request.Path);
             error = ApiFailure.DatabaseUnavailable();
         }
+        else if (ApiFailure.IsTransientAbort(exception))
+        {
+            LogTransientAbort(logger, exception, route.Name, context.Request.Method, context.Request.Path);
+            error = ApiFailure.TransientAbort();
+        }
         else if (exception is BadHttpRequestException badRequest)
         {
             // Kestrel could not read the request (a truncated or malformed body): the client's fault, not a bug.
@@ -325,6 +330,9 @@ public sealed partial class ApiPipeline(
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Database unavailable in {Route} on {Method} {Path}; answered 503")]
     private static partial void LogDatabaseUnavailable(ILogger logger, Exception exception, string route, string method, PathString path);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Warning, Message = "Database aborted the transaction in {Route} on {Method} {Path}; answered 503")]
+    private static partial void LogTransientAbort(ILogger logger, Exception exception, string route, string method, PathString path);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Debug, Message = "Client went away during {Method} {Path}")]
     private static partial void LogClientGone(ILogger logger, string method, PathString path);

@@ -104,6 +104,46 @@ public sealed class ApiFailureTests(BootstrappedDatabase database) : IClassFixtu
     }
 
     /// <summary>A handler that fails the way a bug does, with a detail that must not reach the caller.</summary>
+    [Theory]
+    [InlineData("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = 'deadlock_detected'; END $$")]
+    [InlineData("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$")]
+    [InlineData("SET LOCAL statement_timeout = 50; SELECT pg_sleep(2)")]
+    public async Task a_transaction_the_database_aborted_under_contention_answers_503_with_the_retry_hint(string sql)
+    {
+        var route = new ApiRoute("Contended", "POST", "test/contended", RoutePolicy.Control(RouteGuard.Operator), Aborted(sql));
+        var context = Context("/api/test/contended", ServerFactory.AdminToken, (HeaderNames.ControlPlaneVersion, "2"));
+
+        await server.Services.GetRequiredService<ApiPipeline>().InvokeAsync(context, route);
+
+        var (status, body, raw) = Read(context);
+        Assert.Equal(503, status);
+        Assert.Equal(ApiFailure.DatabaseUnavailableReason, (string?)body["reason"]);
+        Assert.Equal(ApiFailure.RetryAfterSeconds, (int)body["retry_after_seconds"]!);
+        Assert.Equal(ApiFailure.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), context.Response.Headers.RetryAfter.ToString());
+        Assert.DoesNotContain("deadlock_detected", raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_query_error_of_the_request_itself_stays_a_500()
+    {
+        var route = new ApiRoute("BadQuery", "POST", "test/bad-query", RoutePolicy.Control(RouteGuard.Operator), Aborted("SELECT 1 / 0"));
+        var context = Context("/api/test/bad-query", ServerFactory.AdminToken, (HeaderNames.ControlPlaneVersion, "2"));
+
+        await server.Services.GetRequiredService<ApiPipeline>().InvokeAsync(context, route);
+
+        Assert.Equal(500, Read(context).Status);
+    }
+
+    private Func<Task<IResult>> Aborted(string sql) => async () =>
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync();
+        return Results.Ok();
+    };
+
     private static Func<IResult> Throwing() => () => throw new InvalidOperationException($"bug while using {Secret}");
 
     private DefaultHttpContext Context(string path, string token, params (string Name, string Value)[] headers)
