@@ -58,6 +58,32 @@ public sealed class BridgeEventStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
+    /// Forgets up to <paramref name="limit"/> of the namespace's keys first seen more than <paramref name="retentionDays"/>
+    /// days ago, oldest first (history retention keeps a key exactly as long as the namespace keeps history). A
+    /// redelivery after that acts again, as a first delivery would; its actions are idempotent per key. A key whose
+    /// delivery is acting right now holds its advisory lock, not a row lock, so it is not waited for: its row is
+    /// written only when that delivery ends, with a fresh <c>created_at</c>.
+    /// </summary>
+    public async Task<int> PruneExpiredAsync(string ns, int retentionDays, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        await using var prune = dataSource.CreateCommand(
+            """
+            DELETE FROM workflow_bridge_events e
+             USING (SELECT adapter, idempotency_key FROM workflow_bridge_events
+                     WHERE namespace = $1 AND created_at < now() - make_interval(days => $2)
+                     ORDER BY created_at
+                     LIMIT $3
+                       FOR UPDATE SKIP LOCKED) expired
+             WHERE e.namespace = $1 AND e.adapter = expired.adapter AND e.idempotency_key = expired.idempotency_key
+            """);
+        prune.Parameters.Add(new NpgsqlParameter { Value = ns });
+        prune.Parameters.Add(new NpgsqlParameter<int> { TypedValue = retentionDays });
+        prune.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        return await prune.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// A stable 64-bit lock id per key. Two keys sharing an id only serialise each other; they never share an outcome,
     /// which is looked up by the full key.
     /// </summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DurableWorkflow.Core.Bridge;
 using DurableWorkflow.Core.Configuration;
 using DurableWorkflow.Core.Coordination;
 using DurableWorkflow.Core.Engine;
@@ -17,9 +18,17 @@ namespace DurableWorkflow.Core.Scheduling.Passes;
 /// <see cref="RunPruner"/>; each run is pruned in its own transaction, fenced by the lease in the tick.
 /// </summary>
 public sealed class HistoryRetentionPass(
-    NpgsqlDataSource dataSource, WakeBus wakeBus, ServerSettings settings, TimeProvider clock, ILogger<HistoryRetentionPass> logger)
+    NpgsqlDataSource dataSource,
+    WakeBus wakeBus,
+    BridgeEventStore bridgeEvents,
+    ServerSettings settings,
+    TimeProvider clock,
+    ILogger<HistoryRetentionPass> logger)
     : ISchedulerPass
 {
+    /// <summary>Bridge idempotency keys forgotten per namespace per pass.</summary>
+    public const int BridgeKeysPerPass = 500;
+
     /// <summary>The tick runs retention at most this often per node (the reference scheduler loop's cadence).</summary>
     public const int TickIntervalSeconds = 10;
 
@@ -41,14 +50,16 @@ public sealed class HistoryRetentionPass(
 
         var budget = RunPruner.MaxLimit;
         var pruned = 0;
+        var bridgeKeys = 0;
         foreach (var ns in await NamespacesAsync(cancellationToken))
         {
+            var days = await RunPruner.RetentionDaysAsync(dataSource, ns, settings.HistoryRetentionDays, cancellationToken);
+            bridgeKeys += await bridgeEvents.PruneExpiredAsync(ns, days, BridgeKeysPerPass, cancellationToken);
             if (budget <= 0)
             {
-                break;
+                continue;
             }
 
-            var days = await RunPruner.RetentionDaysAsync(dataSource, ns, settings.HistoryRetentionDays, cancellationToken);
             var (ids, _) = await RunPruner.ExpiredAsync(dataSource, ns, days, budget, cancellationToken);
             budget -= ids.Count;
             foreach (var id in ids)
@@ -61,7 +72,7 @@ public sealed class HistoryRetentionPass(
         }
 
         lastTickPassAt = started;
-        return string.Create(CultureInfo.InvariantCulture, $"pruned {pruned}");
+        return string.Create(CultureInfo.InvariantCulture, $"pruned {pruned}, bridge keys expired {bridgeKeys}");
     }
 
     /// <summary><c>GET /api/system/retention</c> for the request's namespace.</summary>

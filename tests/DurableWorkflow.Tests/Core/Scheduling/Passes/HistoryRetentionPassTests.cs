@@ -106,6 +106,36 @@ public sealed class HistoryRetentionPassTests(BootstrappedDatabase database) : I
     }
 
     [Fact]
+    public async Task the_tick_pass_forgets_bridge_keys_older_than_their_namespace_keeps_history()
+    {
+        using var admin = server.ControlClient();
+        using (var created = await admin.PostAsync("/api/namespaces", ServerFactory.Json("""{"name":"bridge-keep","retention_days":30}""")))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        await database.ExecuteAsync(
+            """
+            UPDATE workflow_namespaces SET retention_days = 10 WHERE name = 'default';
+            INSERT INTO workflow_bridge_events (namespace, adapter, idempotency_key, action, http_status, outcome, created_at)
+            VALUES ('default', 'expiry', 'old', 'start', 202, '{}', now() - interval '11 days'),
+                   ('default', 'expiry', 'recent', 'start', 202, '{}', now() - interval '9 days'),
+                   ('bridge-keep', 'expiry', 'old', 'start', 202, '{}', now() - interval '20 days');
+            """);
+        // A node of its own: the tick pass runs at most every 10 s per node, and another test may have just run it here.
+        using var node = ServerFactory.WithRoleTokens(database.ConnectionString);
+        await database.ExecuteAsync("DELETE FROM scheduler_leases");
+        var fence = (await node.Services.GetRequiredService<SchedulerLease>().TryAcquireAsync(CancellationToken.None))!;
+
+        var summary = await node.Services.GetRequiredService<HistoryRetentionPass>().RunAsync(fence, CancellationToken.None);
+
+        Assert.EndsWith("bridge keys expired 1", summary, StringComparison.Ordinal);
+        Assert.Equal(
+            "bridge-keep/old,default/recent",
+            await database.ScalarAsync<string>("SELECT string_agg(namespace || '/' || idempotency_key, ',' ORDER BY namespace, idempotency_key) FROM workflow_bridge_events WHERE adapter = 'expiry'"));
+    }
+
+    [Fact]
     public async Task Invariant_075_a_worker_heartbeat_prunes_at_most_one_run_at_most_once_per_minute_per_namespace()
     {
         using var harness = await WorkflowHarness.CreateAsync(server);
