@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.SearchAttributes;
 using DurableWorkflow.Core.Storage;
+using Npgsql;
 
 namespace DurableWorkflow.Core.Engine;
 
@@ -80,20 +81,24 @@ public static class RunWriter
     private static readonly int PumpWakeHorizonSeconds = (int)LongPoll.SignalledReprobeInterval.TotalSeconds + 5;
 
     public static async Task<CreatedRun> InsertAsync(EngineTransaction tx, NewRun run, CancellationToken cancellationToken) =>
-        (await InsertAsync(tx, null, run, cancellationToken))!;
+        (await InsertAsync<object?>(tx, null, run, null, cancellationToken)).Run!;
 
     /// <summary>
     /// A fresh start: claims the new workflow id (<paramref name="instance"/>, pointing at <paramref name="run"/>) and
-    /// inserts its first run in one statement, then the opening history and first task. Null when the id is already
-    /// taken; then nothing was written.
+    /// inserts its first run in one statement, which also resolves the start's <paramref name="route"/> (the run's
+    /// marker and fingerprint), then the opening history and first task. The run is null when the id is already taken
+    /// or the route refused the start; then nothing was written.
     /// </summary>
-    public static async Task<CreatedRun?> StartAsync(EngineTransaction tx, NewInstance instance, NewRun run, CancellationToken cancellationToken)
+    public static async Task<RoutedStart<TRoute>> StartAsync<TRoute>(
+        EngineTransaction tx, NewInstance instance, NewRun run, ClaimRoute<TRoute> route, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        return await InsertAsync(tx, instance, run, cancellationToken);
+        ArgumentNullException.ThrowIfNull(route);
+        return await InsertAsync(tx, instance, run, route, cancellationToken);
     }
 
-    private static async Task<CreatedRun?> InsertAsync(EngineTransaction tx, NewInstance? instance, NewRun run, CancellationToken cancellationToken)
+    private static async Task<RoutedStart<TRoute>> InsertAsync<TRoute>(
+        EngineTransaction tx, NewInstance? instance, NewRun run, ClaimRoute<TRoute>? route, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(run);
@@ -111,54 +116,80 @@ public static class RunWriter
         ];
 
         // The instance claim is a CTE the run insert selects from, so a taken id inserts neither row (and the run's
-        // foreign key sees the instance inserted by the same statement).
-        var claim = instance is null
-            ? string.Empty
-            : """
-              WITH claimed AS (
-                  INSERT INTO workflow_instances (id, namespace, workflow_type, business_key, current_run_id, run_count,
-                                                  last_command_sequence, execution_timeout_seconds, execution_deadline_at)
-                  VALUES ($3, $2, $26, $27, $1, 1, $28, $29, CASE WHEN $30 THEN now() + make_interval(secs => $29) END)
-                  ON CONFLICT (id) DO NOTHING
-                  RETURNING id)
-              """;
+        // foreign key sees the instance inserted by the same statement). A route in front of the claim stamps the run
+        // and, when it refuses, leaves the claim nothing to insert.
+        var ctes = new List<string>();
         if (instance is not null)
         {
             parameters = [.. parameters, instance.WorkflowType, SqlValue.Text(instance.BusinessKey), instance.LastCommandSequence,
                 SqlValue.Int(instance.ExecutionTimeoutSeconds), instance.RecordExecutionDeadline];
+            if (route is not null)
+            {
+                ctes.Add(route.Ctes(parameters.Length + 1));
+                parameters = [.. parameters, .. route.Parameters];
+            }
+
+            ctes.Add($"""
+                claimed AS (
+                    INSERT INTO workflow_instances (id, namespace, workflow_type, business_key, current_run_id, run_count,
+                                                    last_command_sequence, execution_timeout_seconds, execution_deadline_at)
+                    SELECT $3, $2, $26, $27, $1, 1, $28, $29, CASE WHEN $30 THEN now() + make_interval(secs => $29) END
+                           {(route is null ? string.Empty : "FROM route WHERE NOT route.refused")}
+                    ON CONFLICT (id) DO NOTHING
+                    RETURNING id)
+                """);
             if (instance.OnClaim is { } write)
             {
-                claim = $"{claim},\n{write.Cte(parameters.Length + 1)}";
+                ctes.Add(write.Cte(parameters.Length + 1));
                 parameters = [.. parameters, .. write.Parameters];
             }
         }
 
-        await using (var insert = tx.Command(
+        var insertRun =
             $"""
-            {claim}
             INSERT INTO workflow_runs (id, namespace, workflow_instance_id, run_number, workflow_type, business_key, task_queue,
                    compatibility, priority, payload_codec, arguments, memo, search_attributes, execution_timeout_seconds,
                    run_timeout_seconds, execution_deadline_at, run_deadline_at, parent_workflow_instance_id,
                    parent_workflow_run_id, parent_sequence, continued_from_run_id, retry_attempt, retry_of_run_id, started_at,
                    liveness_state, next_task_id, next_task_type, next_task_status, next_task_at, last_progress_at,
                    workflow_definition_fingerprint)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15,
+            SELECT $1, $2, $3, $4, $5, $6, $7, {(route is null ? "$8" : "route.marker")}, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15,
                    COALESCE($16, now() + make_interval(secs => $14)), now() + make_interval(secs => $15),
                    $17, $18, $19, $20, $22, $23, now(), 'workflow_task_ready', $21, 'workflow', 'ready',
-                   now() + make_interval(secs => $24), now(), $25
-                   {(instance is null ? string.Empty : "FROM claimed")}
-            RETURNING execution_deadline_at, run_deadline_at
-            """,
-            parameters))
+                   now() + make_interval(secs => $24), now(), {(route is null ? "$25" : "route.fingerprint")}
+                   {(instance is null ? string.Empty : route is null ? "FROM claimed" : "FROM claimed, route")}
+            RETURNING id, execution_deadline_at, run_deadline_at, compatibility, workflow_definition_fingerprint
+            """;
+        var sql = route is null
+            ? $"{(ctes.Count == 0 ? string.Empty : $"WITH {string.Join(",\n", ctes)}\n")}{insertRun}"
+            : $"""
+              WITH {string.Join(",\n", ctes)},
+              run AS (
+              {insertRun})
+              SELECT run.id, run.execution_deadline_at, run.run_deadline_at, run.compatibility, run.workflow_definition_fingerprint, {route.Columns}
+                FROM route LEFT JOIN run ON true
+              """;
+        var routed = default(TRoute);
+        await using (var insert = tx.Command(sql, parameters))
         {
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {
-                return null;
+                return new RoutedStart<TRoute>(null, routed);
             }
 
-            executionDeadline = reader.TimeOrNull(0);
-            runDeadline = reader.TimeOrNull(1);
+            if (route is not null)
+            {
+                routed = route.Read(reader, 5);
+                if (reader.IsDBNull(0))
+                {
+                    return new RoutedStart<TRoute>(null, routed);
+                }
+            }
+
+            executionDeadline = reader.TimeOrNull(1);
+            runDeadline = reader.TimeOrNull(2);
+            run = run with { Compatibility = reader.StringOrNull(3), WorkflowDefinitionFingerprint = reader.StringOrNull(4) };
         }
 
         if (run.ExecutionDeadlineAt is not null || run.ExecutionTimeoutSeconds <= PumpWakeHorizonSeconds || run.RunTimeoutSeconds <= PumpWakeHorizonSeconds)
@@ -214,7 +245,7 @@ public static class RunWriter
         await HistoryStore.AppendAsync(tx, run.RunId, events, null, run.CommandId, cancellationToken);
         await TaskRows.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.RunId, run.TaskQueue, run.WorkflowType,
             run.Compatibility, run.Priority, ResumeContext.None, taskId, run.FirstTaskDelaySeconds), cancellationToken);
-        return new CreatedRun(run.RunId, taskId, executionDeadline, runDeadline);
+        return new RoutedStart<TRoute>(new CreatedRun(run.RunId, taskId, executionDeadline, runDeadline), routed);
     }
 
     /// <summary>
@@ -449,5 +480,16 @@ public sealed record NewInstance(
 /// its first parameter.
 /// </summary>
 public sealed record ClaimWrite(Func<int, string> Cte, IReadOnlyList<object?> Parameters);
+
+/// <summary>
+/// A start's routing resolved by the statement of <see cref="RunWriter.StartAsync{TRoute}"/> that claims the workflow
+/// id: CTEs (<see cref="Ctes"/>, built from the number of their first parameter) ending in one named <c>route</c> whose
+/// single row has <c>marker</c> and <c>fingerprint</c> (what the run is stamped with) and <c>refused</c> (then nothing
+/// is claimed). The statement returns <see cref="Columns"/> of it, which <see cref="Read"/> maps from their first ordinal.
+/// </summary>
+public sealed record ClaimRoute<TRoute>(Func<int, string> Ctes, IReadOnlyList<object?> Parameters, string Columns, Func<NpgsqlDataReader, int, TRoute> Read);
+
+/// <summary>The start's run (null when nothing was claimed) and its route as the claim statement resolved it.</summary>
+public sealed record RoutedStart<TRoute>(CreatedRun? Run, TRoute? Route);
 
 public sealed record CreatedRun(string RunId, string TaskId, DateTimeOffset? ExecutionDeadlineAt, DateTimeOffset? RunDeadlineAt);

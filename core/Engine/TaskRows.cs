@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
 using DurableWorkflow.Core.Storage;
 using Npgsql;
 
@@ -215,7 +213,7 @@ public static class TaskRows
     {
         var sql = ctes is null
             ? Insert
-            : $"WITH {ctes}\n{InsertsAfter.GetOrAdd(cteParameters.Length, static first => NumberParametersFrom(Insert, first))}";
+            : $"WITH {ctes}\n{InsertsAfter.GetOrAdd(cteParameters.Length, static first => SqlParameters.NumberFrom(Insert, first))}";
         await using var insert = tx.Command(sql, [
             .. cteParameters,
             row.Id ?? Ulid.NewId(), row.Namespace, row.RunId, row.TaskType, row.TaskQueue, SqlValue.Text(row.Compatibility), row.WorkflowType,
@@ -311,28 +309,5 @@ public static class TaskRows
         await RegisterQueueAsync(tx, spec.Namespace, spec.TaskQueue, cancellationToken);
         tx.Wake(WakeChannels.ActivityTasks(spec.Namespace, spec.TaskQueue));
         return created;
-    }
-
-    /// <summary><paramref name="sql"/> with every <c>$n</c> renumbered to <c>$(n + shift)</c>.</summary>
-    private static string NumberParametersFrom(string sql, int shift)
-    {
-        var numbered = new StringBuilder(sql.Length + 16);
-        for (var i = 0; i < sql.Length; i++)
-        {
-            numbered.Append(sql[i]);
-            var end = i + 1;
-            while (sql[i] == '$' && end < sql.Length && char.IsAsciiDigit(sql[end]))
-            {
-                end++;
-            }
-
-            if (end > i + 1)
-            {
-                numbered.Append((int.Parse(sql.AsSpan(i + 1, end - i - 1), CultureInfo.InvariantCulture) + shift).ToString(CultureInfo.InvariantCulture));
-                i = end - 1;
-            }
-        }
-
-        return numbered.ToString();
     }
 }

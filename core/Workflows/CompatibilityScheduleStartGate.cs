@@ -23,7 +23,7 @@ public sealed class CompatibilityScheduleStartGate(NpgsqlDataSource dataSource, 
             : WorkflowStartService.DefaultTaskQueue;
         var type = action["workflow_type"] is JsonValue t && t.TryGetValue<string>(out var workflowType) ? workflowType : string.Empty;
         await using var tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
-        var route = await router.ResolveAsync(tx, ns, queue, type, null, null, gate: true, cancellationToken);
+        var route = await router.ResolveAsync(tx, ns, queue, type, null, null, gate: true, null, cancellationToken);
         if (route.Refusal is not { } refusal)
         {
             return null;

@@ -71,16 +71,14 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
     private async Task<ApiResult<WorkflowStartResponse>> InsertAsync(
         EngineTransaction tx, string ns, StartRequest start, JsonObject? input, bool gate, CancellationToken cancellationToken)
     {
-        var route = await router.ResolveAsync(tx, ns, start.TaskQueue, start.WorkflowType, start.BuildId, start.Fingerprint, gate, cancellationToken);
-        if (route.Refusal is { } refusal && !await InstanceExistsAsync(tx, start.WorkflowId, cancellationToken))
-        {
-            logger.StartRefused(start.WorkflowId, ns, start.TaskQueue, refusal);
-            return await RejectBlockedAsync(tx, ns, start, route, refusal, cancellationToken);
-        }
-
         if (await SearchAttributeMismatchAsync(tx, ns, start.SearchAttributes, cancellationToken) is { } mismatch)
         {
-            return mismatch;
+            // The gate's refusal outranks the attribute check, so a mismatching start still asks the router alone.
+            var refused = await router.ResolveAsync(tx, ns, start.TaskQueue, start.WorkflowType, start.BuildId, start.Fingerprint, gate, start.WorkflowId,
+                cancellationToken);
+            return refused.Refusal is { } blocked && refused.InstanceExists is false
+                ? await RejectBlockedAsync(tx, ns, start, refused, blocked, cancellationToken)
+                : mismatch;
         }
 
         var commandId = Ulid.NewId();
@@ -88,8 +86,9 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         var response = new WorkflowStartResponse(start.WorkflowId, runId, start.WorkflowType, ns, "pending", start.BusinessKey,
             PayloadEnvelope.DefaultCodec, "started_new");
 
-        // The accepted command is written by the statement that claims the id, so a duplicate records only its rejection.
-        var created = await RunWriter.StartAsync(tx, new NewInstance(start.WorkflowId, ns, start.WorkflowType, start.BusinessKey, runId,
+        // The accepted command is written by the statement that claims the id, so a duplicate records only its rejection;
+        // the routing rides in that statement too, and a refused start claims nothing.
+        var (created, route) = await RunWriter.StartAsync(tx, new NewInstance(start.WorkflowId, ns, start.WorkflowType, start.BusinessKey, runId,
             start.ExecutionTimeoutSeconds, 1, RecordExecutionDeadline: true,
             OnClaim: CommandStore.AcceptedStart(commandId, ns, runId, JsonSerializer.Serialize(response))), new NewRun
         {
@@ -99,8 +98,6 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             WorkflowType = start.WorkflowType,
             BusinessKey = start.BusinessKey,
             TaskQueue = start.TaskQueue,
-            Compatibility = route.Marker,
-            WorkflowDefinitionFingerprint = route.Fingerprint,
             Priority = start.Priority,
             PayloadCodec = input?["codec"]?.GetValue<string>() ?? PayloadEnvelope.DefaultCodec,
             Arguments = input,
@@ -109,7 +106,12 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
             ExecutionTimeoutSeconds = start.ExecutionTimeoutSeconds,
             RunTimeoutSeconds = start.RunTimeoutSeconds,
             CommandId = commandId,
-        }, cancellationToken);
+        }, router.Claim(ns, start.TaskQueue, start.WorkflowType, start.BuildId, start.Fingerprint, gate, start.WorkflowId), cancellationToken);
+        if (created is null && route!.Refusal is { } refusal && !route.InstanceExists)
+        {
+            return await RejectBlockedAsync(tx, ns, start, route, refusal, cancellationToken);
+        }
+
         if (created is null)
         {
             return await ResolveDuplicateAsync(tx, ns, start, cancellationToken);
@@ -142,20 +144,14 @@ public sealed partial class WorkflowStartService(NpgsqlDataSource dataSource, Wa
         return errors.ToError();
     }
 
-    /// <summary>An existing id never gets a new run here, so the duplicate policy answers it, not the gate.</summary>
-    private static async Task<bool> InstanceExistsAsync(EngineTransaction tx, string workflowId, CancellationToken cancellationToken)
-    {
-        await using var find = tx.Command("SELECT EXISTS (SELECT 1 FROM workflow_instances WHERE id = $1)", workflowId);
-        return (bool)(await find.ExecuteScalarAsync(cancellationToken))!;
-    }
-
     /// <summary>
     /// The fail-mode start gate's refusal (rollout contract §5.5): no instance and no run, only the rejected start
     /// command, committed so the refusal stays visible; the caller gets 409 <c>compatibility_blocked</c>.
     /// </summary>
-    private static async Task<ApiResult<WorkflowStartResponse>> RejectBlockedAsync(
+    private async Task<ApiResult<WorkflowStartResponse>> RejectBlockedAsync(
         EngineTransaction tx, string ns, StartRequest start, StartRoute route, string refusal, CancellationToken cancellationToken)
     {
+        logger.StartRefused(start.WorkflowId, ns, start.TaskQueue, refusal);
         var error = new ApiError(409, "compatibility_blocked", $"Workflow execution unavailable: {refusal}")
             .With("workflow_id", start.WorkflowId)
             .With("workflow_type", start.WorkflowType)
