@@ -42,6 +42,22 @@ public sealed record WorkerHistoryEvent(
 public static class HistoryStore
 {
     /// <summary>
+    /// The append as data-modifying CTEs (<c>counter</c>: the run's counter update, <see cref="RunWriter"/>'s SQL;
+    /// <c>history</c>: the multi-row insert it feeds, returning the sequences), parameters numbered from <c>$1</c>.
+    /// </summary>
+    private static readonly string AppendCtes =
+        $"""
+        counter AS ({RunWriter.AdvanceHistorySql("$1", "$2", "$3")}),
+        history AS (
+            INSERT INTO workflow_history_events (run_id, sequence, id, event_type, payload, workflow_task_id, workflow_command_id)
+            SELECT $1, counter.last_history_sequence - $2 + e.n, e.i, e.t, e.p::jsonb, $7, $8
+              FROM counter, unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(i, t, p, n)
+            RETURNING sequence)
+        """;
+
+    private static readonly string AppendSql = $"WITH {AppendCtes}\nSELECT sequence FROM history";
+
+    /// <summary>
     /// Appends events in order, in one statement: the run's counter update (<see cref="RunWriter"/>'s SQL) feeds the
     /// multi-row insert. The caller holds the run lock (<c>FOR NO KEY UPDATE</c>), so no other writer interleaves; a
     /// duplicate sequence would fail the whole transaction.
@@ -61,25 +77,8 @@ public static class HistoryStore
             return [];
         }
 
-        var payloads = events.Select(e => e.Payload.ToJsonString()).ToArray();
-        var bytes = payloads.Sum(p => (long)p.Length);
         var sequences = new List<long>(events.Count);
-        await using (var insert = tx.Command(
-            $"""
-            WITH counter AS ({RunWriter.AdvanceHistorySql("$1", "$2", "$3")})
-            INSERT INTO workflow_history_events (run_id, sequence, id, event_type, payload, workflow_task_id, workflow_command_id)
-            SELECT $1, counter.last_history_sequence - $2 + e.n, e.i, e.t, e.p::jsonb, $7, $8
-              FROM counter, unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(i, t, p, n)
-            RETURNING sequence
-            """,
-            runId,
-            (long)events.Count,
-            bytes,
-            events.Select(_ => Ulid.NewId()).ToArray(),
-            events.Select(e => e.EventType).ToArray(),
-            payloads,
-            SqlValue.Text(workflowTaskId),
-            SqlValue.Text(workflowCommandId)))
+        await using (var insert = tx.Command(AppendSql, AppendParameters(runId, events, workflowTaskId, workflowCommandId)))
         {
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -96,6 +95,41 @@ public static class HistoryStore
         sequences.Sort();
         tx.Wake(WakeChannels.History(runId));
         return sequences;
+    }
+
+    /// <summary>
+    /// The same append as leading CTEs of another owner's write (the text after <c>WITH</c>, placeholders from
+    /// <c>$1</c>; e.g. <see cref="TaskRows.InsertWorkflowTaskAfterAsync"/>), so the events and that write are one
+    /// statement. Only for a run the caller inserted in this transaction: the append cannot report a missing run.
+    /// </summary>
+    public static (string Ctes, object?[] Parameters) AppendToNewRun(
+        EngineTransaction tx, string runId, IReadOnlyList<NewHistoryEvent> events, string? workflowTaskId, string? workflowCommandId)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            throw new ArgumentException("A new run's history starts with at least one event.", nameof(events));
+        }
+
+        tx.Wake(WakeChannels.History(runId));
+        return (AppendCtes, AppendParameters(runId, events, workflowTaskId, workflowCommandId));
+    }
+
+    private static object?[] AppendParameters(string runId, IReadOnlyList<NewHistoryEvent> events, string? workflowTaskId, string? workflowCommandId)
+    {
+        var payloads = events.Select(e => e.Payload.ToJsonString()).ToArray();
+        return
+        [
+            runId,
+            (long)events.Count,
+            payloads.Sum(p => (long)p.Length),
+            events.Select(_ => Ulid.NewId()).ToArray(),
+            events.Select(e => e.EventType).ToArray(),
+            payloads,
+            SqlValue.Text(workflowTaskId),
+            SqlValue.Text(workflowCommandId),
+        ];
     }
 
     private const string PageSql =

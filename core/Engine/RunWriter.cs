@@ -242,8 +242,9 @@ public static class RunWriter
         }
 
         events.Add(new NewHistoryEvent("WorkflowStarted", started));
-        await HistoryStore.AppendAsync(tx, run.RunId, events, null, run.CommandId, cancellationToken);
-        await TaskRows.InsertWorkflowTaskAsync(tx, new WorkflowTaskSpec(run.Namespace, run.RunId, run.TaskQueue, run.WorkflowType,
+        // The opening history rides in front of the first task's insert: one statement.
+        var (history, historyParameters) = HistoryStore.AppendToNewRun(tx, run.RunId, events, null, run.CommandId);
+        await TaskRows.InsertWorkflowTaskAfterAsync(tx, history, historyParameters, new WorkflowTaskSpec(run.Namespace, run.RunId, run.TaskQueue, run.WorkflowType,
             run.Compatibility, run.Priority, ResumeContext.None, taskId, run.FirstTaskDelaySeconds), cancellationToken);
         return new RoutedStart<TRoute>(new CreatedRun(run.RunId, taskId, executionDeadline, runDeadline), routed);
     }
