@@ -4,7 +4,8 @@ namespace DurableWorkflow.Core.Engine;
 
 /// <summary>
 /// One PostgreSQL transaction per state transition. Wake channels touched by the writes are collected and published
-/// only after commit, so a woken poller never races a transaction that is still open.
+/// only after commit, so a woken poller never races a transaction that is still open; a task that only becomes
+/// claimable later is announced then, so a signal always means "claimable now".
 /// </summary>
 public sealed class EngineTransaction : IAsyncDisposable
 {
@@ -13,6 +14,7 @@ public sealed class EngineTransaction : IAsyncDisposable
     private readonly WakeBus wakeBus;
     private readonly HashSet<string> wakeChannels = new(StringComparer.Ordinal);
     private List<Action>? afterCommit;
+    private List<(string Channel, TimeSpan Delay)>? laterWakes;
 
     private EngineTransaction(NpgsqlDataSource dataSource, NpgsqlConnection connection, NpgsqlTransaction transaction, WakeBus wakeBus)
     {
@@ -54,6 +56,22 @@ public sealed class EngineTransaction : IAsyncDisposable
 
     public void Wake(string channel) => wakeChannels.Add(channel);
 
+    /// <summary>
+    /// Wakes the channel once a task this transaction made ready becomes claimable, <paramref name="delay"/> after the
+    /// commit (at once when it is not positive). A node that dies meanwhile loses the signal, which costs latency only:
+    /// every node's queue probe pass still finds the task.
+    /// </summary>
+    public void WakeAfter(string channel, TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            Wake(channel);
+            return;
+        }
+
+        (laterWakes ??= []).Add((channel, delay));
+    }
+
     /// <summary>Runs <paramref name="action"/> once the transaction committed (never on rollback): caches learn only committed facts.</summary>
     public void AfterCommit(Action action) => (afterCommit ??= []).Add(action);
 
@@ -62,6 +80,7 @@ public sealed class EngineTransaction : IAsyncDisposable
         await transaction.CommitAsync(cancellationToken);
         afterCommit?.ForEach(action => action());
         wakeBus.Publish(wakeChannels);
+        laterWakes?.ForEach(wake => wakeBus.PublishAfter(wake.Channel, wake.Delay));
     }
 
     public async ValueTask DisposeAsync()

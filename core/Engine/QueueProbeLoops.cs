@@ -22,8 +22,6 @@ public sealed class QueueProbeLoops : IAsyncDisposable
 
     private static readonly TimeSpan ShortestSleep = TimeSpan.FromMilliseconds(20);
 
-    private static readonly TimeSpan SignalSettle = TimeSpan.FromMilliseconds(100);
-
     private readonly NpgsqlDataSource dataSource;
     private readonly WakeBus wakeBus;
     private readonly TimeProvider clock;
@@ -115,8 +113,9 @@ public sealed class QueueProbeLoops : IAsyncDisposable
         var (kind, ns, queue) = loop.Key;
         logger.QueueProbeStarted(kind, ns, queue);
 
-        // Subscribed like a parked poll: a signal that brought no claimable work may have announced a task whose
-        // available_at lies ahead (a retry back-off), so the loop then looks when that is and sleeps only until it.
+        // Subscribed like a parked poll, only to notice at once that its last poll left. A signal itself needs no look:
+        // it wakes the parked polls, and a task that becomes claimable later is signalled when it does (see
+        // EngineTransaction.WakeAfter), so only the passes look for what no signal announced.
         using var wake = wakeBus.Subscribe([loop.Channel]);
         try
         {
@@ -132,19 +131,7 @@ public sealed class QueueProbeLoops : IAsyncDisposable
                 }
 
                 // A full pass is never starved by a steady stream of signals: once due, it runs whatever woke the loop.
-                if (signalled && clock.GetUtcNow() < nextPass)
-                {
-                    // Let the woken polls claim first; coalesce a burst of signals into one look.
-                    await Task.Delay(SignalSettle, clock, token);
-                    var next = await NextAvailableAsync(loop, token);
-
-                    // Work claimable now was announced by that very signal; only a future available_at needs a pass.
-                    if (next is { } due && due > TimeSpan.Zero && clock.GetUtcNow() + due < nextPass)
-                    {
-                        nextPass = clock.GetUtcNow() + due + ShortestSleep;
-                    }
-                }
-                else
+                if (!signalled || clock.GetUtcNow() >= nextPass)
                 {
                     nextPass = clock.GetUtcNow() + await PassAsync(loop, token);
                 }
@@ -165,20 +152,6 @@ public sealed class QueueProbeLoops : IAsyncDisposable
         }
 
         logger.QueueProbeStopped(kind, ns, queue);
-    }
-
-    private async Task<TimeSpan?> NextAvailableAsync(Loop loop, CancellationToken token)
-    {
-        var (kind, ns, queue) = loop.Key;
-        try
-        {
-            return await loop.Probe.NextAvailableAsync(ns, queue, token);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException || (ex is OperationCanceledException && !token.IsCancellationRequested))
-        {
-            logger.QueueProbeFailed(ex, kind, ns, queue);
-            return null;
-        }
     }
 
     /// <summary>

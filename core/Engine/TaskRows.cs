@@ -32,7 +32,8 @@ public static class TaskRows
                last_error = COALESCE($5, last_error), failure = COALESCE($6::jsonb, failure),
                last_failed_at = CASE WHEN $6::jsonb IS NULL THEN last_failed_at ELSE now() END, updated_at = now()
          WHERE id = ANY ($1) AND status = 'leased' AND (NOT $3 OR lease_expires_at <= now())
-        RETURNING id, task_type, namespace, task_queue, activity_execution_id, activity_attempt_id
+        RETURNING id, task_type, namespace, task_queue, activity_execution_id, activity_attempt_id,
+                  GREATEST(extract(epoch FROM available_at - now()), 0)::float8
         """;
 
     /// <summary>The insert renumbered after a caller's CTE parameters, per their count.</summary>
@@ -129,7 +130,7 @@ public static class TaskRows
         while (await reader.ReadAsync(cancellationToken))
         {
             released.Add(new ReleasedTask(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                reader.StringOrNull(4), reader.StringOrNull(5)));
+                reader.StringOrNull(4), reader.StringOrNull(5), TimeSpan.FromSeconds(reader.GetDouble(6))));
         }
 
         return released;
@@ -192,11 +193,11 @@ public static class TaskRows
     {
         if (task.TaskType == "workflow")
         {
-            tx.Wake(WakeChannels.WorkflowTasks(task.Namespace, task.TaskQueue));
+            tx.WakeAfter(WakeChannels.WorkflowTasks(task.Namespace, task.TaskQueue), task.ClaimableIn);
         }
         else if (task.TaskType == "activity")
         {
-            tx.Wake(WakeChannels.ActivityTasks(task.Namespace, task.TaskQueue));
+            tx.WakeAfter(WakeChannels.ActivityTasks(task.Namespace, task.TaskQueue), task.ClaimableIn);
         }
     }
 
@@ -287,7 +288,7 @@ public static class TaskRows
         }
 
         await RegisterQueueAsync(tx, spec.Namespace, spec.TaskQueue, cancellationToken);
-        tx.Wake(WakeChannels.WorkflowTasks(spec.Namespace, spec.TaskQueue));
+        tx.WakeAfter(WakeChannels.WorkflowTasks(spec.Namespace, spec.TaskQueue), TimeSpan.FromSeconds(spec.DelaySeconds));
         return created.Id;
     }
 
@@ -307,7 +308,7 @@ public static class TaskRows
             DelaySeconds = spec.DelaySeconds,
         }, ctes, cteParameters, cancellationToken) ?? throw new InvalidOperationException($"Activity execution {spec.ExecutionId} already has an open task.");
         await RegisterQueueAsync(tx, spec.Namespace, spec.TaskQueue, cancellationToken);
-        tx.Wake(WakeChannels.ActivityTasks(spec.Namespace, spec.TaskQueue));
+        tx.WakeAfter(WakeChannels.ActivityTasks(spec.Namespace, spec.TaskQueue), TimeSpan.FromSeconds(spec.DelaySeconds));
         return created;
     }
 }

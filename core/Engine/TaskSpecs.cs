@@ -61,4 +61,6 @@ public sealed record LeaseRelease
 }
 
 /// <summary>A task whose lease was given up.</summary>
-public sealed record ReleasedTask(string Id, string TaskType, string Namespace, string TaskQueue, string? ActivityExecutionId, string? ActivityAttemptId);
+/// <param name="ClaimableIn">How long until the task can be claimed (a back-off), zero when it can be now.</param>
+public sealed record ReleasedTask(
+    string Id, string TaskType, string Namespace, string TaskQueue, string? ActivityExecutionId, string? ActivityAttemptId, TimeSpan ClaimableIn);

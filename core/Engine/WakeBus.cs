@@ -18,12 +18,15 @@ public sealed class WakeBus : IAsyncDisposable
     private readonly RedisCoordinationCache? redis;
     private readonly ILogger<WakeBus> logger;
     private readonly Lazy<Task<ISubscriber?>> subscriber;
+    private readonly TimeProvider clock;
+    private readonly CancellationTokenSource stopping = new();
     private volatile bool remoteConnected;
 
-    public WakeBus(ICoordinationCache cache, ILogger<WakeBus> logger)
+    public WakeBus(ICoordinationCache cache, ILogger<WakeBus> logger, TimeProvider? clock = null)
     {
         redis = cache as RedisCoordinationCache;
         this.logger = logger;
+        this.clock = clock ?? TimeProvider.System;
         subscriber = new Lazy<Task<ISubscriber?>>(ConnectAsync);
     }
 
@@ -64,6 +67,16 @@ public sealed class WakeBus : IAsyncDisposable
     }
 
     /// <summary>
+    /// Publishes <paramref name="channel"/> once <paramref name="delay"/> has passed: a task that becomes claimable
+    /// later (a retry back-off) is announced when it does. Dropped when the bus is disposed first.
+    /// </summary>
+    public void PublishAfter(string channel, TimeSpan delay)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        _ = PublishLaterAsync(channel, delay);
+    }
+
+    /// <summary>
     /// Wakes this node's waiters on a channel without telling other nodes: each node's shared queue probe finds
     /// unsignalled work for its own parked polls.
     /// </summary>
@@ -75,6 +88,8 @@ public sealed class WakeBus : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await stopping.CancelAsync();
+        stopping.Dispose();
         if (subscriber.IsValueCreated && await subscriber.Value is { } sub)
         {
             try
@@ -98,6 +113,20 @@ public sealed class WakeBus : IAsyncDisposable
                 set.TryRemove(subscription, out _);
             }
         }
+    }
+
+    private async Task PublishLaterAsync(string channel, TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, clock, stopping.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        Publish([channel]);
     }
 
     private void SignalLocal(string channel)

@@ -5,6 +5,7 @@ using DurableWorkflow.Core.Coordination;
 using DurableWorkflow.Core.Engine;
 using DurableWorkflow.Tests.Fixtures;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace DurableWorkflow.Tests.Core.Engine;
 
@@ -41,6 +42,39 @@ public sealed class WakeBusTests
         }
 
         Assert.True(seen, "a node that first subscribed while redis was down never received remote wake-ups");
+    }
+
+    [Fact]
+    public async Task a_delayed_publish_signals_its_channel_when_the_delay_has_passed_and_not_before()
+    {
+        var clock = new FakeTimeProvider();
+        await using var bus = new WakeBus(new InProcessCoordinationCache(clock), NullLogger<WakeBus>.Instance, clock);
+        var channel = WakeChannels.ActivityTasks("default", $"later-{Guid.NewGuid():N}");
+        using var waiter = bus.Subscribe([channel]);
+
+        bus.PublishAfter(channel, TimeSpan.FromSeconds(3));
+        clock.Advance(TimeSpan.FromSeconds(2.9));
+
+        Assert.False(await waiter.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None), "signalled before the task was claimable");
+
+        clock.Advance(TimeSpan.FromSeconds(0.1));
+
+        Assert.True(await waiter.WaitAsync(TimeSpan.FromSeconds(5), TimeProvider.System, CancellationToken.None), "never signalled once claimable");
+    }
+
+    [Fact]
+    public async Task a_delayed_publish_pending_when_the_bus_stops_is_dropped()
+    {
+        var clock = new FakeTimeProvider();
+        var bus = new WakeBus(new InProcessCoordinationCache(clock), NullLogger<WakeBus>.Instance, clock);
+        var channel = WakeChannels.WorkflowTasks("default", $"dropped-{Guid.NewGuid():N}");
+        using var waiter = bus.Subscribe([channel]);
+        bus.PublishAfter(channel, TimeSpan.FromSeconds(1));
+
+        await bus.DisposeAsync();
+        clock.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.False(await waiter.WaitAsync(TimeSpan.FromMilliseconds(200), TimeProvider.System, CancellationToken.None));
     }
 
     private static int FreePort()

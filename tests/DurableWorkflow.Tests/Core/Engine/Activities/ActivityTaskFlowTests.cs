@@ -111,6 +111,24 @@ public sealed class ActivityTaskFlowTests(BootstrappedDatabase database) : IClas
         Assert.Equal(2, (int)step[^1]["payload"]!["attempt_number"]!);
     }
 
+    [Fact]
+    public async Task a_retry_after_its_back_off_reaches_a_poll_that_parked_before_it_was_claimable()
+    {
+        using var worker = WorkerClient();
+        await ScheduleAsync(worker, Activity(new JsonObject { ["max_attempts"] = 2, ["backoff_seconds"] = new JsonArray(2) }));
+        var first = await PollActivityAsync(worker);
+        var failed = await PostAsync(worker, $"/api/worker/activity-tasks/{first["task_id"]}/fail",
+            Failure(first, new JsonObject { ["message"] = "busy", ["type"] = "Transient" }), HttpStatusCode.OK);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var poll = await PostAsync(worker, "/api/worker/activity-tasks/poll",
+            new JsonObject { ["worker_id"] = workerId, ["task_queue"] = queue, ["timeout_seconds"] = 20 }, HttpStatusCode.OK);
+
+        // Announced when it becomes claimable, not found by the queue's first probe pass (5 s after the poll parked).
+        Assert.Equal((string?)failed["next_task_id"], (string?)poll["task"]?["task_id"]);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 1.5, 4.5);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
