@@ -17,9 +17,7 @@ public static class ExpiredLeases
 
     /// <summary>
     /// Recovers up to <see cref="RecoveredPerPoll"/> (or <paramref name="limits"/>' scan limit) expired leases of one
-    /// task type on one queue. With <paramref name="limits"/>, each task is first locked for its TTL through an atomic
-    /// add in <c>workflow_coordination_leases</c>, so across any number of nodes a given expired lease is recovered by
-    /// the poll path at most once per TTL.
+    /// task type on one queue: the shared probe loop's pass. See <see cref="RecoverAsync"/>.
     /// </summary>
     public static async Task<int> RecoverOnQueueAsync(
         NpgsqlDataSource dataSource,
@@ -33,8 +31,53 @@ public static class ExpiredLeases
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(recover);
+        await using var command = dataSource.CreateCommand(FindSql);
+        var found = await FindAsync(command, ns, taskType, queue, limits, cancellationToken);
+        return await RecoverAsync(dataSource, wakeBus, found, recover, limits, cancellationToken);
+    }
+
+    /// <summary>
+    /// The first probe's lookup of the same leases as <see cref="RecoverOnQueueAsync"/>, in the poll's claim
+    /// transaction <paramref name="tx"/> so that it costs no transaction of its own. The leases are recovered by the
+    /// returned <see cref="FoundExpiredLeases.RecoverAsync"/>, to be called once <paramref name="tx"/> committed: the
+    /// recovery transactions take run locks, which the claim transaction must not be holding a connection for.
+    /// </summary>
+    public static async Task<FoundExpiredLeases> FindOnQueueAsync(
+        EngineTransaction tx,
+        WakeBus wakeBus,
+        string ns,
+        string taskType,
+        string queue,
+        Func<EngineTransaction, RunState, string, CancellationToken, Task<bool>> recover,
+        CancellationToken cancellationToken,
+        ExpiredLeaseRecoveryLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(recover);
+        await using var command = tx.Command(FindSql);
+        var found = await FindAsync(command, ns, taskType, queue, limits, cancellationToken);
+        var dataSource = tx.DataSource;
+        return found.Count == 0
+            ? FoundExpiredLeases.None
+            : new FoundExpiredLeases(token => RecoverAsync(dataSource, wakeBus, found, recover, limits, token));
+    }
+
+    /// <summary>
+    /// Returns <paramref name="found"/> expired leases to ready, each in its own transaction under the run lock. With
+    /// <paramref name="limits"/>, each task is first locked for its TTL through an atomic add in
+    /// <c>workflow_coordination_leases</c>, so across any number of nodes a given expired lease is recovered by the
+    /// poll path at most once per TTL.
+    /// </summary>
+    private static async Task<int> RecoverAsync(
+        NpgsqlDataSource dataSource,
+        WakeBus wakeBus,
+        List<(string TaskId, string RunId)> found,
+        Func<EngineTransaction, RunState, string, CancellationToken, Task<bool>> recover,
+        ExpiredLeaseRecoveryLimits? limits,
+        CancellationToken cancellationToken)
+    {
         var recovered = 0;
-        foreach (var (taskId, runId) in await FindAsync(dataSource, ns, taskType, queue, limits?.ScanLimit ?? RecoveredPerPoll, cancellationToken))
+        foreach (var (taskId, runId) in found)
         {
             if (limits is not null && !await CoordinationLeases.TryAddAsync(dataSource, RecoveryLockPrefix + taskId, "poll-path", limits.LockSeconds, overwrite: false, cancellationToken))
             {
@@ -95,21 +138,22 @@ public static class ExpiredLeases
         return await command.ExecuteScalarAsync(cancellationToken) is double seconds ? TimeSpan.FromSeconds(seconds) : null;
     }
 
+    private const string FindSql =
+        """
+        SELECT id, run_id FROM workflow_tasks
+         WHERE status = 'leased' AND namespace = $1 AND task_type = $2 AND task_queue = $3
+           AND lease_expires_at <= now()
+         ORDER BY lease_expires_at
+         LIMIT $4
+        """;
+
     private static async Task<List<(string TaskId, string RunId)>> FindAsync(
-        NpgsqlDataSource dataSource, string ns, string taskType, string queue, int limit, CancellationToken cancellationToken)
+        NpgsqlCommand command, string ns, string taskType, string queue, ExpiredLeaseRecoveryLimits? limits, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT id, run_id FROM workflow_tasks
-             WHERE status = 'leased' AND namespace = $1 AND task_type = $2 AND task_queue = $3
-               AND lease_expires_at <= now()
-             ORDER BY lease_expires_at
-             LIMIT $4
-            """);
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = taskType });
         command.Parameters.Add(new NpgsqlParameter { Value = queue });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        command.Parameters.Add(new NpgsqlParameter { Value = limits?.ScanLimit ?? RecoveredPerPoll });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var found = new List<(string, string)>();
         while (await reader.ReadAsync(cancellationToken))

@@ -5,8 +5,8 @@ namespace DurableWorkflow.Core.Engine;
 
 /// <summary>
 /// Owner of <c>workflow_poll_requests</c> (worker-protocol spec §3.1.1): a poll with a <c>poll_request_id</c> takes its
-/// key in its first claim's transaction when that claim finds a task, or else reserves the key before it parks; it
-/// records the task it leased in the claim's own transaction, or records that it ended empty.
+/// key in its first claim's transaction when that claim finds a task, or else reserves the key in that same transaction
+/// before it parks; it records the task it leased in the claim's own transaction, or records that it ended empty.
 /// A duplicate of a reserved key never claims; it waits for the holder's answer. Reservations carry an expiry (hold +
 /// grace), so a key whose holder's node died becomes usable again without any cleanup.
 /// </summary>
@@ -25,19 +25,41 @@ public static class PollRequestStore
         NpgsqlDataSource dataSource, string ns, AdmittedPoll poll, PollReservation reservation, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand(ReserveSql);
+        return await ReserveAsync(command, ns, poll, reservation, lifetime, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="ReserveAsync(NpgsqlDataSource, string, AdmittedPoll, PollReservation, TimeSpan, CancellationToken)"/>
+    /// in the transaction of the poll's first claim, which found nothing: the reservation then commits with that claim's
+    /// transaction instead of in one of its own. The key stays locked against a duplicate's claim until that commit,
+    /// so the caller commits right after.
+    /// </summary>
+    public static async Task<bool> ReserveAsync(
+        EngineTransaction tx, string ns, AdmittedPoll poll, PollReservation reservation, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await using var command = tx.Command(ReserveSql);
+        return await ReserveAsync(command, ns, poll, reservation, lifetime, cancellationToken);
+    }
+
+    private const string ReserveSql =
+        """
+        INSERT INTO workflow_poll_requests (request_key, namespace, task_kind, task_queue, build_id, worker_id, poll_request_id,
+                                            status, reservation_id, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, now() + make_interval(secs => $9))
+        ON CONFLICT (request_key) DO UPDATE
+           SET status = 'pending', reservation_id = EXCLUDED.reservation_id, task_id = NULL, task_attempt = NULL,
+               activity_attempt_id = NULL, created_at = now(), completed_at = NULL, expires_at = EXCLUDED.expires_at
+         WHERE workflow_poll_requests.expires_at <= now()
+        RETURNING reservation_id
+        """;
+
+    private static async Task<bool> ReserveAsync(
+        NpgsqlCommand command, string ns, AdmittedPoll poll, PollReservation reservation, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(poll);
         ArgumentNullException.ThrowIfNull(reservation);
-        await using var command = dataSource.CreateCommand(
-            """
-            INSERT INTO workflow_poll_requests (request_key, namespace, task_kind, task_queue, build_id, worker_id, poll_request_id,
-                                                status, reservation_id, expires_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, now() + make_interval(secs => $9))
-            ON CONFLICT (request_key) DO UPDATE
-               SET status = 'pending', reservation_id = EXCLUDED.reservation_id, task_id = NULL, task_attempt = NULL,
-                   activity_attempt_id = NULL, created_at = now(), completed_at = NULL, expires_at = EXCLUDED.expires_at
-             WHERE workflow_poll_requests.expires_at <= now()
-            RETURNING reservation_id
-            """);
         command.Parameters.Add(SqlValue.Bytes(reservation.Key));
         command.Parameters.Add(new NpgsqlParameter { Value = ns });
         command.Parameters.Add(new NpgsqlParameter { Value = poll.TaskKind });

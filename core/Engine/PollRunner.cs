@@ -82,7 +82,7 @@ public sealed class PollRunner : IAsyncDisposable
     /// A poll with a <c>poll_request_id</c> claims only while it holds the key. The first probe takes the key in its
     /// claim statement (<see cref="PollRequestStore.RecordClaimCte"/>), so a poll that finds work at once writes
     /// its idempotency record with the lease and nothing else; a key another poll holds (or answered) rolls that claim
-    /// back. A first probe that found nothing reserves the key on its own before the poll waits, so of two duplicates
+    /// back. A first probe that found nothing reserves the key in that claim's transaction before the poll waits, so of two duplicates
     /// sent together, or one sent while the first is parked, exactly one claims and the other waits for its answer
     /// (worker-protocol spec §3.1.3: a retry gets the task its lost answer carried, never a second lease).
     /// </summary>
@@ -186,7 +186,8 @@ public sealed class PollRunner : IAsyncDisposable
     /// The long-poll of the queue. The wake subscription is taken before the first probe (see
     /// <see cref="LongPoll.WaitForAsync"/>); the poll is counted as parked before that probe too, so the shared queue
     /// loop is running whenever the poll waits. A parked poll never re-probes on a timer: wake signals and the shared
-    /// loop's nudges are what make it probe again, and it holds no connection meanwhile.
+    /// loop's nudges are what make it probe again, and it holds no connection meanwhile. Later probes claim in a
+    /// transaction of their own, rolled back when they find nothing.
     /// </summary>
     private async Task<JsonObject?> ParkAsync(
         string ns, AdmittedPoll poll, PollReservation? reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, PollTransactions transactions,
@@ -196,7 +197,7 @@ public sealed class PollRunner : IAsyncDisposable
         var channel = Channel(poll.Kind, ns, queueName);
         var hold = Remaining(deadline);
         using var parked = hold > TimeSpan.Zero ? Queues.Park(poll.Kind, ns, queueName, channel, queue) : null;
-        var recovered = false;
+        var first = true;
         return await LongPoll.WaitForAsync(
             wakeBus,
             clock,
@@ -204,34 +205,85 @@ public sealed class PollRunner : IAsyncDisposable
             hold,
             async token =>
             {
-                if (await task.ClaimAsync(reservation, await transactions.TakeAsync(token), token) is { } claimed)
+                if (!first)
                 {
-                    return claimed;
+                    return (await ClaimAsync(reservation, task, transactions, token)).Value;
                 }
 
-                if (recovered)
-                {
-                    return null;
-                }
-
-                // Later recoveries are the shared loop's; the first probe does its own, so a poll (even with a zero
-                // hold) gets a lease that already ran out without waiting for the loop's next pass.
-                recovered = true;
-                if (await queue.RecoverExpiredAsync(ns, queueName, token) > 0
-                    && await task.ClaimAsync(reservation, await transactions.TakeAsync(token), token) is { } recoveredTask)
-                {
-                    return recoveredTask;
-                }
-
-                // Nothing to claim: the poll will wait, so it now reserves its key for duplicates to follow. Inside the
-                // first probe, so the wake subscription taken before it still covers a task committed meanwhile.
-                return reserveAfterFirstProbe && reservation is not null
-                    && !await PollRequestStore.ReserveAsync(dataSource, ns, poll, reservation, Lifetime(deadline), token)
-                    ? KeyHeld
-                    : null;
+                first = false;
+                return await FirstProbeAsync(ns, poll, reservation, deadline, queue, task, transactions, reserveAfterFirstProbe, token);
             },
             cancellationToken,
             Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// The first probe, one transaction when it finds nothing: the claim, then (in the claim's transaction, which is
+    /// still the admission's) the look for expired leases of the queue and, for a reserving poll, the reservation of its
+    /// key for duplicates to follow, then one commit. The reservation is inside the first probe, so the wake subscription
+    /// taken before it still covers a task committed meanwhile. The leases found are recovered after that commit, each in
+    /// its own transaction (later recoveries are the shared loop's; the first probe does its own so that a poll, even
+    /// with a zero hold, gets a lease that already ran out without waiting for the loop's next pass), and a recovery
+    /// makes the poll claim again at once.
+    /// </summary>
+    private async Task<JsonObject?> FirstProbeAsync(
+        string ns, AdmittedPoll poll, PollReservation? reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, PollTransactions transactions,
+        bool reserve, CancellationToken cancellationToken)
+    {
+        FoundExpiredLeases expired;
+        bool keyHeld;
+        EngineTransaction? tx = await transactions.TakeAsync(cancellationToken);
+        try
+        {
+            var claim = await task.ClaimAsync(reservation, tx, cancellationToken);
+            if (claim.Value is { } claimed)
+            {
+                return claimed;
+            }
+
+            if (claim.Refused)
+            {
+                // The refused lease is in the transaction: it is rolled back, and the rest gets a transaction of its own.
+                await tx.DisposeAsync();
+                tx = null;
+                tx = await EngineTransaction.BeginAsync(dataSource, wakeBus, cancellationToken);
+            }
+
+            expired = await queue.FindExpiredAsync(tx, ns, poll.Worker.TaskQueue, cancellationToken);
+            keyHeld = reserve && reservation is not null
+                && !await PollRequestStore.ReserveAsync(tx, ns, poll, reservation, Lifetime(deadline), cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (tx is not null)
+            {
+                await tx.DisposeAsync();
+            }
+        }
+
+        var recovered = await expired.RecoverAsync(cancellationToken);
+        if (keyHeld)
+        {
+            return KeyHeld;
+        }
+
+        if (recovered == 0)
+        {
+            return null;
+        }
+
+        // Under the reservation just taken, if any: the claim's record answers it.
+        var again = await ClaimAsync(reservation, task, transactions, cancellationToken);
+        return again.Refused && reserve ? KeyHeld : again.Value;
+    }
+
+    /// <summary>A claim in a transaction of its own; disposal rolls back one that found nothing or was refused.</summary>
+    private static async Task<PollClaim<JsonObject>> ClaimAsync(
+        PollReservation? reservation, TaskPoll task, PollTransactions transactions, CancellationToken cancellationToken)
+    {
+        await using var tx = await transactions.TakeAsync(cancellationToken);
+        return await task.ClaimAsync(reservation, tx, cancellationToken);
     }
 
     /// <summary>

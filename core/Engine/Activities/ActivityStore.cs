@@ -20,15 +20,15 @@ public static partial class ActivityStore
 
     /// <summary>
     /// Leases the next matching ready task, starts its execution and inserts the new attempt, in one statement, under
-    /// the run lock the claim took. Returns null when nothing is claimable. Tasks of runs being written elsewhere are
-    /// skipped, never waited on. The statement is both the poll filter and the claim fence, with the workflow-task
+    /// the run lock the claim took. Neither claimed nor refused when nothing is claimable, and then the statement wrote
+    /// nothing. Tasks of runs being written elsewhere are skipped, never waited on. The statement is both the poll filter and the claim fence, with the workflow-task
     /// marker rule (rollout contract §5.3, §15 item 4): unmarked tasks go to any worker, marked ones only to that build.
     /// Activities are not fingerprint-pinned (§7.3). A refusal selects nothing, so it writes nothing. When the poll
     /// holds a <paramref name="reservation"/>, its idempotency record rides in the same statement
-    /// (<see cref="PollRequestStore.RecordClaimCte"/>); null also when that record could not take the poll's key
-    /// (another poll holds it): the claim is then in the transaction and the caller must roll it back, never commit.
+    /// (<see cref="PollRequestStore.RecordClaimCte"/>); refused when that record could not take the poll's key (another
+    /// poll holds it): the claim is then in the transaction and the caller must roll it back, never commit.
     /// </summary>
-    public static async Task<ClaimedActivity?> ClaimAsync(
+    public static async Task<PollClaim<ClaimedActivity>> ClaimAsync(
         EngineTransaction tx, string ns, WorkerRegistration worker, string attemptId, PollReservation? reservation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
@@ -99,7 +99,7 @@ public static partial class ActivityStore
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
-            return null;
+            return default;
         }
 
         const int execution = ActivityTaskRow.ColumnCount;
@@ -107,7 +107,7 @@ public static partial class ActivityStore
         const int workflowId = attempt + ActivityAttemptRow.ColumnCount;
         if (!reader.GetBoolean(workflowId + 1))
         {
-            return null;
+            return new PollClaim<ClaimedActivity>(null, Refused: true);
         }
 
         if (reservation is not null)
@@ -115,8 +115,10 @@ public static partial class ActivityStore
             PollRequestStore.WakeRecorded(tx, reservation);
         }
 
-        return new ClaimedActivity(ActivityTaskRow.Read(reader), ActivityExecutionRow.Read(reader, execution),
-            ActivityAttemptRow.Read(reader, attempt), reader.GetString(workflowId));
+        return new PollClaim<ClaimedActivity>(
+            new ClaimedActivity(ActivityTaskRow.Read(reader), ActivityExecutionRow.Read(reader, execution),
+                ActivityAttemptRow.Read(reader, attempt), reader.GetString(workflowId)),
+            Refused: false);
     }
 
     /// <summary>

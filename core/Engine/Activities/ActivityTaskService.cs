@@ -29,7 +29,7 @@ public sealed class ActivityTaskService(
             v,
             PollKind.Activity,
             settings.WorkerPollTimeoutSeconds,
-            new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync),
+            new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync, FindExpiredLeasesAsync),
             poll => new TaskPoll(
                 async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, token),
                 async (record, token) => await IsReplayableAsync(ns, poll.Worker.WorkerId, record, token)
@@ -338,16 +338,14 @@ public sealed class ActivityTaskService(
     /// Claims, records the poll and commits, in the transaction the poll runner hands over (see
     /// <see cref="PollTransactions"/>), which this method owns; the payload is built from what the claim statement returned.
     /// </summary>
-    private async Task<JsonObject?> TryClaimAsync(
+    private async Task<PollClaim<JsonObject>> TryClaimAsync(
         string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, CancellationToken cancellationToken)
     {
-        await using var owned = tx;
         var attemptId = Ulid.NewId();
-        if (await ActivityStore.ClaimAsync(tx, ns, worker, attemptId, reservation, cancellationToken) is not { } claimed)
+        var claim = await ActivityStore.ClaimAsync(tx, ns, worker, attemptId, reservation, cancellationToken);
+        if (claim.Value is not { } claimed)
         {
-            // Nothing to claim, or this poll's reservation expired and a duplicate took the key over: disposal rolls
-            // any lease back.
-            return null;
+            return new PollClaim<JsonObject>(null, claim.Refused);
         }
 
         var (task, execution, attempt, workflowId) = claimed;
@@ -357,12 +355,22 @@ public sealed class ActivityTaskService(
         await HistoryStore.AppendAsync(tx, task.RunId, [ActivityEvents.Finish("ActivityStarted", payload, execution, "running",
             ActivityEvents.Attempt(attempt, "running", task.LeaseExpiresAt, null))], null, null, cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        return TaskPayload(task.Id, workflowId, execution, attemptId, attempt.AttemptNumber, task.TaskQueue, worker.WorkerId, task.LeaseExpiresAt.Value);
+        return new PollClaim<JsonObject>(
+            TaskPayload(task.Id, workflowId, execution, attemptId, attempt.AttemptNumber, task.TaskQueue, worker.WorkerId, task.LeaseExpiresAt.Value),
+            Refused: false);
     }
 
-    private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
+    private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken) =>
+        LoggedRecovery(ns, queue, await ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "activity", queue, ActivityStore.RecoverExpiredAsync, cancellationToken));
+
+    private async Task<FoundExpiredLeases> FindExpiredLeasesAsync(EngineTransaction tx, string ns, string queue, CancellationToken cancellationToken)
     {
-        var recovered = await ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "activity", queue, ActivityStore.RecoverExpiredAsync, cancellationToken);
+        var found = await ExpiredLeases.FindOnQueueAsync(tx, wakeBus, ns, "activity", queue, ActivityStore.RecoverExpiredAsync, cancellationToken);
+        return new FoundExpiredLeases(async token => LoggedRecovery(ns, queue, await found.RecoverAsync(token)));
+    }
+
+    private int LoggedRecovery(string ns, string queue, int recovered)
+    {
         if (recovered > 0)
         {
             EngineLog.LeasesRecoveredOnQueue(logger, recovered, "activity", ns, queue);

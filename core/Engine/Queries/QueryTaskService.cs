@@ -27,11 +27,9 @@ public sealed class QueryTaskService(
             v,
             PollKind.Query,
             settings.WorkerPollTimeoutSeconds,
-            new QueueProbe(ReleaseExpiredLeasesAsync, NextAvailableAsync),
+            new QueueProbe(ReleaseExpiredLeasesAsync, NextAvailableAsync, ReleaseExpiredLeasesAsync),
             poll => new TaskPoll(
-                async (reservation, tx, token) => await TryLeaseAsync(ns, poll.Worker, reservation, tx, token) is { } task
-                    ? await BuildTaskPayloadAsync(task, token)
-                    : null,
+                async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, token),
                 async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
                     ? await BuildTaskPayloadAsync(task, token)
                     : null),
@@ -210,13 +208,30 @@ public sealed class QueryTaskService(
     /// <summary>An expired lease goes back to pending while its caller still waits, so another worker can answer.</summary>
     private async Task<int> ReleaseExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
     {
-        await using var release = dataSource.CreateCommand(
-            """
-            UPDATE workflow_query_tasks
-               SET status = 'pending', lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
-             WHERE status = 'leased' AND lease_expires_at <= now() AND namespace = $1 AND task_queue = $2
-               AND wait_deadline_at > now()
-            """);
+        await using var release = dataSource.CreateCommand(ReleaseExpiredSql);
+        return await ReleaseExpiredLeasesAsync(release, ns, queue, cancellationToken);
+    }
+
+    /// <summary>
+    /// A poll's first probe releases the expired leases in its claim's transaction: one statement, so the release
+    /// itself is the lookup, and it takes effect with that transaction's commit.
+    /// </summary>
+    private static async Task<FoundExpiredLeases> ReleaseExpiredLeasesAsync(EngineTransaction tx, string ns, string queue, CancellationToken cancellationToken)
+    {
+        await using var release = tx.Command(ReleaseExpiredSql);
+        return FoundExpiredLeases.Released(await ReleaseExpiredLeasesAsync(release, ns, queue, cancellationToken));
+    }
+
+    private const string ReleaseExpiredSql =
+        """
+        UPDATE workflow_query_tasks
+           SET status = 'pending', lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
+         WHERE status = 'leased' AND lease_expires_at <= now() AND namespace = $1 AND task_queue = $2
+           AND wait_deadline_at > now()
+        """;
+
+    private static async Task<int> ReleaseExpiredLeasesAsync(NpgsqlCommand release, string ns, string queue, CancellationToken cancellationToken)
+    {
         release.Parameters.Add(new NpgsqlParameter { Value = ns });
         release.Parameters.Add(new NpgsqlParameter { Value = queue });
         return await release.ExecuteNonQueryAsync(cancellationToken);
@@ -248,15 +263,24 @@ public sealed class QueryTaskService(
         q.payload_codec, q.query_arguments::text, q.task_queue, q.lease_owner, q.lease_expires_at
         """;
 
+    /// <summary>The claim of a query poll, in the transaction the poll runner owns (see <see cref="TaskPoll"/>).</summary>
+    private async Task<PollClaim<JsonObject>> TryClaimAsync(
+        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, CancellationToken cancellationToken)
+    {
+        var claim = await TryLeaseAsync(ns, worker, reservation, tx, cancellationToken);
+        return claim.Value is { } task
+            ? new PollClaim<JsonObject>(await BuildTaskPayloadAsync(task, cancellationToken), Refused: false)
+            : new PollClaim<JsonObject>(null, claim.Refused);
+    }
+
     /// <summary>
     /// Leases the oldest eligible query task. With a reservation, the same transaction records the lease under the
     /// poll's <c>poll_request_id</c>, so a retried poll whose answer was lost gets this task back instead of stranding
     /// it until the lease runs out.
     /// </summary>
-    private async Task<LeasedQueryTask?> TryLeaseAsync(
+    private async Task<PollClaim<LeasedQueryTask>> TryLeaseAsync(
         string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, CancellationToken cancellationToken)
     {
-        await using var owned = tx;
         LeasedQueryTask? leased;
         await using (var claim = tx.Command(
             $"""
@@ -281,18 +305,18 @@ public sealed class QueryTaskService(
 
         if (leased is null)
         {
-            return null;
+            return default;
         }
 
         if (reservation is not null
             && !await PollRequestStore.RecordClaimAsync(tx, reservation, leased.Id, leased.Attempt, null, leased.LeaseExpiresAt, cancellationToken))
         {
-            // This poll's reservation expired and a duplicate took the key over: disposal rolls the lease back.
-            return null;
+            // Another poll holds the key: the caller rolls the lease back.
+            return new PollClaim<LeasedQueryTask>(null, Refused: true);
         }
 
         await tx.CommitAsync(cancellationToken);
-        return leased;
+        return new PollClaim<LeasedQueryTask>(leased, Refused: false);
     }
 
     /// <summary>The task a recorded poll answer carried, while that lease is still this worker's.</summary>

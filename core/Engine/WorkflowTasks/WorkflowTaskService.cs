@@ -34,7 +34,7 @@ public sealed class WorkflowTaskService(
             v,
             PollKind.Workflow,
             settings.WorkerPollTimeoutSeconds,
-            new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync),
+            new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync, FindExpiredLeasesAsync),
             poll => new TaskPoll(
                 async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, pageSize, token),
                 async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
@@ -293,10 +293,21 @@ public sealed class WorkflowTaskService(
         return refused;
     }
 
-    private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken)
+    private async Task<int> RecoverExpiredLeasesAsync(string ns, string queue, CancellationToken cancellationToken) =>
+        LoggedRecovery(ns, queue, await ExpiredLeases.RecoverOnQueueAsync(
+            dataSource, wakeBus, ns, "workflow", queue, WorkflowTaskStore.RecoverExpiredAsync, cancellationToken, RecoveryLimits));
+
+    private async Task<FoundExpiredLeases> FindExpiredLeasesAsync(EngineTransaction tx, string ns, string queue, CancellationToken cancellationToken)
     {
-        var recovered = await ExpiredLeases.RecoverOnQueueAsync(dataSource, wakeBus, ns, "workflow", queue, WorkflowTaskStore.RecoverExpiredAsync, cancellationToken,
-            new ExpiredLeaseRecoveryLimits(settings.ExpiredWorkflowTaskRecoveryScanLimit, settings.ExpiredWorkflowTaskRecoveryTtlSeconds));
+        var found = await ExpiredLeases.FindOnQueueAsync(tx, wakeBus, ns, "workflow", queue, WorkflowTaskStore.RecoverExpiredAsync, cancellationToken, RecoveryLimits);
+        return new FoundExpiredLeases(async token => LoggedRecovery(ns, queue, await found.RecoverAsync(token)));
+    }
+
+    private ExpiredLeaseRecoveryLimits RecoveryLimits =>
+        new(settings.ExpiredWorkflowTaskRecoveryScanLimit, settings.ExpiredWorkflowTaskRecoveryTtlSeconds);
+
+    private int LoggedRecovery(string ns, string queue, int recovered)
+    {
         if (recovered > 0)
         {
             EngineLog.LeasesRecoveredOnQueue(logger, recovered, "workflow", ns, queue);
@@ -311,19 +322,17 @@ public sealed class WorkflowTaskService(
     /// <summary>
     /// Claims, records the poll, reads the first history page and commits, normally in one statement (see
     /// <see cref="WorkflowTaskStore.ClaimAsync"/>), in the transaction the poll runner hands over (see
-    /// <see cref="PollTransactions"/>), which this method owns.
+    /// <see cref="PollTransactions"/>), which stays the runner's: nothing claimable leaves it untouched, and a refused
+    /// claim leaves it for the runner to roll back.
     /// </summary>
-    private async Task<JsonObject?> TryClaimAsync(
+    private async Task<PollClaim<JsonObject>> TryClaimAsync(
         string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, int pageSize, CancellationToken cancellationToken)
     {
-        await using var owned = tx;
-        var claimed = await WorkflowTaskStore.ClaimAsync(
+        var claim = await WorkflowTaskStore.ClaimAsync(
             tx, ns, worker, settings.WorkflowTaskLeaseSeconds, settings.Compatibility.PinToRecordedFingerprint, reservation, pageSize, cancellationToken);
-        if (claimed is null)
+        if (claim.Value is not { } claimed)
         {
-            // Nothing to claim, or this poll's reservation expired and a duplicate took the key over: disposal rolls
-            // any lease back.
-            return null;
+            return new PollClaim<JsonObject>(null, claim.Refused);
         }
 
         var cutoff = claimed.Task.HistoryCutoffSequence ?? 0;
@@ -332,7 +341,7 @@ public sealed class WorkflowTaskService(
             : claimed.FirstPage;
         var page = Page(events, 0, cutoff);
         await tx.CommitAsync(cancellationToken);
-        return TaskPayload(claimed.Task, claimed.Run, page);
+        return new PollClaim<JsonObject>(TaskPayload(claimed.Task, claimed.Run, page), Refused: false);
     }
 
     /// <summary>

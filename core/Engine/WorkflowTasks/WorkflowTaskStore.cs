@@ -49,18 +49,19 @@ public static class WorkflowTaskStore
 
     /// <summary>
     /// Leases the next matching ready task of the worker's queue and marks its run as running, under the run lock the
-    /// claim took. Null when nothing is claimable; tasks of runs being written elsewhere are skipped, never waited on.
+    /// claim took. Neither claimed nor refused when nothing is claimable, and then the statement wrote nothing; tasks of
+    /// runs being written elsewhere are skipped, never waited on.
     /// This one statement is both the poll-time filter and the claim-time fence (rollout contract §5.3, §7.3): a task
     /// whose effective marker (<see cref="CompatibilityRouting.EffectiveMarkerSql"/>) the worker does not match, or
     /// whose run is pinned to a fingerprint the worker does not advertise, is never selected, so a refusal leaves
     /// the row exactly as it was. The first claim of a run without a recorded fingerprint records the claimer's. The
     /// run's update (<see cref="RunWriter.MarkTaskLeasedSql"/>) rides in the same statement and returns the run fields
     /// of the task payload; so do the poll's idempotency record (<see cref="PollRequestStore.RecordClaimCte"/>, when
-    /// the poll holds a <paramref name="reservation"/>) and the first page of history up to the task's cutoff. Also
-    /// null when the record could not take the poll's key (another poll holds it): the claim is then in the
-    /// transaction and the caller must roll it back, never commit.
+    /// the poll holds a <paramref name="reservation"/>) and the first page of history up to the task's cutoff. Refused
+    /// when the record could not take the poll's key (another poll holds it): the claim is then in the transaction and
+    /// the caller must roll it back, never commit.
     /// </summary>
-    public static async Task<ClaimedWorkflowTask?> ClaimAsync(
+    public static async Task<PollClaim<ClaimedWorkflowTask>> ClaimAsync(
         EngineTransaction tx,
         string ns,
         WorkerRegistration worker,
@@ -133,13 +134,13 @@ public static class WorkflowTaskStore
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
-            return null;
+            return default;
         }
 
         const int at = WorkflowTaskRow.ColumnCount;
         if (!reader.GetBoolean(at + 5))
         {
-            return null;
+            return new PollClaim<ClaimedWorkflowTask>(null, Refused: true);
         }
 
         if (reservation is not null)
@@ -148,11 +149,13 @@ public static class WorkflowTaskStore
         }
 
         var task = WorkflowTaskRow.Read(reader);
-        return new ClaimedWorkflowTask(
-            task,
-            new TaskRunFields(reader.GetString(at), reader.GetString(at + 1), reader.GetString(at + 2), reader.JsonOrNull(at + 3), reader.GetString(at + 4)),
-            ReadPage(reader.IsDBNull(at + 6) ? null : reader.GetString(at + 6)),
-            historyPageSize);
+        return new PollClaim<ClaimedWorkflowTask>(
+            new ClaimedWorkflowTask(
+                task,
+                new TaskRunFields(reader.GetString(at), reader.GetString(at + 1), reader.GetString(at + 2), reader.JsonOrNull(at + 3), reader.GetString(at + 4)),
+                ReadPage(reader.IsDBNull(at + 6) ? null : reader.GetString(at + 6)),
+                historyPageSize),
+            Refused: false);
     }
 
     /// <summary>The claim's aggregated page: one array per event, <c>recorded_at</c> as microseconds since the epoch.</summary>
