@@ -82,9 +82,9 @@ public sealed class PollRunner : IAsyncDisposable
     /// A poll with a <c>poll_request_id</c> claims only while it holds the key. The first probe takes the key in its
     /// claim statement (<see cref="PollRequestStore.RecordClaimCte"/>), so a poll that finds work at once writes
     /// its idempotency record with the lease and nothing else; a key another poll holds (or answered) rolls that claim
-    /// back. A first probe that found nothing reserves the key in that claim's transaction before the poll waits, so of two duplicates
-    /// sent together, or one sent while the first is parked, exactly one claims and the other waits for its answer
-    /// (worker-protocol spec §3.1.3: a retry gets the task its lost answer carried, never a second lease).
+    /// back. A first probe that found nothing reserves the key in that claim's transaction before the poll waits, so
+    /// of two duplicates sent together, or one sent while the first is parked, exactly one claims and the other waits
+    /// for its answer (worker-protocol spec §3.1.3: a retry gets the task its lost answer carried, never a second lease).
     /// </summary>
     private async Task<JsonObject?> RunReservedAsync(
         string ns, AdmittedPoll poll, PollReservation reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, PollTransactions transactions,
