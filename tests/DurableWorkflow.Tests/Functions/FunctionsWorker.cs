@@ -22,7 +22,8 @@ public sealed class FunctionsWorker : IAsyncLifetime
     }
 
     /// <summary>Starts the built worker under a stand-in of its own against <paramref name="connectionString"/>.</summary>
-    public static async Task<FunctionsHostStandIn> StartAsync(string connectionString, string serverId, string schedulerCron)
+    public static async Task<FunctionsHostStandIn> StartAsync(
+        string connectionString, string serverId, string schedulerCron, params (string Name, string? Value)[] settings)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -38,6 +39,11 @@ public sealed class FunctionsWorker : IAsyncLifetime
             ["DW_V2_MULTI_NODE"] = null,
             ["SCHEDULER_CRON"] = schedulerCron,
         };
+        foreach (var (name, value) in settings)
+        {
+            environment[name] = value;
+        }
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         return await FunctionsHostStandIn.StartAsync(TestEnvironment.FunctionsAssembly, environment, cancellationToken: timeout.Token);
     }
