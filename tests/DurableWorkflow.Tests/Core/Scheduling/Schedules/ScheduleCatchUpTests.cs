@@ -29,7 +29,9 @@ public sealed class ScheduleCatchUpTests(BootstrappedDatabase database) : IClass
             "SELECT string_agg(to_char(occurrence_time AT TIME ZONE 'UTC', 'HH24:MI:SS'), ',' ORDER BY occurrence_time) FROM workflow_schedule_history WHERE schedule_id = 'catchup' AND event_type = 'ScheduleTriggered'");
         var windowed = await database.ScalarAsync<long>(
             "SELECT count(DISTINCT occurrence_time) FROM workflow_schedule_history WHERE schedule_id = 'catchup' AND event_type = 'ScheduleTriggered' AND occurrence_time > now() - interval '300 seconds' AND occurrence_time <= now() AND extract(second FROM occurrence_time) = 0");
-        Assert.Equal(6, await h.RunCountAsync("catchup"));
+        // Six runs: the stale occurrence and the window's five; a seventh when a whole minute passes between the two
+        // ticks (the second then fires that new occurrence, which is due, not replayed).
+        Assert.InRange(await h.RunCountAsync("catchup"), 6, 7);
         Assert.Equal(5, windowed);
         Assert.StartsWith(stale.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), fired);
         Assert.True(await database.ScalarAsync<bool>("SELECT next_fire_at > now() FROM workflow_schedules WHERE schedule_id = 'catchup'"));
