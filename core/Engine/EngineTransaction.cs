@@ -12,7 +12,7 @@ public sealed class EngineTransaction : IAsyncDisposable
     private readonly NpgsqlConnection connection;
     private readonly NpgsqlTransaction transaction;
     private readonly WakeBus wakeBus;
-    private readonly HashSet<string> wakeChannels = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> wakeChannels = new(StringComparer.Ordinal);
     private List<Action>? afterCommit;
     private List<(string Channel, TimeSpan Delay)>? laterWakes;
 
@@ -54,7 +54,8 @@ public sealed class EngineTransaction : IAsyncDisposable
         return command;
     }
 
-    public void Wake(string channel) => wakeChannels.Add(channel);
+    /// <summary>Signals the channel after commit; called once per task made claimable, since the count bounds how many parked polls wake.</summary>
+    public void Wake(string channel) => wakeChannels[channel] = wakeChannels.GetValueOrDefault(channel) + 1;
 
     /// <summary>
     /// Wakes the channel once a task this transaction made ready becomes claimable, <paramref name="delay"/> after the
@@ -79,7 +80,7 @@ public sealed class EngineTransaction : IAsyncDisposable
     {
         await transaction.CommitAsync(cancellationToken);
         afterCommit?.ForEach(action => action());
-        wakeBus.Publish(wakeChannels);
+        wakeBus.Publish(wakeChannels.ToList());
         laterWakes?.ForEach(wake => wakeBus.PublishAfter(wake.Channel, wake.Delay));
     }
 

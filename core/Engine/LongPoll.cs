@@ -76,4 +76,70 @@ public static class LongPoll
             await wake.WaitAsync(interval == Timeout.InfiniteTimeSpan || remaining < interval ? remaining : interval, clock, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// <see cref="WaitForAsync{T}"/> for a parked task poll, a claimant of <paramref name="channel"/>
+    /// (<see cref="WakeBus.Compete"/>) that never re-probes on a timer: a signal wakes only as many parked polls as it
+    /// announces tasks. When a poll woken that way claims nothing, it looks at the queue (<paramref name="look"/>): a task
+    /// it may claim means the claim skipped a run another transaction held, so it claims again after a short pause
+    /// (<see cref="CollisionRetries"/>); a task only other workers may claim (another type, build or cohort), or one
+    /// still skipped after those retries, wakes the channel's other parked polls, as a signal to all would have; nothing
+    /// due means another poll took the task. A woken poll that leaves without acting on its wake hands it to another.
+    /// </summary>
+    public static async Task<T?> WaitToClaimAsync<T>(
+        WakeBus wakeBus,
+        TimeProvider clock,
+        string channel,
+        TimeSpan hold,
+        Func<CancellationToken, Task<T?>> probe,
+        Func<CancellationToken, Task<ClaimLook>> look,
+        CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(wakeBus);
+        ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(probe);
+        ArgumentNullException.ThrowIfNull(look);
+        var deadline = clock.GetUtcNow() + hold;
+        using var wake = wakeBus.Compete(channel);
+        var retries = 0;
+        while (true)
+        {
+            if (await probe(cancellationToken) is { } found)
+            {
+                return found;
+            }
+
+            var remaining = deadline - clock.GetUtcNow();
+            if ((wake.ChosenForLastWake || retries > 0) && remaining > TimeSpan.Zero)
+            {
+                var seen = await look(cancellationToken);
+                if (seen.Mine && retries < CollisionRetries.Length)
+                {
+                    var pause = CollisionRetries[retries++];
+                    await Task.Delay(pause < remaining ? pause : remaining, clock, cancellationToken);
+                    continue;
+                }
+
+                if (seen.Any)
+                {
+                    wake.WakeOthers();
+                }
+            }
+
+            retries = 0;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            await wake.WaitAsync(remaining, clock, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The pauses before a woken poll claims again when its claim skipped a task it may take (see
+    /// <see cref="ClaimLook.Mine"/>): a sibling task's claim holds the run for a few milliseconds.
+    /// </summary>
+    private static readonly TimeSpan[] CollisionRetries = [TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(40), TimeSpan.FromMilliseconds(160)];
 }

@@ -184,10 +184,10 @@ public sealed class PollRunner : IAsyncDisposable
 
     /// <summary>
     /// The long-poll of the queue. The wake subscription is taken before the first probe (see
-    /// <see cref="LongPoll.WaitForAsync"/>); the poll is counted as parked before that probe too, so the shared queue
-    /// loop is running whenever the poll waits. A parked poll never re-probes on a timer: wake signals and the shared
-    /// loop's nudges are what make it probe again, and it holds no connection meanwhile. Later probes claim in a
-    /// transaction of their own, rolled back when they find nothing.
+    /// <see cref="LongPoll.WaitToClaimAsync"/>); the poll is counted as parked before that probe too, so the shared queue
+    /// loop is running whenever the poll waits. A parked poll never re-probes on a timer: its share of wake signals and
+    /// the shared loop's nudges are what make it probe again, and it holds no connection meanwhile. Later probes claim in
+    /// a transaction of their own, rolled back when they find nothing.
     /// </summary>
     private async Task<JsonObject?> ParkAsync(
         string ns, AdmittedPoll poll, PollReservation? reservation, DateTimeOffset deadline, QueueProbe queue, TaskPoll task, PollTransactions transactions,
@@ -198,10 +198,10 @@ public sealed class PollRunner : IAsyncDisposable
         var hold = Remaining(deadline);
         using var parked = hold > TimeSpan.Zero ? Queues.Park(poll.Kind, ns, queueName, channel, queue) : null;
         var first = true;
-        return await LongPoll.WaitForAsync(
+        return await LongPoll.WaitToClaimAsync(
             wakeBus,
             clock,
-            [channel],
+            channel,
             hold,
             async token =>
             {
@@ -213,8 +213,8 @@ public sealed class PollRunner : IAsyncDisposable
                 first = false;
                 return await FirstProbeAsync(ns, poll, reservation, deadline, queue, task, transactions, reserveAfterFirstProbe, token);
             },
-            cancellationToken,
-            Timeout.InfiniteTimeSpan);
+            task.LookAsync,
+            cancellationToken);
     }
 
     /// <summary>

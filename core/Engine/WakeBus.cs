@@ -8,13 +8,24 @@ namespace DurableWorkflow.Core.Engine;
 /// <summary>
 /// Wakes long-polls when work appears. Signals reach waiters on this node directly and other nodes through one
 /// Redis pub/sub channel. They are hints only: a waiter always re-probes the database on its own interval, so a
-/// lost or late signal costs latency, never a task.
+/// lost or late signal costs latency, never a task. A channel has two kinds of waiters. Watchers
+/// (<see cref="Subscribe"/>) all wake on every signal. Claimants (<see cref="Compete"/>: parked task polls, which
+/// compete for the same rows) wake one per task a signal announces, so one new task costs one claim on each node rather
+/// than one per parked poll; a claimant that then finds nothing it can take wakes the others (see
+/// <see cref="LongPoll.WaitToClaimAsync{T}"/>), so a task only some of them may claim still reaches one that can.
 /// </summary>
 public sealed class WakeBus : IAsyncDisposable
 {
     private static readonly RedisChannel WakeRedisChannel = RedisChannel.Literal("dw:wake");
 
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<WakeSubscription, byte>> waiters = new(StringComparer.Ordinal);
+    /// <summary>
+    /// How many times one commit's signal for a channel is sent to other nodes at most: one message per task it made
+    /// claimable, up to this many. A larger batch wakes this many claimants on each node, and each poll that returns a
+    /// task comes back and claims the next one in its first probe.
+    /// </summary>
+    private const int MaxRemoteMessagesPerChannel = 32;
+
+    private readonly ConcurrentDictionary<string, ChannelWaiters> waiters = new(StringComparer.Ordinal);
     private readonly RedisCoordinationCache? redis;
     private readonly ILogger<WakeBus> logger;
     private readonly Lazy<Task<ISubscriber?>> subscriber;
@@ -37,32 +48,48 @@ public sealed class WakeBus : IAsyncDisposable
     /// </summary>
     public bool ReceivesRemoteSignals => remoteConnected;
 
-    /// <summary>Registers interest before the caller probes the database, so a signal between probe and wait is kept.</summary>
+    /// <summary>
+    /// Registers a watcher, woken by every signal on its channels, before the caller probes the database, so a signal
+    /// between probe and wait is kept.
+    /// </summary>
     public WakeSubscription Subscribe(IReadOnlyList<string> channels)
     {
         ArgumentNullException.ThrowIfNull(channels);
-        _ = subscriber.Value;
-        var subscription = new WakeSubscription(this, channels);
-        foreach (var channel in channels)
-        {
-            waiters.GetOrAdd(channel, _ => new ConcurrentDictionary<WakeSubscription, byte>())[subscription] = 0;
-        }
-
-        return subscription;
+        return Register(new WakeSubscription(this, channels, competing: false));
     }
 
-    /// <summary>Signals after the writing transaction committed; never throws, never blocks the writer.</summary>
+    /// <summary>
+    /// Registers a claimant of <paramref name="channel"/>: of the claimants waiting on a channel, a signal wakes as many
+    /// as it announces tasks, the longest-waiting first. Like <see cref="Subscribe"/>, taken before the first probe.
+    /// </summary>
+    public WakeSubscription Compete(string channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        return Register(new WakeSubscription(this, [channel], competing: true));
+    }
+
+    /// <summary>Signals after the writing transaction committed, one task per channel; never throws, never blocks the writer.</summary>
     public void Publish(IReadOnlyCollection<string> channels)
     {
         ArgumentNullException.ThrowIfNull(channels);
-        foreach (var channel in channels)
+        Publish(channels.Select(channel => KeyValuePair.Create(channel, 1)).ToList());
+    }
+
+    /// <summary>
+    /// Signals after the writing transaction committed, each channel with the number of tasks the commit made claimable
+    /// on it (which bounds how many of its claimants wake); never throws, never blocks the writer.
+    /// </summary>
+    public void Publish(IReadOnlyCollection<KeyValuePair<string, int>> signals)
+    {
+        ArgumentNullException.ThrowIfNull(signals);
+        foreach (var (channel, tasks) in signals)
         {
-            SignalLocal(channel);
+            SignalLocal(channel, tasks);
         }
 
-        if (redis is not null && channels.Count > 0)
+        if (redis is not null && signals.Count > 0)
         {
-            _ = PublishRemoteAsync(channels);
+            _ = PublishRemoteAsync(signals);
         }
     }
 
@@ -77,13 +104,16 @@ public sealed class WakeBus : IAsyncDisposable
     }
 
     /// <summary>
-    /// Wakes this node's waiters on a channel without telling other nodes: each node's shared queue probe finds
-    /// unsignalled work for its own parked polls.
+    /// Wakes every waiter of this node on a channel, claimants included, without telling other nodes: each node's shared
+    /// queue probe finds unsignalled work for its own parked polls, and cannot tell which of them may claim it.
     /// </summary>
     public void Nudge(string channel)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        SignalLocal(channel);
+        if (waiters.TryGetValue(channel, out var set))
+        {
+            set.SignalAll();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -108,11 +138,45 @@ public sealed class WakeBus : IAsyncDisposable
     {
         foreach (var channel in subscription.Channels)
         {
-            if (waiters.TryGetValue(channel, out var set))
+            if (waiters.TryGetValue(channel, out var set) && set.Remove(subscription))
             {
-                set.TryRemove(subscription, out _);
+                // Emptied and closed: dropped, so channels of finished runs and polls do not pile up.
+                waiters.TryRemove(KeyValuePair.Create(channel, set));
             }
         }
+    }
+
+    /// <summary>Wakes the other claimants of the channel: the one that was woken found nothing it could take.</summary>
+    internal void WakeOtherClaimants(WakeSubscription claimant)
+    {
+        if (waiters.TryGetValue(claimant.Channels[0], out var set))
+        {
+            set.SignalClaimants(except: claimant);
+        }
+    }
+
+    /// <summary>A claimant left holding a wake it never acted on: another claimant of the channel gets it.</summary>
+    internal void HandOn(WakeSubscription claimant) => SignalLocal(claimant.Channels[0], 1);
+
+    private WakeSubscription Register(WakeSubscription subscription)
+    {
+        _ = subscriber.Value;
+        foreach (var channel in subscription.Channels)
+        {
+            while (true)
+            {
+                var set = waiters.GetOrAdd(channel, _ => new ChannelWaiters());
+                if (set.TryAdd(subscription))
+                {
+                    break;
+                }
+
+                // Its last waiter left between the lookup and the add, so it is closed and on its way out: replace it.
+                waiters.TryRemove(KeyValuePair.Create(channel, set));
+            }
+        }
+
+        return subscription;
     }
 
     private async Task PublishLaterAsync(string channel, TimeSpan delay)
@@ -129,14 +193,11 @@ public sealed class WakeBus : IAsyncDisposable
         Publish([channel]);
     }
 
-    private void SignalLocal(string channel)
+    private void SignalLocal(string channel, int tasks)
     {
         if (waiters.TryGetValue(channel, out var set))
         {
-            foreach (var subscription in set.Keys)
-            {
-                subscription.Signal();
-            }
+            set.Signal(tasks);
         }
     }
 
@@ -144,22 +205,26 @@ public sealed class WakeBus : IAsyncDisposable
     {
         foreach (var set in waiters.Values)
         {
-            foreach (var subscription in set.Keys)
-            {
-                subscription.Signal();
-            }
+            set.SignalAll();
         }
     }
 
-    private async Task PublishRemoteAsync(IReadOnlyCollection<string> channels)
+    /// <summary>
+    /// One message per task (up to <see cref="MaxRemoteMessagesPerChannel"/>), each only the channel's name: the format
+    /// nodes of every version read, where one message is one signal.
+    /// </summary>
+    private async Task PublishRemoteAsync(IReadOnlyCollection<KeyValuePair<string, int>> signals)
     {
         try
         {
             if (await subscriber.Value is { } sub)
             {
-                foreach (var channel in channels)
+                foreach (var (channel, tasks) in signals)
                 {
-                    await sub.PublishAsync(WakeRedisChannel, channel, CommandFlags.FireAndForget);
+                    for (var i = 0; i < Math.Clamp(tasks, 1, MaxRemoteMessagesPerChannel); i++)
+                    {
+                        await sub.PublishAsync(WakeRedisChannel, channel, CommandFlags.FireAndForget);
+                    }
                 }
             }
         }
@@ -191,7 +256,7 @@ public sealed class WakeBus : IAsyncDisposable
             {
                 if (message.HasValue)
                 {
-                    SignalLocal(message.ToString());
+                    SignalLocal(message.ToString(), 1);
                 }
             });
             remoteConnected = multiplexer.IsConnected;
@@ -209,15 +274,29 @@ public sealed class WakeBus : IAsyncDisposable
 public sealed class WakeSubscription : IDisposable
 {
     private readonly WakeBus bus;
-    private TaskCompletionSource signalled = NewSource();
+    private TaskCompletionSource<bool> signalled = NewSource();
+    private volatile bool waiting;
 
-    internal WakeSubscription(WakeBus bus, IReadOnlyList<string> channels)
+    internal WakeSubscription(WakeBus bus, IReadOnlyList<string> channels, bool competing)
     {
         this.bus = bus;
         Channels = channels;
+        Competing = competing;
     }
 
     public IReadOnlyList<string> Channels { get; }
+
+    /// <summary>A claimant (<see cref="WakeBus.Compete"/>), woken by its share of a channel's signals.</summary>
+    public bool Competing { get; }
+
+    /// <summary>
+    /// True when the last wake <see cref="WaitAsync"/> returned was this claimant's share of a signal: the other
+    /// claimants were left asleep, so if it finds nothing it can take it should <see cref="WakeOthers"/>.
+    /// </summary>
+    public bool ChosenForLastWake { get; private set; }
+
+    /// <summary>Inside <see cref="WaitAsync"/>; a signal then wakes it at once, so the bus prefers it to a probing claimant.</summary>
+    public bool Waiting => waiting;
 
     /// <summary>Waits until a signal arrives or the timeout passes; returns true when signalled.</summary>
     public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken)
@@ -225,17 +304,24 @@ public sealed class WakeSubscription : IDisposable
         var current = Volatile.Read(ref signalled);
         if (!current.Task.IsCompleted && timeout > TimeSpan.Zero)
         {
+            waiting = true;
             try
             {
                 await current.Task.WaitAsync(timeout, clock, cancellationToken);
             }
             catch (TimeoutException)
             {
+                ChosenForLastWake = false;
                 return false;
+            }
+            finally
+            {
+                waiting = false;
             }
         }
 
         var woke = current.Task.IsCompleted;
+        ChosenForLastWake = woke && current.Task.Result;
         if (woke)
         {
             Interlocked.CompareExchange(ref signalled, NewSource(), current);
@@ -244,9 +330,30 @@ public sealed class WakeSubscription : IDisposable
         return woke;
     }
 
-    public void Dispose() => bus.Remove(this);
+    /// <summary>Wakes the channel's other claimants; a no-op for a watcher.</summary>
+    public void WakeOthers()
+    {
+        if (Competing)
+        {
+            bus.WakeOtherClaimants(this);
+        }
+    }
 
-    internal void Signal() => Volatile.Read(ref signalled).TrySetResult();
+    public void Dispose()
+    {
+        bus.Remove(this);
+        var pending = Volatile.Read(ref signalled).Task;
+        if (Competing && pending.IsCompleted && pending.Result)
+        {
+            bus.HandOn(this);
+        }
+    }
 
-    private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Wakes it for every kind of signal; a wake already pending stays as it was.</summary>
+    internal void Signal() => Volatile.Read(ref signalled).TrySetResult(false);
+
+    /// <summary>Gives this claimant one task's wake; false when it already has one pending.</summary>
+    internal bool TryChoose() => Volatile.Read(ref signalled).TrySetResult(true);
+
+    private static TaskCompletionSource<bool> NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

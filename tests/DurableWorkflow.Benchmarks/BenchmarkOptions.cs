@@ -35,6 +35,9 @@ public sealed record BenchmarkOptions
     /// <summary>Length of the steady run at half the peak rate with RSS samples (0 = skipped).</summary>
     public int SteadyMinutes { get; init; }
 
+    /// <summary>The steady run's rate in workflows/s; null = half the peak of the scaling table.</summary>
+    public double? SteadyRate { get; init; }
+
     /// <summary>Hard stop for the whole run; null = 900 s plus the steady run.</summary>
     public int? MaxSeconds { get; init; }
 
@@ -61,6 +64,8 @@ public sealed record BenchmarkOptions
           --idle-seconds T          idle window with one parked poll (default 60; 0 skips it)
           --steady-minutes M        steady run at half the peak rate sampling server RSS every 30 s (default off; the
                                     issue's figure is 10)
+          --steady-rate R           the steady run's rate in workflows/s instead of half the peak (to compare two
+                                    builds at one load)
           --pg CONNECTION           the server's PostgreSQL database with --server (default: env DW_TEST_PG)
           --max-seconds T           hard stop for the whole run (default 900 + 60 x steady minutes)
         """;
@@ -86,6 +91,7 @@ public sealed record BenchmarkOptions
                 "--skip-latency" => options with { SkipLatency = true },
                 "--idle-seconds" => options with { IdleSeconds = NonNegative(name, Value()) },
                 "--steady-minutes" => options with { SteadyMinutes = NonNegative(name, Value()) },
+                "--steady-rate" => options with { SteadyRate = Positive(name, Value()) },
                 "--pg" => options with { Postgres = Value() },
                 "--max-seconds" => options with { MaxSeconds = Positive(name, Value()) },
                 _ => throw new ArgumentException($"Unknown option {name}."),

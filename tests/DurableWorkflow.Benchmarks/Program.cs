@@ -118,14 +118,28 @@ try
     if (options.SteadyMinutes > 0)
     {
         var peak = scaling.MaxBy(r => r.WorkflowsPerSecond)!;
-        var rate = peak.WorkflowsPerSecond / 2;
+        var rate = options.SteadyRate ?? peak.WorkflowsPerSecond / 2;
         var workflows = Math.Max(1, (int)(rate * 60 * options.SteadyMinutes));
-        Console.WriteLine(Report.Invariant($"Steady run: {options.SteadyMinutes} min at {rate:F1} workflows/s (half the peak), {peak.Workers} workers, RSS every {ResidentMemory.SampleInterval.TotalSeconds:F0} s..."));
+        Console.WriteLine(Report.Invariant($"Steady run: {options.SteadyMinutes} min at {rate:F1} workflows/s ({(options.SteadyRate is null ? "half the peak" : "--steady-rate")}), {peak.Workers} workers, RSS every {ResidentMemory.SampleInterval.TotalSeconds:F0} s..."));
+        if (counters is not null)
+        {
+            await counters.ResetAsync(ct);
+        }
+
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var sampling = cluster is null ? null : ResidentMemory.SampleUntilAsync(cluster.RedisA.ProcessId, stopSampling.Token);
+        var cpuBefore = cpu?.Take();
         var run = await ThroughputRun.RunAsync(server, token, workflows, peak.Workers, TimeSpan.FromMinutes(options.SteadyMinutes + 2), ct, rate);
+        var cpuPhase = cpuBefore is null ? null : CpuAccounting.Between(cpuBefore, cpu!.Take(), run.CompletedWorkflows);
         await stopSampling.CancelAsync();
-        steady = new Report.SteadyRow(rate, peak.Workers, run, sampling is null ? null : await sampling);
+        DatabaseCounters.Window? window = null;
+        if (counters is not null)
+        {
+            await Task.Delay(DatabaseCounters.Settle, ct);
+            window = await counters.ReadAsync(ct);
+        }
+
+        steady = new Report.SteadyRow(rate, peak.Workers, run, sampling is null ? null : await sampling, window, cpuPhase);
     }
 
     if (options.IdleSeconds > 0 && counters is not null)

@@ -27,7 +27,8 @@ public static class Report
         public double? CommitsPerWorkflow => Counters is null ? null : Counters.Commits / (double)Math.Max(1, Throughput.CompletedWorkflows);
     }
 
-    public sealed record SteadyRow(double Rate, int Workers, ThroughputRun.Result Run, IReadOnlyList<ResidentMemory.Sample>? Samples);
+    public sealed record SteadyRow(
+        double Rate, int Workers, ThroughputRun.Result Run, IReadOnlyList<ResidentMemory.Sample>? Samples, DatabaseCounters.Window? Counters, CpuAccounting.Phase? Cpu);
 
     public static string Render(
         BenchmarkOptions options,
@@ -227,7 +228,19 @@ public static class Report
         }
 
         var text = new StringBuilder();
-        text.AppendLine(Invariant($"Steady run: {options.SteadyMinutes} min at {steady.Rate:F1} workflows/s requested (half the peak), K = {steady.Workers}: {steady.Run.CompletedWorkflows}/{steady.Run.Requested} completed, {steady.Run.CompletedWorkflows / steady.Run.Elapsed.TotalSeconds:F1} workflows/s achieved, {steady.Run.Errors} errors"));
+        text.AppendLine(Invariant($"Steady run: {options.SteadyMinutes} min at {steady.Rate:F1} workflows/s requested ({(options.SteadyRate is null ? "half the peak" : "--steady-rate")}), K = {steady.Workers}: {steady.Run.CompletedWorkflows}/{steady.Run.Requested} completed, {steady.Run.CompletedWorkflows / steady.Run.Elapsed.TotalSeconds:F1} workflows/s achieved, {steady.Run.Errors} errors"));
+        var done = Math.Max(1, steady.Run.CompletedWorkflows);
+        if (steady.Counters is { } window)
+        {
+            // Below the peak most polls park between tasks, so this is where wake-up costs (empty claims) show.
+            text.AppendLine(Invariant($"  per workflow over the run: {(window.WorkStatements is { } work ? (work / (double)done).ToString("F1", CultureInfo.InvariantCulture) : "n/a")} statements, {window.Commits / (double)done:F1} commits, {window.Rollbacks / (double)done:F1} rollbacks"));
+        }
+
+        if (steady.Cpu is { } cpu)
+        {
+            text.AppendLine(Invariant($"  CPU per workflow, ms: server A {cpu.ServerA:F2}, nodes B-D {cpu.OtherNodes:F2}, PostgreSQL {(cpu.Postgres is { } pg ? pg.ToString("F2", CultureInfo.InvariantCulture) : "n/a")}, benchmark {cpu.Benchmark:F2}, machine {cpu.MachineBusy:F2} ({cpu.Utilisation:P0} busy)"));
+        }
+
         if (steady.Samples is not { Count: > 0 } samples)
         {
             text.AppendLine("  server RSS: not sampled (only the self-hosted node A can be sampled)");

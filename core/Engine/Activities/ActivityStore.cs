@@ -50,14 +50,7 @@ public static partial class ActivityStore
                   FROM workflow_tasks t
                   JOIN workflow_runs r ON r.id = t.run_id
                   JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
-                 WHERE t.status = 'ready'
-                   AND t.namespace = $1 AND t.task_type = 'activity' AND t.task_queue = $2
-                   AND t.available_at <= now()
-                   AND {CompatibilityRouting.MatchesSql("t", "r", "$3")}
-                   AND {CompatibilityRouting.CohortNotDrainingSql("$1", "$2", "$3")}
-                   AND (cardinality($4::text[]) = 0 OR t.activity_type IS NULL OR t.activity_type = ANY ($4))
-                   AND r.status IN ('pending', 'running', 'waiting')
-                   AND e.status = 'pending'
+                 WHERE {ClaimableSql("$1", "$2", "$3", "$4")}
                  ORDER BY t.priority, t.available_at, t.id
                  LIMIT 1
                    FOR UPDATE OF t SKIP LOCKED
@@ -119,6 +112,50 @@ public static partial class ActivityStore
             new ClaimedActivity(ActivityTaskRow.Read(reader), ActivityExecutionRow.Read(reader, execution),
                 ActivityAttemptRow.Read(reader, attempt), reader.GetString(workflowId)),
             Refused: false);
+    }
+
+    /// <summary>
+    /// Which ready tasks of the queue (<c>t</c>, joined to its run <c>r</c> and execution <c>e</c>) a worker may claim
+    /// now: the claim's filter and fence, shared with <see cref="LookAsync"/>. The arguments are the statement's placeholders.
+    /// </summary>
+    private static string ClaimableSql(string ns, string queue, string buildId, string types) =>
+        $"""
+        t.status = 'ready'
+                   AND t.namespace = {ns} AND t.task_type = 'activity' AND t.task_queue = {queue}
+                   AND t.available_at <= now()
+                   AND {CompatibilityRouting.MatchesSql("t", "r", buildId)}
+                   AND {CompatibilityRouting.CohortNotDrainingSql(ns, queue, buildId)}
+                   AND (cardinality({types}::text[]) = 0 OR t.activity_type IS NULL OR t.activity_type = ANY ({types}))
+                   AND r.status IN ('pending', 'running', 'waiting')
+                   AND e.status = 'pending'
+        """;
+
+    /// <summary>
+    /// For a parked poll whose claim came up empty after a wake: whether a task due now is one this worker may claim
+    /// (then a concurrent claim or transition of its run held the lock the claim skips), and whether the queue has any
+    /// task due now. Reads without locking.
+    /// </summary>
+    public static async Task<ClaimLook> LookAsync(NpgsqlDataSource dataSource, string ns, WorkerRegistration worker, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(worker);
+        await using var look = dataSource.CreateCommand(
+            $"""
+            SELECT EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                             JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
+                            WHERE {ClaimableSql("$1", "$2", "$3", "$4")}),
+                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                            WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = 'activity' AND t.task_queue = $2
+                              AND t.available_at <= now() AND r.status IN ('pending', 'running', 'waiting'))
+            """);
+        foreach (var value in new object?[] { ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray() })
+        {
+            look.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+
+        await using var reader = await look.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ClaimLook(reader.GetBoolean(0), reader.GetBoolean(1));
     }
 
     /// <summary>

@@ -34,7 +34,8 @@ public sealed class ActivityTaskService(
                 async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, token),
                 async (record, token) => await IsReplayableAsync(ns, poll.Worker.WorkerId, record, token)
                     ? await BuildTaskPayloadAsync(record.TaskId!, token)
-                    : null),
+                    : null,
+                token => ActivityStore.LookAsync(dataSource, ns, poll.Worker, token)),
             cancellationToken);
     }
 

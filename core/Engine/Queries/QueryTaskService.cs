@@ -32,7 +32,10 @@ public sealed class QueryTaskService(
                 async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, token),
                 async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
                     ? await BuildTaskPayloadAsync(task, token)
-                    : null),
+                    : null,
+                async token => await NextAvailableAsync(ns, poll.Worker.TaskQueue, token) <= TimeSpan.Zero
+                    ? new ClaimLook(Mine: true, Any: true)
+                    : default),
             cancellationToken);
     }
 

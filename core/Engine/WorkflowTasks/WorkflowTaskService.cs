@@ -40,7 +40,8 @@ public sealed class WorkflowTaskService(
                 async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
                     ? TaskPayload(task, await ReadRunFieldsAsync(task.RunId, token),
                         await ReadHistoryPageAsync(task.RunId, 0, task.HistoryCutoffSequence ?? 0, pageSize, token))
-                    : null),
+                    : null,
+                token => WorkflowTaskStore.LookAsync(dataSource, ns, poll.Worker, settings.Compatibility.PinToRecordedFingerprint, token)),
             cancellationToken);
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using DurableWorkflow.Core.Http;
 using DurableWorkflow.Core.Storage;
 using DurableWorkflow.Core.Workers;
+using Npgsql;
 
 namespace DurableWorkflow.Core.Engine.WorkflowTasks;
 
@@ -91,15 +92,7 @@ public static class WorkflowTaskStore
                 SELECT t.id, t.run_id, r.last_history_sequence, r.compatibility AS run_marker
                   FROM workflow_tasks t
                   JOIN workflow_runs r ON r.id = t.run_id
-                 WHERE t.status = 'ready'
-                   AND t.namespace = $1 AND t.task_type = 'workflow' AND t.task_queue = $2
-                   AND t.available_at <= now()
-                   AND {CompatibilityRouting.MatchesSql("t", "r", "$3")}
-                   AND {CompatibilityRouting.CohortNotDrainingSql("$1", "$2", "$3")}
-                   AND (cardinality($4::text[]) = 0 OR t.workflow_type = ANY ($4))
-                   AND r.status IN ('pending', 'running', 'waiting')
-                   AND (NOT $8 OR r.workflow_definition_fingerprint IS NULL
-                        OR r.workflow_definition_fingerprint = ($5::jsonb ->> r.workflow_type))
+                 WHERE {ClaimableSql("$1", "$2", "$3", "$4", "$5", "$8")}
                  ORDER BY t.priority, t.available_at, t.id
                  LIMIT 1
                    FOR UPDATE OF t SKIP LOCKED
@@ -156,6 +149,55 @@ public static class WorkflowTaskStore
                 ReadPage(reader.IsDBNull(at + 6) ? null : reader.GetString(at + 6)),
                 historyPageSize),
             Refused: false);
+    }
+
+    /// <summary>
+    /// Which ready tasks of the queue (<c>t</c>, joined to its run <c>r</c>) a worker may claim now: the claim's filter and
+    /// fence, shared with <see cref="LookAsync"/>. The arguments are the statement's placeholders.
+    /// </summary>
+    private static string ClaimableSql(string ns, string queue, string buildId, string types, string fingerprints, string pin) =>
+        $"""
+        t.status = 'ready'
+                   AND t.namespace = {ns} AND t.task_type = 'workflow' AND t.task_queue = {queue}
+                   AND t.available_at <= now()
+                   AND {CompatibilityRouting.MatchesSql("t", "r", buildId)}
+                   AND {CompatibilityRouting.CohortNotDrainingSql(ns, queue, buildId)}
+                   AND (cardinality({types}::text[]) = 0 OR t.workflow_type = ANY ({types}))
+                   AND r.status IN ('pending', 'running', 'waiting')
+                   AND (NOT {pin} OR r.workflow_definition_fingerprint IS NULL
+                        OR r.workflow_definition_fingerprint = ({fingerprints}::jsonb ->> r.workflow_type))
+        """;
+
+    /// <summary>
+    /// For a parked poll whose claim came up empty after a wake: whether a task due now is one this worker may claim
+    /// (then a concurrent claim or transition of its run held the lock the claim skips), and whether the queue has any
+    /// task due now. Reads without locking.
+    /// </summary>
+    public static async Task<ClaimLook> LookAsync(
+        NpgsqlDataSource dataSource, string ns, WorkerRegistration worker, bool pinToFingerprint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(worker);
+        await using var look = dataSource.CreateCommand(
+            $"""
+            SELECT EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                            WHERE {ClaimableSql("$1", "$2", "$3", "$4", "$5", "$6")}),
+                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                            WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = 'workflow' AND t.task_queue = $2
+                              AND t.available_at <= now() AND r.status IN ('pending', 'running', 'waiting'))
+            """);
+        foreach (var value in new object?[]
+                 {
+                     ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
+                     JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), pinToFingerprint,
+                 })
+        {
+            look.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+
+        await using var reader = await look.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ClaimLook(reader.GetBoolean(0), reader.GetBoolean(1));
     }
 
     /// <summary>The claim's aggregated page: one array per event, <c>recorded_at</c> as microseconds since the epoch.</summary>

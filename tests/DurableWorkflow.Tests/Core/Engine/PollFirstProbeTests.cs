@@ -43,7 +43,8 @@ public sealed class PollFirstProbeTests(BootstrappedDatabase database) : IClassF
                     "SELECT status FROM workflow_poll_requests WHERE poll_request_id = 'first-probe-wake'");
                 return new PollClaim<JsonObject>(new JsonObject { ["task_id"] = "committed-meanwhile" }, Refused: false);
             },
-            (_, _) => Task.FromResult<JsonObject?>(null));
+            (_, _) => Task.FromResult<JsonObject?>(null),
+            _ => Task.FromResult(default(ClaimLook)));
         var queue = new QueueProbe(
             (_, _, _) => Task.FromResult(0),
             (_, _, _) => Task.FromResult<TimeSpan?>(null),

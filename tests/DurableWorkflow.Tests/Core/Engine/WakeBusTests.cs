@@ -77,6 +77,113 @@ public sealed class WakeBusTests
         Assert.False(await waiter.WaitAsync(TimeSpan.FromMilliseconds(200), TimeProvider.System, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task a_signal_for_one_task_wakes_one_parked_claimant_and_every_watcher()
+    {
+        await using var bus = new WakeBus(new InProcessCoordinationCache(TimeProvider.System), NullLogger<WakeBus>.Instance);
+        var channel = WakeChannels.WorkflowTasks("default", $"one-{Guid.NewGuid():N}");
+        using var first = bus.Compete(channel);
+        using var second = bus.Compete(channel);
+        using var watcher = bus.Subscribe([channel]);
+        var waits = new[] { first, second }.Select(c => c.WaitAsync(TimeSpan.FromSeconds(30), TimeProvider.System, CancellationToken.None)).ToList();
+        await WaitUntilAsync(() => first.Waiting && second.Waiting);
+
+        bus.Publish([channel]);
+
+        Assert.True(await waits[0], "the longest-waiting claimant was not woken");
+        Assert.True(first.ChosenForLastWake);
+        Assert.True(await watcher.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None), "a watcher missed the signal");
+        Assert.False(waits[1].IsCompleted, "a second claimant woke for a single task");
+        Assert.False(await second.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task a_commit_that_made_two_tasks_claimable_wakes_two_claimants()
+    {
+        await using var bus = new WakeBus(new InProcessCoordinationCache(TimeProvider.System), NullLogger<WakeBus>.Instance);
+        var channel = WakeChannels.ActivityTasks("default", $"two-{Guid.NewGuid():N}");
+        var claimants = Enumerable.Range(0, 3).Select(_ => bus.Compete(channel)).ToList();
+
+        bus.Publish([KeyValuePair.Create(channel, 2)]);
+
+        var woken = 0;
+        foreach (var claimant in claimants)
+        {
+            woken += await claimant.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None) ? 1 : 0;
+            claimant.Dispose();
+        }
+
+        Assert.Equal(2, woken);
+    }
+
+    [Fact]
+    public async Task a_claimant_asleep_in_its_wait_is_chosen_before_one_that_is_still_probing()
+    {
+        await using var bus = new WakeBus(new InProcessCoordinationCache(TimeProvider.System), NullLogger<WakeBus>.Instance);
+        var channel = WakeChannels.WorkflowTasks("default", $"asleep-{Guid.NewGuid():N}");
+        using var probing = bus.Compete(channel);
+        using var asleep = bus.Compete(channel);
+        var wait = asleep.WaitAsync(TimeSpan.FromSeconds(30), TimeProvider.System, CancellationToken.None);
+        await WaitUntilAsync(() => asleep.Waiting);
+
+        bus.Publish([channel]);
+
+        Assert.True(await wait);
+        Assert.False(await probing.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None), "the probing claimant took the wake");
+    }
+
+    [Fact]
+    public async Task a_claimant_that_leaves_without_acting_on_its_wake_hands_it_to_another()
+    {
+        await using var bus = new WakeBus(new InProcessCoordinationCache(TimeProvider.System), NullLogger<WakeBus>.Instance);
+        var channel = WakeChannels.WorkflowTasks("default", $"hand-on-{Guid.NewGuid():N}");
+        var leaving = bus.Compete(channel);
+        using var staying = bus.Compete(channel);
+        bus.Publish([channel]);
+        Assert.False(await staying.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None));
+
+        leaving.Dispose();
+
+        Assert.True(await staying.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None), "the wake was lost with the claimant that left");
+        Assert.True(staying.ChosenForLastWake);
+    }
+
+    [Fact]
+    public async Task a_claimant_that_found_nothing_wakes_the_others_and_a_nudge_wakes_them_all()
+    {
+        await using var bus = new WakeBus(new InProcessCoordinationCache(TimeProvider.System), NullLogger<WakeBus>.Instance);
+        var channel = WakeChannels.WorkflowTasks("default", $"others-{Guid.NewGuid():N}");
+        using var chosen = bus.Compete(channel);
+        using var other = bus.Compete(channel);
+        using var third = bus.Compete(channel);
+        bus.Publish([channel]);
+        Assert.True(await chosen.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None));
+
+        chosen.WakeOthers();
+
+        Assert.False(await chosen.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None), "the claimant woke itself");
+        Assert.True(await other.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None));
+        Assert.True(await third.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None));
+        Assert.False(other.ChosenForLastWake, "a wake of all is nobody's share of a signal");
+
+        bus.Nudge(channel);
+
+        foreach (var claimant in new[] { chosen, other, third })
+        {
+            Assert.True(await claimant.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None), "a nudge left a claimant asleep");
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the waits never started");
+            await Task.Delay(5);
+        }
+    }
+
     private static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
