@@ -80,32 +80,32 @@ public static class LongPoll
     /// <summary>
     /// <see cref="WaitForAsync{T}"/> for a parked task poll, a claimant of <paramref name="channel"/>
     /// (<see cref="WakeBus.Compete"/>) that never re-probes on a timer: a signal wakes only as many parked polls as it
-    /// announces tasks. When a poll woken that way claims nothing, it looks at the queue (<paramref name="look"/>): a task
-    /// it may claim means the claim skipped a run another transaction held, so it claims again after a short pause
-    /// (<see cref="CollisionRetries"/>); a task only other workers may claim (another type, build or cohort), or one
-    /// still skipped after those retries, wakes the channel's other parked polls, as a signal to all would have; nothing
-    /// due means another poll took the task. A woken poll that leaves without acting on its wake hands it to another.
+    /// announces tasks. <paramref name="probe"/> answers what it claimed, or what its empty claim saw on the queue
+    /// (<see cref="ClaimLook"/>). When a poll woken that way claims nothing: a task it may claim means the claim skipped
+    /// a run another transaction held, so it claims again after a short pause (<see cref="CollisionRetries"/>); a task
+    /// only other workers may claim (another type, build or cohort), or one still skipped after those retries, wakes the
+    /// channel's other parked polls, as a signal to all would have; nothing due means another poll took the task. A
+    /// woken poll that leaves without acting on its wake hands it to another.
     /// </summary>
     public static async Task<T?> WaitToClaimAsync<T>(
         WakeBus wakeBus,
         TimeProvider clock,
         string channel,
         TimeSpan hold,
-        Func<CancellationToken, Task<T?>> probe,
-        Func<CancellationToken, Task<ClaimLook>> look,
+        Func<CancellationToken, Task<(T? Found, ClaimLook Look)>> probe,
         CancellationToken cancellationToken)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(wakeBus);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(probe);
-        ArgumentNullException.ThrowIfNull(look);
         var deadline = clock.GetUtcNow() + hold;
         using var wake = wakeBus.Compete(channel);
         var retries = 0;
         while (true)
         {
-            if (await probe(cancellationToken) is { } found)
+            var (found, seen) = await probe(cancellationToken);
+            if (found is not null)
             {
                 return found;
             }
@@ -113,7 +113,6 @@ public static class LongPoll
             var remaining = deadline - clock.GetUtcNow();
             if ((wake.ChosenForLastWake || retries > 0) && remaining > TimeSpan.Zero)
             {
-                var seen = await look(cancellationToken);
                 if (seen.Mine && retries < CollisionRetries.Length)
                 {
                     var pause = CollisionRetries[retries++];

@@ -207,13 +207,13 @@ public sealed class PollRunner : IAsyncDisposable
             {
                 if (!first)
                 {
-                    return (await ClaimAsync(reservation, task, transactions, token)).Value;
+                    var claim = await ClaimAsync(reservation, task, transactions, look: true, token);
+                    return (claim.Value, claim.Look);
                 }
 
                 first = false;
-                return await FirstProbeAsync(ns, poll, reservation, deadline, queue, task, transactions, reserveAfterFirstProbe, token);
+                return (await FirstProbeAsync(ns, poll, reservation, deadline, queue, task, transactions, reserveAfterFirstProbe, token), default);
             },
-            task.LookAsync,
             cancellationToken);
     }
 
@@ -235,7 +235,7 @@ public sealed class PollRunner : IAsyncDisposable
         EngineTransaction? tx = await transactions.TakeAsync(cancellationToken);
         try
         {
-            var claim = await task.ClaimAsync(reservation, tx, cancellationToken);
+            var claim = await task.ClaimAsync(reservation, tx, false, cancellationToken);
             if (claim.Value is { } claimed)
             {
                 return claimed;
@@ -274,16 +274,16 @@ public sealed class PollRunner : IAsyncDisposable
         }
 
         // Under the reservation just taken, if any: the claim's record answers it.
-        var again = await ClaimAsync(reservation, task, transactions, cancellationToken);
+        var again = await ClaimAsync(reservation, task, transactions, look: false, cancellationToken);
         return again.Refused && reserve ? KeyHeld : again.Value;
     }
 
     /// <summary>A claim in a transaction of its own; disposal rolls back one that found nothing or was refused.</summary>
     private static async Task<PollClaim<JsonObject>> ClaimAsync(
-        PollReservation? reservation, TaskPoll task, PollTransactions transactions, CancellationToken cancellationToken)
+        PollReservation? reservation, TaskPoll task, PollTransactions transactions, bool look, CancellationToken cancellationToken)
     {
         await using var tx = await transactions.TakeAsync(cancellationToken);
-        return await task.ClaimAsync(reservation, tx, cancellationToken);
+        return await task.ClaimAsync(reservation, tx, look, cancellationToken);
     }
 
     /// <summary>

@@ -7,9 +7,9 @@ namespace DurableWorkflow.Core.Engine;
 /// and build its payload in the transaction it is given, which the caller owns: the claim commits it when it claimed,
 /// writes nothing when nothing was claimable, and leaves a refused claim for the caller to roll back (see
 /// <see cref="PollClaim{T}"/>); and replay the task a recorded poll answer carried, while that lease is still the
-/// worker's; and look at the queue after a claim that came up empty (<see cref="ClaimLook"/>).
+/// worker's. A claim asked to look (its <c>bool</c>) reports, when it finds nothing, what it saw on the queue
+/// (<see cref="PollClaim{T}.Look"/>).
 /// </summary>
 public sealed record TaskPoll(
-    Func<PollReservation?, EngineTransaction, CancellationToken, Task<PollClaim<JsonObject>>> ClaimAsync,
-    Func<PollRequestRecord, CancellationToken, Task<JsonObject?>> ReplayAsync,
-    Func<CancellationToken, Task<ClaimLook>> LookAsync);
+    Func<PollReservation?, EngineTransaction, bool, CancellationToken, Task<PollClaim<JsonObject>>> ClaimAsync,
+    Func<PollRequestRecord, CancellationToken, Task<JsonObject?>> ReplayAsync);

@@ -31,6 +31,7 @@ public sealed class WakeBus : IAsyncDisposable
     private readonly Lazy<Task<ISubscriber?>> subscriber;
     private readonly TimeProvider clock;
     private readonly CancellationTokenSource stopping = new();
+    private readonly OwnWakeEchoes echoes = new();
     private volatile bool remoteConnected;
 
     public WakeBus(ICoordinationCache cache, ILogger<WakeBus> logger, TimeProvider? clock = null)
@@ -223,6 +224,7 @@ public sealed class WakeBus : IAsyncDisposable
                 {
                     for (var i = 0; i < Math.Clamp(tasks, 1, MaxRemoteMessagesPerChannel); i++)
                     {
+                        echoes.Expect(channel);
                         await sub.PublishAsync(WakeRedisChannel, channel, CommandFlags.FireAndForget);
                     }
                 }
@@ -244,17 +246,22 @@ public sealed class WakeBus : IAsyncDisposable
         try
         {
             var multiplexer = await redis.GetConnectionAsync();
-            multiplexer.ConnectionFailed += (_, _) => remoteConnected = false;
+            multiplexer.ConnectionFailed += (_, _) =>
+            {
+                remoteConnected = false;
+                echoes.Forget();
+            };
             multiplexer.ConnectionRestored += (_, _) =>
             {
                 // Signals published while the connection was down are lost: every waiter looks once more.
                 remoteConnected = multiplexer.IsConnected;
+                echoes.Forget();
                 SignalAll();
             };
             var sub = multiplexer.GetSubscriber();
             await sub.SubscribeAsync(WakeRedisChannel, (_, message) =>
             {
-                if (message.HasValue)
+                if (message.HasValue && !echoes.TryConsume(message.ToString()))
                 {
                     SignalLocal(message.ToString(), 1);
                 }

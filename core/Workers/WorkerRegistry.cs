@@ -116,7 +116,8 @@ public sealed class WorkerRegistry(
 
         if (wakeBus is not null && outcome.RecoveredTaskQueues.Count > 0)
         {
-            wakeBus.Publish([.. outcome.RecoveredTaskQueues.Select(q => WakeChannels.WorkflowTasks(ns, q))]);
+            // Each queue is signalled for as many tasks as came back in all, so enough parked polls wake on any of them.
+            wakeBus.Publish([.. outcome.RecoveredTaskQueues.Select(q => KeyValuePair.Create(WakeChannels.WorkflowTasks(ns, q), outcome.RecoveredWorkflowTaskCount))]);
         }
 
         return ApiResult<WorkerDeregisteredResponse>.Ok(

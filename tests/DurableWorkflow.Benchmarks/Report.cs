@@ -183,14 +183,23 @@ public static class Report
         text.AppendLine("  counted: everything the database ran from the start of the phase until 11 s after its last completion, on");
         text.AppendLine("  every node (A serves the run; the other nodes' background loops and all idle polls and re-probes count in),");
         text.AppendLine("  top-level statements only (statements run by FK triggers and functions are not counted).");
-        if (window.Statements is not null)
+        text.Append(TopStatements(window, n));
+        return text.ToString();
+    }
+
+    private static string TopStatements(DatabaseCounters.Window window, double workflows)
+    {
+        if (window.Statements is null)
         {
-            text.AppendLine("  top 10 statements by calls per workflow:");
-            foreach (var (query, calls) in window.Top(10))
-            {
-                var oneLine = string.Join(' ', query.Split((char[])['\n', '\r', '\t', ' '], StringSplitOptions.RemoveEmptyEntries));
-                text.AppendLine(Invariant($"  {calls / n,7:F2}  {(oneLine.Length > 140 ? oneLine[..140] + "..." : oneLine)}"));
-            }
+            return string.Empty;
+        }
+
+        var text = new StringBuilder();
+        text.AppendLine("  top 10 statements by calls per workflow:");
+        foreach (var (query, calls) in window.Top(10))
+        {
+            var oneLine = string.Join(' ', query.Split((char[])['\n', '\r', '\t', ' '], StringSplitOptions.RemoveEmptyEntries));
+            text.AppendLine(Invariant($"  {calls / workflows,7:F2}  {(oneLine.Length > 140 ? oneLine[..140] + "..." : oneLine)}"));
         }
 
         return text.ToString();
@@ -234,6 +243,7 @@ public static class Report
         {
             // Below the peak most polls park between tasks, so this is where wake-up costs (empty claims) show.
             text.AppendLine(Invariant($"  per workflow over the run: {(window.WorkStatements is { } work ? (work / (double)done).ToString("F1", CultureInfo.InvariantCulture) : "n/a")} statements, {window.Commits / (double)done:F1} commits, {window.Rollbacks / (double)done:F1} rollbacks"));
+            text.Append(TopStatements(window, done));
         }
 
         if (steady.Cpu is { } cpu)

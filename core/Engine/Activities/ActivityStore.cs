@@ -29,16 +29,17 @@ public static partial class ActivityStore
     /// poll holds it): the claim is then in the transaction and the caller must roll it back, never commit.
     /// </summary>
     public static async Task<PollClaim<ClaimedActivity>> ClaimAsync(
-        EngineTransaction tx, string ns, WorkerRegistration worker, string attemptId, PollReservation? reservation, CancellationToken cancellationToken)
+        EngineTransaction tx, string ns, WorkerRegistration worker, string attemptId, PollReservation? reservation, bool lookWhenEmpty,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(worker);
-        var record = reservation is null ? string.Empty : $", recorded AS ({PollRequestStore.RecordClaimCte("claimed", "NULL::integer", "claimed.activity_attempt_id", 7)})";
+        var record = reservation is null ? string.Empty : $", recorded AS ({PollRequestStore.RecordClaimCte("claimed", "NULL::integer", "claimed.activity_attempt_id", 8)})";
         var recorded = reservation is null ? "true" : "EXISTS (SELECT 1 FROM recorded)";
         object?[] parameters =
         [
             ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray(), worker.WorkerId, attemptId,
-            .. (reservation is null ? [] : PollRequestStore.RecordClaimParameters(reservation)),
+            lookWhenEmpty, .. (reservation is null ? [] : PollRequestStore.RecordClaimParameters(reservation)),
         ];
 
         // The run lock is held, so the execution is still pending: its deadlines are re-armed for this attempt and the
@@ -82,11 +83,21 @@ public static partial class ActivityStore
                   FROM claimed JOIN started ON started.id = claimed.activity_execution_id
                 RETURNING a.*
             ){record}
-            SELECT {ActivityTaskRow.Columns}, {ActivityExecutionRow.Columns}, {ActivityAttemptRow.Columns}, r.workflow_instance_id, {recorded}
+            SELECT {ActivityTaskRow.Columns}, {ActivityExecutionRow.Columns}, {ActivityAttemptRow.Columns}, r.workflow_instance_id, {recorded},
+                   NULL::boolean, NULL::boolean
               FROM claimed t
               JOIN started e ON e.id = t.activity_execution_id
               JOIN attempt a ON a.task_id = t.id
               JOIN workflow_runs r ON r.id = t.run_id
+            UNION ALL
+            SELECT {SqlRows.Nulls(ActivityTaskRow.ColumnCount + ActivityExecutionRow.ColumnCount + ActivityAttemptRow.ColumnCount + 2)},
+                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                             JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
+                            WHERE {ClaimableSql("$1", "$2", "$3", "$4")}),
+                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                            WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = 'activity' AND t.task_queue = $2
+                              AND t.available_at <= now() AND r.status IN ('pending', 'running', 'waiting'))
+             WHERE $7 AND NOT EXISTS (SELECT 1 FROM claimed)
             """,
             parameters);
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
@@ -98,6 +109,11 @@ public static partial class ActivityStore
         const int execution = ActivityTaskRow.ColumnCount;
         const int attempt = execution + ActivityExecutionRow.ColumnCount;
         const int workflowId = attempt + ActivityAttemptRow.ColumnCount;
+        if (reader.IsDBNull(0))
+        {
+            return new PollClaim<ClaimedActivity>(null, Refused: false, new ClaimLook(reader.GetBoolean(workflowId + 2), reader.GetBoolean(workflowId + 3)));
+        }
+
         if (!reader.GetBoolean(workflowId + 1))
         {
             return new PollClaim<ClaimedActivity>(null, Refused: true);
@@ -116,7 +132,7 @@ public static partial class ActivityStore
 
     /// <summary>
     /// Which ready tasks of the queue (<c>t</c>, joined to its run <c>r</c> and execution <c>e</c>) a worker may claim
-    /// now: the claim's filter and fence, shared with <see cref="LookAsync"/>. The arguments are the statement's placeholders.
+    /// now: the claim's filter and fence, and what its look tests. The arguments are the statement's placeholders.
     /// </summary>
     private static string ClaimableSql(string ns, string queue, string buildId, string types) =>
         $"""
@@ -129,34 +145,6 @@ public static partial class ActivityStore
                    AND r.status IN ('pending', 'running', 'waiting')
                    AND e.status = 'pending'
         """;
-
-    /// <summary>
-    /// For a parked poll whose claim came up empty after a wake: whether a task due now is one this worker may claim
-    /// (then a concurrent claim or transition of its run held the lock the claim skips), and whether the queue has any
-    /// task due now. Reads without locking.
-    /// </summary>
-    public static async Task<ClaimLook> LookAsync(NpgsqlDataSource dataSource, string ns, WorkerRegistration worker, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        ArgumentNullException.ThrowIfNull(worker);
-        await using var look = dataSource.CreateCommand(
-            $"""
-            SELECT EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
-                             JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
-                            WHERE {ClaimableSql("$1", "$2", "$3", "$4")}),
-                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
-                            WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = 'activity' AND t.task_queue = $2
-                              AND t.available_at <= now() AND r.status IN ('pending', 'running', 'waiting'))
-            """);
-        foreach (var value in new object?[] { ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedActivityTypes.ToArray() })
-        {
-            look.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value ?? DBNull.Value });
-        }
-
-        await using var reader = await look.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return new ClaimLook(reader.GetBoolean(0), reader.GetBoolean(1));
-    }
 
     /// <summary>
     /// Schedules a step: the pending execution with its deadlines armed from now, and the task of its first attempt.

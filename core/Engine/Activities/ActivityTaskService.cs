@@ -31,11 +31,10 @@ public sealed class ActivityTaskService(
             settings.WorkerPollTimeoutSeconds,
             new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync, FindExpiredLeasesAsync),
             poll => new TaskPoll(
-                async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, token),
+                async (reservation, tx, look, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, look, token),
                 async (record, token) => await IsReplayableAsync(ns, poll.Worker.WorkerId, record, token)
                     ? await BuildTaskPayloadAsync(record.TaskId!, token)
-                    : null,
-                token => ActivityStore.LookAsync(dataSource, ns, poll.Worker, token)),
+                    : null),
             cancellationToken);
     }
 
@@ -340,13 +339,13 @@ public sealed class ActivityTaskService(
     /// <see cref="PollTransactions"/>), which this method owns; the payload is built from what the claim statement returned.
     /// </summary>
     private async Task<PollClaim<JsonObject>> TryClaimAsync(
-        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, CancellationToken cancellationToken)
+        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, bool look, CancellationToken cancellationToken)
     {
         var attemptId = Ulid.NewId();
-        var claim = await ActivityStore.ClaimAsync(tx, ns, worker, attemptId, reservation, cancellationToken);
+        var claim = await ActivityStore.ClaimAsync(tx, ns, worker, attemptId, reservation, look, cancellationToken);
         if (claim.Value is not { } claimed)
         {
-            return new PollClaim<JsonObject>(null, claim.Refused);
+            return new PollClaim<JsonObject>(null, claim.Refused, claim.Look);
         }
 
         var (task, execution, attempt, workflowId) = claimed;

@@ -29,13 +29,10 @@ public sealed class QueryTaskService(
             settings.WorkerPollTimeoutSeconds,
             new QueueProbe(ReleaseExpiredLeasesAsync, NextAvailableAsync, ReleaseExpiredLeasesAsync),
             poll => new TaskPoll(
-                async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, token),
+                async (reservation, tx, look, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, look, token),
                 async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
                     ? await BuildTaskPayloadAsync(task, token)
-                    : null,
-                async token => await NextAvailableAsync(ns, poll.Worker.TaskQueue, token) <= TimeSpan.Zero
-                    ? new ClaimLook(Mine: true, Any: true)
-                    : default),
+                    : null),
             cancellationToken);
     }
 
@@ -268,13 +265,19 @@ public sealed class QueryTaskService(
 
     /// <summary>The claim of a query poll, in the transaction the poll runner owns (see <see cref="TaskPoll"/>).</summary>
     private async Task<PollClaim<JsonObject>> TryClaimAsync(
-        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, CancellationToken cancellationToken)
+        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, bool look, CancellationToken cancellationToken)
     {
         var claim = await TryLeaseAsync(ns, worker, reservation, tx, cancellationToken);
         return claim.Value is { } task
             ? new PollClaim<JsonObject>(await BuildTaskPayloadAsync(task, cancellationToken), Refused: false)
-            : new PollClaim<JsonObject>(null, claim.Refused);
+            : new PollClaim<JsonObject>(null, claim.Refused, look ? QueryLook : default);
     }
+
+    /// <summary>
+    /// What a query poll's empty claim reports when asked to look: that other parked query polls should try. Queries are
+    /// few and short-lived, so this keeps their wake-up as broad as a signal to all rather than reading the queue again.
+    /// </summary>
+    private static readonly ClaimLook QueryLook = new(Mine: false, Any: true);
 
     /// <summary>
     /// Leases the oldest eligible query task. With a reservation, the same transaction records the lease under the

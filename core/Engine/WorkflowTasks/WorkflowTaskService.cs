@@ -36,12 +36,11 @@ public sealed class WorkflowTaskService(
             settings.WorkerPollTimeoutSeconds,
             new QueueProbe(RecoverExpiredLeasesAsync, NextAvailableAsync, FindExpiredLeasesAsync),
             poll => new TaskPoll(
-                async (reservation, tx, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, pageSize, token),
+                async (reservation, tx, look, token) => await TryClaimAsync(ns, poll.Worker, reservation, tx, pageSize, look, token),
                 async (record, token) => await FindReplayableAsync(ns, poll.Worker.WorkerId, record, token) is { } task
                     ? TaskPayload(task, await ReadRunFieldsAsync(task.RunId, token),
                         await ReadHistoryPageAsync(task.RunId, 0, task.HistoryCutoffSequence ?? 0, pageSize, token))
-                    : null,
-                token => WorkflowTaskStore.LookAsync(dataSource, ns, poll.Worker, settings.Compatibility.PinToRecordedFingerprint, token)),
+                    : null),
             cancellationToken);
     }
 
@@ -327,13 +326,15 @@ public sealed class WorkflowTaskService(
     /// claim leaves it for the runner to roll back.
     /// </summary>
     private async Task<PollClaim<JsonObject>> TryClaimAsync(
-        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, int pageSize, CancellationToken cancellationToken)
+        string ns, WorkerRegistration worker, PollReservation? reservation, EngineTransaction tx, int pageSize, bool look,
+        CancellationToken cancellationToken)
     {
         var claim = await WorkflowTaskStore.ClaimAsync(
-            tx, ns, worker, settings.WorkflowTaskLeaseSeconds, settings.Compatibility.PinToRecordedFingerprint, reservation, pageSize, cancellationToken);
+            tx, ns, worker, settings.WorkflowTaskLeaseSeconds, settings.Compatibility.PinToRecordedFingerprint, reservation, pageSize, look,
+            cancellationToken);
         if (claim.Value is not { } claimed)
         {
-            return new PollClaim<JsonObject>(null, claim.Refused);
+            return new PollClaim<JsonObject>(null, claim.Refused, claim.Look);
         }
 
         var cutoff = claimed.Task.HistoryCutoffSequence ?? 0;

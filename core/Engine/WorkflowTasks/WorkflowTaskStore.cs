@@ -70,17 +70,18 @@ public static class WorkflowTaskStore
         bool pinToFingerprint,
         PollReservation? reservation,
         int historyPageSize,
+        bool lookWhenEmpty,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(worker);
-        var record = reservation is null ? string.Empty : $", recorded AS ({PollRequestStore.RecordClaimCte("claimed", "claimed.attempt_count", "NULL::text", 10)})";
+        var record = reservation is null ? string.Empty : $", recorded AS ({PollRequestStore.RecordClaimCte("claimed", "claimed.attempt_count", "NULL::text", 11)})";
         var recorded = reservation is null ? "true" : "EXISTS (SELECT 1 FROM recorded)";
         object?[] parameters =
         [
             ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
             JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), worker.WorkerId, leaseSeconds, pinToFingerprint, historyPageSize,
-            .. (reservation is null ? [] : PollRequestStore.RecordClaimParameters(reservation)),
+            lookWhenEmpty, .. (reservation is null ? [] : PollRequestStore.RecordClaimParameters(reservation)),
         ];
 
         // The page is aggregated into one column so the payload comes back as one row. Its events are the ones the
@@ -120,8 +121,17 @@ public static class WorkflowTaskStore
                    run.workflow_instance_id, run.workflow_type, run.payload_codec, run.arguments, run.status, {recorded},
                    (SELECT json_agg(json_build_array(p.sequence, p.id, p.event_type, p.payload, p.workflow_task_id, p.workflow_command_id,
                                                      (extract(epoch FROM p.recorded_at) * 1000000)::bigint) ORDER BY p.sequence)::text
-                      FROM page p)
+                      FROM page p),
+                   NULL::boolean, NULL::boolean
               FROM claimed t CROSS JOIN run
+            UNION ALL
+            SELECT {SqlRows.Nulls(WorkflowTaskRow.ColumnCount + 7)},
+                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                            WHERE {ClaimableSql("$1", "$2", "$3", "$4", "$5", "$8")}),
+                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                            WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = 'workflow' AND t.task_queue = $2
+                              AND t.available_at <= now() AND r.status IN ('pending', 'running', 'waiting'))
+             WHERE $10 AND NOT EXISTS (SELECT 1 FROM claimed)
             """,
             parameters);
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
@@ -131,6 +141,11 @@ public static class WorkflowTaskStore
         }
 
         const int at = WorkflowTaskRow.ColumnCount;
+        if (reader.IsDBNull(0))
+        {
+            return new PollClaim<ClaimedWorkflowTask>(null, Refused: false, new ClaimLook(reader.GetBoolean(at + 7), reader.GetBoolean(at + 8)));
+        }
+
         if (!reader.GetBoolean(at + 5))
         {
             return new PollClaim<ClaimedWorkflowTask>(null, Refused: true);
@@ -153,7 +168,7 @@ public static class WorkflowTaskStore
 
     /// <summary>
     /// Which ready tasks of the queue (<c>t</c>, joined to its run <c>r</c>) a worker may claim now: the claim's filter and
-    /// fence, shared with <see cref="LookAsync"/>. The arguments are the statement's placeholders.
+    /// fence, and what its look tests. The arguments are the statement's placeholders.
     /// </summary>
     private static string ClaimableSql(string ns, string queue, string buildId, string types, string fingerprints, string pin) =>
         $"""
@@ -167,38 +182,6 @@ public static class WorkflowTaskStore
                    AND (NOT {pin} OR r.workflow_definition_fingerprint IS NULL
                         OR r.workflow_definition_fingerprint = ({fingerprints}::jsonb ->> r.workflow_type))
         """;
-
-    /// <summary>
-    /// For a parked poll whose claim came up empty after a wake: whether a task due now is one this worker may claim
-    /// (then a concurrent claim or transition of its run held the lock the claim skips), and whether the queue has any
-    /// task due now. Reads without locking.
-    /// </summary>
-    public static async Task<ClaimLook> LookAsync(
-        NpgsqlDataSource dataSource, string ns, WorkerRegistration worker, bool pinToFingerprint, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        ArgumentNullException.ThrowIfNull(worker);
-        await using var look = dataSource.CreateCommand(
-            $"""
-            SELECT EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
-                            WHERE {ClaimableSql("$1", "$2", "$3", "$4", "$5", "$6")}),
-                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
-                            WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = 'workflow' AND t.task_queue = $2
-                              AND t.available_at <= now() AND r.status IN ('pending', 'running', 'waiting'))
-            """);
-        foreach (var value in new object?[]
-                 {
-                     ns, worker.TaskQueue, SqlValue.Text(worker.MatchingBuildId), worker.SupportedWorkflowTypes.ToArray(),
-                     JsonSerializer.Serialize(worker.WorkflowDefinitionFingerprints), pinToFingerprint,
-                 })
-        {
-            look.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value ?? DBNull.Value });
-        }
-
-        await using var reader = await look.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return new ClaimLook(reader.GetBoolean(0), reader.GetBoolean(1));
-    }
 
     /// <summary>The claim's aggregated page: one array per event, <c>recorded_at</c> as microseconds since the epoch.</summary>
     private static List<HistoryEventRecord> ReadPage(string? json)

@@ -31,7 +31,7 @@ public sealed class PollFirstProbeTests(BootstrappedDatabase database) : IClassF
         // The first claim finds nothing, and a task is committed (and signalled) right after it, before the poll waits;
         // the second claim is the one that signal triggers.
         var task = new TaskPoll(
-            async (_, _, token) =>
+            async (_, _, _, token) =>
             {
                 if (Interlocked.Increment(ref claims) == 1)
                 {
@@ -43,8 +43,7 @@ public sealed class PollFirstProbeTests(BootstrappedDatabase database) : IClassF
                     "SELECT status FROM workflow_poll_requests WHERE poll_request_id = 'first-probe-wake'");
                 return new PollClaim<JsonObject>(new JsonObject { ["task_id"] = "committed-meanwhile" }, Refused: false);
             },
-            (_, _) => Task.FromResult<JsonObject?>(null),
-            _ => Task.FromResult(default(ClaimLook)));
+            (_, _) => Task.FromResult<JsonObject?>(null));
         var queue = new QueueProbe(
             (_, _, _) => Task.FromResult(0),
             (_, _, _) => Task.FromResult<TimeSpan?>(null),

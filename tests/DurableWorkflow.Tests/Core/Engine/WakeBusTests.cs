@@ -174,6 +174,54 @@ public sealed class WakeBusTests
         }
     }
 
+    [Fact]
+    public async Task a_nodes_own_signal_coming_back_through_redis_wakes_no_second_claimant_there()
+    {
+        await using var redisA = new RedisCoordinationCache(TestEnvironment.RedisConnection, NullLogger<RedisCoordinationCache>.Instance);
+        await using var redisB = new RedisCoordinationCache(TestEnvironment.RedisConnection, NullLogger<RedisCoordinationCache>.Instance);
+        foreach (var cache in new[] { redisA, redisB })
+        {
+            var multiplexer = await cache.GetConnectionAsync();
+            await HttpAssert.EventuallyAsync(() => Task.FromResult((multiplexer.IsConnected, "redis not connected")), TimeSpan.FromSeconds(10));
+        }
+
+        await using var nodeA = new WakeBus(redisA, NullLogger<WakeBus>.Instance);
+        await using var nodeB = new WakeBus(redisB, NullLogger<WakeBus>.Instance);
+        var channel = WakeChannels.WorkflowTasks("default", $"echo-{Guid.NewGuid():N}");
+        var marker = WakeChannels.WorkflowTasks("default", $"echo-marker-{Guid.NewGuid():N}");
+        using var markerOnA = nodeA.Subscribe([marker]);
+        using var remote = nodeB.Compete(channel);
+        await WaitForLiveSubscriptionAsync(nodeA, nodeB, remote, channel);
+        using var first = nodeA.Compete(channel);
+        using var second = nodeA.Compete(channel);
+
+        nodeA.Publish([channel]);
+        Assert.True(await remote.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System, CancellationToken.None), "node B never got node A's signal");
+
+        // Redis delivers in publish order: once node A has B's later message, it has had the echo of its own.
+        nodeB.Publish([marker]);
+        Assert.True(await markerOnA.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System, CancellationToken.None), "node A never got node B's signal");
+        Assert.True(await first.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None), "node A's own claimant missed the local signal");
+        Assert.False(await second.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None), "the echo woke a second claimant on node A");
+    }
+
+    /// <summary>Pub/sub connects lazily: signals until node B's subscription is live, then drains what it caught.</summary>
+    private static async Task WaitForLiveSubscriptionAsync(WakeBus nodeA, WakeBus nodeB, WakeSubscription remote, string channel)
+    {
+        using var warm = nodeA.Subscribe([$"{channel}:warm"]);
+        using var warmOnB = nodeB.Subscribe([$"{channel}:warm"]);
+        var seen = false;
+        var deadline = Stopwatch.StartNew();
+        while (!seen && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            nodeA.Publish([$"{channel}:warm"]);
+            seen = await warmOnB.WaitAsync(TimeSpan.FromMilliseconds(200), TimeProvider.System, CancellationToken.None);
+        }
+
+        Assert.True(seen, "node B's subscription never went live");
+        Assert.False(await remote.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None));
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = Stopwatch.StartNew();
