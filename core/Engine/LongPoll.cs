@@ -40,9 +40,8 @@ public static class LongPoll
     /// Probes until <paramref name="probe"/> finds something or <paramref name="hold"/> runs out (then null). The
     /// subscription is taken before the first probe, so a signal that lands between a probe and the wait is kept and
     /// the next wait returns at once. The last probe happens at the deadline, so work that appeared during the final
-    /// sleep is still answered. <paramref name="reprobe"/> defaults to <see cref="ReprobeInterval"/>; a waiter whose
-    /// re-probe someone else does for it (parked task polls, see <see cref="QueueProbeLoops"/>) passes
-    /// <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// sleep is still answered. It looks again every <see cref="ReprobeInterval"/> without a signal. Parked task polls,
+    /// whose re-probe the queue's probe loop does for them, wait with <see cref="WaitToClaimAsync{T}"/> instead.
     /// </summary>
     public static async Task<T?> WaitForAsync<T>(
         WakeBus wakeBus,
@@ -50,14 +49,12 @@ public static class LongPoll
         IReadOnlyList<string> channels,
         TimeSpan hold,
         Func<CancellationToken, Task<T?>> probe,
-        CancellationToken cancellationToken,
-        TimeSpan? reprobe = null)
+        CancellationToken cancellationToken)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(wakeBus);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(probe);
-        var interval = reprobe ?? ReprobeInterval;
         var deadline = clock.GetUtcNow() + hold;
         using var wake = wakeBus.Subscribe(channels);
         while (true)
@@ -73,7 +70,7 @@ public static class LongPoll
                 return null;
             }
 
-            await wake.WaitAsync(interval == Timeout.InfiniteTimeSpan || remaining < interval ? remaining : interval, clock, cancellationToken);
+            await wake.WaitAsync(remaining < ReprobeInterval ? remaining : ReprobeInterval, clock, cancellationToken);
         }
     }
 
@@ -140,5 +137,6 @@ public static class LongPoll
     /// The pauses before a woken poll claims again when its claim skipped a task it may take (see
     /// <see cref="ClaimLook.Mine"/>): a sibling task's claim holds the run for a few milliseconds.
     /// </summary>
-    private static readonly TimeSpan[] CollisionRetries = [TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(40), TimeSpan.FromMilliseconds(160)];
+    private static readonly TimeSpan[] CollisionRetries =
+        [TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(40), TimeSpan.FromMilliseconds(160), TimeSpan.FromMilliseconds(640)];
 }
