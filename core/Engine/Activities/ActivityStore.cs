@@ -94,9 +94,7 @@ public static partial class ActivityStore
                    EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
                              JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
                             WHERE {ClaimableSql("$1", "$2", "$3", "$4")}),
-                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
-                            WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = 'activity' AND t.task_queue = $2
-                              AND t.available_at <= now() AND r.status IN ('pending', 'running', 'waiting'))
+                   {DueTaskSql.AnyDueOnQueue("activity", "$1", "$2")}
              WHERE $7 AND NOT EXISTS (SELECT 1 FROM claimed)
             """,
             parameters);
@@ -136,9 +134,7 @@ public static partial class ActivityStore
     /// </summary>
     private static string ClaimableSql(string ns, string queue, string buildId, string types) =>
         $"""
-        t.status = 'ready'
-                   AND t.namespace = {ns} AND t.task_type = 'activity' AND t.task_queue = {queue}
-                   AND t.available_at <= now()
+        {DueTaskSql.DueOnQueue("activity", ns, queue)}
                    AND {CompatibilityRouting.MatchesSql("t", "r", buildId)}
                    AND {CompatibilityRouting.CohortNotDrainingSql(ns, queue, buildId)}
                    AND (cardinality({types}::text[]) = 0 OR t.activity_type IS NULL OR t.activity_type = ANY ({types}))

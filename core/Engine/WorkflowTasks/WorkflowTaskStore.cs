@@ -128,9 +128,7 @@ public static class WorkflowTaskStore
             SELECT {SqlRows.Nulls(WorkflowTaskRow.ColumnCount + 7)},
                    EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
                             WHERE {ClaimableSql("$1", "$2", "$3", "$4", "$5", "$8")}),
-                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
-                            WHERE t.status = 'ready' AND t.namespace = $1 AND t.task_type = 'workflow' AND t.task_queue = $2
-                              AND t.available_at <= now() AND r.status IN ('pending', 'running', 'waiting'))
+                   {DueTaskSql.AnyDueOnQueue("workflow", "$1", "$2")}
              WHERE $10 AND NOT EXISTS (SELECT 1 FROM claimed)
             """,
             parameters);
@@ -172,9 +170,7 @@ public static class WorkflowTaskStore
     /// </summary>
     private static string ClaimableSql(string ns, string queue, string buildId, string types, string fingerprints, string pin) =>
         $"""
-        t.status = 'ready'
-                   AND t.namespace = {ns} AND t.task_type = 'workflow' AND t.task_queue = {queue}
-                   AND t.available_at <= now()
+        {DueTaskSql.DueOnQueue("workflow", ns, queue)}
                    AND {CompatibilityRouting.MatchesSql("t", "r", buildId)}
                    AND {CompatibilityRouting.CohortNotDrainingSql(ns, queue, buildId)}
                    AND (cardinality({types}::text[]) = 0 OR t.workflow_type = ANY ({types}))

@@ -177,14 +177,8 @@ public sealed class WakeBusTests
     [Fact]
     public async Task a_nodes_own_signal_coming_back_through_redis_wakes_no_second_claimant_there()
     {
-        await using var redisA = new RedisCoordinationCache(TestEnvironment.RedisConnection, NullLogger<RedisCoordinationCache>.Instance);
-        await using var redisB = new RedisCoordinationCache(TestEnvironment.RedisConnection, NullLogger<RedisCoordinationCache>.Instance);
-        foreach (var cache in new[] { redisA, redisB })
-        {
-            var multiplexer = await cache.GetConnectionAsync();
-            await HttpAssert.EventuallyAsync(() => Task.FromResult((multiplexer.IsConnected, "redis not connected")), TimeSpan.FromSeconds(10));
-        }
-
+        await using var redisA = await ConnectedRedis.CacheAsync();
+        await using var redisB = await ConnectedRedis.CacheAsync();
         await using var nodeA = new WakeBus(redisA, NullLogger<WakeBus>.Instance);
         await using var nodeB = new WakeBus(redisB, NullLogger<WakeBus>.Instance);
         var channel = WakeChannels.WorkflowTasks("default", $"echo-{Guid.NewGuid():N}");

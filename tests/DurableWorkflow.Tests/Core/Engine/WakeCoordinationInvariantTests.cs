@@ -81,16 +81,8 @@ public sealed class WakeCoordinationInvariantTests(BootstrappedDatabase database
         Assert.True(await before.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None));
         Assert.False(await before.WaitAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None));
 
-        await using var redisA = new RedisCoordinationCache(TestEnvironment.RedisConnection, NullLogger<RedisCoordinationCache>.Instance);
-        await using var redisB = new RedisCoordinationCache(TestEnvironment.RedisConnection, NullLogger<RedisCoordinationCache>.Instance);
-        // A bus subscribes once, on first use; make that first use find Redis connected (a cold start can miss the
-        // 2 s connect timeout, and the multiplexer then reconnects in the background).
-        foreach (var cache in new[] { redisA, redisB })
-        {
-            var multiplexer = await cache.GetConnectionAsync();
-            await HttpAssert.EventuallyAsync(() => Task.FromResult((multiplexer.IsConnected, "redis not connected")), TimeSpan.FromSeconds(10));
-        }
-
+        await using var redisA = await ConnectedRedis.CacheAsync();
+        await using var redisB = await ConnectedRedis.CacheAsync();
         await using var nodeA = new WakeBus(redisA, NullLogger<WakeBus>.Instance);
         await using var nodeB = new WakeBus(redisB, NullLogger<WakeBus>.Instance);
         using var remote = nodeB.Subscribe([channel]);
