@@ -73,7 +73,7 @@ public static class Report
         text.AppendLine();
         text.Append(SteadySection(options, steady));
         text.AppendLine();
-        text.Append(TargetsSection(reference, peak, latencies, steady, idle));
+        text.Append(TargetsSection(reference, peak, scaling, latencies, steady, idle));
         text.AppendLine();
         text.Append(Definitions);
         return text.ToString();
@@ -262,14 +262,23 @@ public static class Report
         return text.ToString();
     }
 
-    private static string TargetsSection(ScaleRow reference, ScaleRow peak, IReadOnlyList<DispatchLatency.Result> latencies, SteadyRow? steady, IdleCost.Result? idle)
+    private static string TargetsSection(
+        ScaleRow reference, ScaleRow peak, IReadOnlyList<ScaleRow> scaling, IReadOnlyList<DispatchLatency.Result> latencies, SteadyRow? steady, IdleCost.Result? idle)
     {
         var redis = latencies.FirstOrDefault(l => l.Mode == RedisWakeMode);
+
+        // The server's best against the database's best: at a K where the raw ceiling collapses (64 connections on 2
+        // cores), the ratio of that K alone says more about the ceiling than about the server.
+        var ceiling = scaling.Where(r => r.Raw is not null).MaxBy(r => r.Raw!.CyclesPerSecond);
+        var ratio = ceiling is null ? (double?)null : peak.TransitionsPerSecond / ceiling.Raw!.CyclesPerSecond;
         var rss = steady?.Samples is { Count: > 1 } samples ? ResidentMemory.Spread(samples) : (double?)null;
         List<string[]> rows =
         [
             Target(Invariant($"≥ {TargetWorkflowsPerSecond} workflows/s (peak)"), Invariant($"{peak.WorkflowsPerSecond:F1} at K = {peak.Workers}"), peak.WorkflowsPerSecond >= TargetWorkflowsPerSecond),
-            Target("ratio ≥ 50 % of the raw ceiling (at the peak K)", peak.Ratio is { } r ? Invariant($"{r:P1}") : null, peak.Ratio >= 0.5),
+            Target(
+                "ratio ≥ 50 % (peak transitions/s : best raw cycles/s)",
+                ratio is { } r ? Invariant($"{r:P1} ({peak.TransitionsPerSecond:F1} at K = {peak.Workers} : {ceiling!.Raw!.CyclesPerSecond:F1} at K = {ceiling.Workers})") : null,
+                ratio >= 0.5),
             Target("≤ 25 statements per workflow", reference.StatementsPerWorkflow is { } s ? Invariant($"{s:F1} at K = {reference.Workers}") : null, reference.StatementsPerWorkflow <= 25),
             Target("≤ 8 commits per workflow", reference.CommitsPerWorkflow is { } c ? Invariant($"{c:F1} at K = {reference.Workers}") : null, reference.CommitsPerWorkflow <= 8),
             Target("Redis-wake dispatch p99 < 10 ms", redis is null || redis.SamplesMs.Count == 0 ? null : Invariant($"{redis.Percentile(99):F1} ms (n={redis.SamplesMs.Count})"), redis?.Percentile(99) < 10),
@@ -308,7 +317,8 @@ public static class Report
           dispatch latency = POST /api/workflows returned -> the already-parked workflow poll answered with that task (0 if earlier).
           raw cycle = one transaction inserting a ready row into a workflow_tasks-shaped scratch table + one transaction claiming
             the oldest ready row with the server's FOR UPDATE SKIP LOCKED claim; K connections; 4 x N cycles.
-          ratio = server transitions/s / raw cycles/s: the share of the bare database dispatch ceiling the server reaches.
+          ratio = server transitions/s / raw cycles/s: the share of the bare database dispatch ceiling the server reaches;
+            the target compares the peak's transitions/s with the highest raw cycles/s of any K.
           statements = top-level statements in pg_stat_statements (BEGIN/COMMIT/ROLLBACK shown apart) / completed workflows;
             commits = pg_stat_database.xact_commit delta / completed workflows; both over the whole database, idle loops included.
           idle = transactions (commits + rollbacks) per second with one poll parked and nothing else running: the server's
