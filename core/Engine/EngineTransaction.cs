@@ -80,7 +80,7 @@ public sealed class EngineTransaction : IAsyncDisposable
     {
         await transaction.CommitAsync(cancellationToken);
         afterCommit?.ForEach(action => action());
-        wakeBus.Publish(wakeChannels.ToList());
+        wakeBus.Publish(wakeChannels);
         laterWakes?.ForEach(wake => wakeBus.PublishAfter(wake.Channel, wake.Delay));
     }
 

@@ -328,7 +328,7 @@ public sealed class WakeSubscription : IDisposable
         }
 
         var woke = current.Task.IsCompleted;
-        ChosenForLastWake = woke && current.Task.Result;
+        ChosenForLastWake = woke && await current.Task;
         if (woke)
         {
             Interlocked.CompareExchange(ref signalled, NewSource(), current);
@@ -349,8 +349,9 @@ public sealed class WakeSubscription : IDisposable
     public void Dispose()
     {
         bus.Remove(this);
+        // Only a completed wake is read, so this never waits: a pending chosen one (true) is handed on.
         var pending = Volatile.Read(ref signalled).Task;
-        if (Competing && pending.IsCompleted && pending.Result)
+        if (Competing && pending.IsCompletedSuccessfully && pending.Result)
         {
             bus.HandOn(this);
         }

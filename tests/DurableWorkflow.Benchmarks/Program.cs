@@ -54,6 +54,29 @@ try
         ? null
         : await CpuAccounting.OpenAsync(cluster.RedisA.ProcessId, [cluster.RedisB.ProcessId, cluster.PlainC.ProcessId, cluster.PlainD.ProcessId], postgres, ct);
     var phaseLimit = TimeSpan.FromSeconds(options.EffectiveMaxSeconds);
+
+    // Every measured phase alike: the database counters reset before it and read once PostgreSQL's statistics settled
+    // after it, and each process's CPU taken around it.
+    async Task<(ThroughputRun.Result Run, CpuAccounting.Phase? Cpu, DatabaseCounters.Window? Counters)> MeasureAsync(Func<Task<ThroughputRun.Result>> phase)
+    {
+        if (counters is not null)
+        {
+            await counters.ResetAsync(ct);
+        }
+
+        var cpuBefore = cpu?.Take();
+        var run = await phase();
+        var cpuPhase = cpuBefore is null ? null : CpuAccounting.Between(cpuBefore, cpu!.Take(), run.CompletedWorkflows);
+        DatabaseCounters.Window? window = null;
+        if (counters is not null)
+        {
+            Console.WriteLine(Report.Invariant($"  counting statements and commits ({DatabaseCounters.Settle.TotalSeconds:F0} s for PostgreSQL's statistics to settle)..."));
+            await Task.Delay(DatabaseCounters.Settle, ct);
+            window = await counters.ReadAsync(ct);
+        }
+
+        return (run, cpuPhase, window);
+    }
     if (options.WarmUpWorkflows > 0)
     {
         var warmUpWorkers = options.Workers.Max();
@@ -75,17 +98,7 @@ try
             await counters.ResetAsync(ct);
         }
 
-        var cpuBefore = cpu?.Take();
-        var throughput = await ThroughputRun.RunAsync(server, token, options.Workflows, workers, phaseLimit, ct);
-        var cpuPhase = cpuBefore is null ? null : CpuAccounting.Between(cpuBefore, cpu!.Take(), throughput.CompletedWorkflows);
-        DatabaseCounters.Window? window = null;
-        if (counters is not null)
-        {
-            Console.WriteLine(Report.Invariant($"  counting statements and commits ({DatabaseCounters.Settle.TotalSeconds:F0} s for PostgreSQL's statistics to settle)..."));
-            await Task.Delay(DatabaseCounters.Settle, ct);
-            window = await counters.ReadAsync(ct);
-        }
-
+        var (throughput, cpuPhase, window) = await MeasureAsync(() => ThroughputRun.RunAsync(server, token, options.Workflows, workers, phaseLimit, ct));
         RawPostgresCeiling.Result? raw = null;
         CpuAccounting.Phase? rawCpu = null;
         if (postgres is not null)
@@ -121,24 +134,14 @@ try
         var rate = options.SteadyRate ?? peak.WorkflowsPerSecond / 2;
         var workflows = Math.Max(1, (int)(rate * 60 * options.SteadyMinutes));
         Console.WriteLine(Report.Invariant($"Steady run: {options.SteadyMinutes} min at {rate:F1} workflows/s ({(options.SteadyRate is null ? "half the peak" : "--steady-rate")}), {peak.Workers} workers, RSS every {ResidentMemory.SampleInterval.TotalSeconds:F0} s..."));
-        if (counters is not null)
-        {
-            await counters.ResetAsync(ct);
-        }
-
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var sampling = cluster is null ? null : ResidentMemory.SampleUntilAsync(cluster.RedisA.ProcessId, stopSampling.Token);
-        var cpuBefore = cpu?.Take();
-        var run = await ThroughputRun.RunAsync(server, token, workflows, peak.Workers, TimeSpan.FromMinutes(options.SteadyMinutes + 2), ct, rate);
-        var cpuPhase = cpuBefore is null ? null : CpuAccounting.Between(cpuBefore, cpu!.Take(), run.CompletedWorkflows);
-        await stopSampling.CancelAsync();
-        DatabaseCounters.Window? window = null;
-        if (counters is not null)
+        var (run, cpuPhase, window) = await MeasureAsync(async () =>
         {
-            await Task.Delay(DatabaseCounters.Settle, ct);
-            window = await counters.ReadAsync(ct);
-        }
-
+            var done = await ThroughputRun.RunAsync(server, token, workflows, peak.Workers, TimeSpan.FromMinutes(options.SteadyMinutes + 2), ct, rate);
+            await stopSampling.CancelAsync();
+            return done;
+        });
         steady = new Report.SteadyRow(rate, peak.Workers, run, sampling is null ? null : await sampling, window, cpuPhase);
     }
 
