@@ -18,6 +18,7 @@ using DurableWorkflow.Core.Scheduling;
 using DurableWorkflow.Core.Scheduling.Passes;
 using DurableWorkflow.Core.Scheduling.Schedules;
 using DurableWorkflow.Core.SearchAttributes;
+using DurableWorkflow.Core.Storage;
 using DurableWorkflow.Core.Workers;
 using Npgsql;
 
@@ -33,9 +34,11 @@ public static class ApiServices
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => ServerSettingsLoader.Load(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<ServerSettings>().DatabaseConnection)
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(DispatchDataSource.Split(sp.GetRequiredService<ServerSettings>().DatabaseConnection).Main)
             .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
             .Build());
+        services.AddSingleton(sp => new DispatchDataSource(
+            DispatchDataSource.Split(sp.GetRequiredService<ServerSettings>().DatabaseConnection).Dispatch, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ICoordinationCache>(sp =>
         {
             var settings = sp.GetRequiredService<ServerSettings>();

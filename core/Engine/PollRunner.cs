@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DurableWorkflow.Core.Http;
+using DurableWorkflow.Core.Storage;
 using DurableWorkflow.Core.Workers;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -26,9 +27,10 @@ public sealed class PollRunner : IAsyncDisposable
     private readonly TimeProvider clock;
     private readonly ILogger<PollRunner> logger;
 
-    public PollRunner(NpgsqlDataSource dataSource, WakeBus wakeBus, WorkerRegistry registry, TimeProvider clock, ILogger<PollRunner> logger)
+    public PollRunner(DispatchDataSource dispatch, WakeBus wakeBus, WorkerRegistry registry, TimeProvider clock, ILogger<PollRunner> logger)
     {
-        this.dataSource = dataSource;
+        ArgumentNullException.ThrowIfNull(dispatch);
+        dataSource = dispatch.Connections;
         this.wakeBus = wakeBus;
         this.registry = registry;
         this.clock = clock;

@@ -1,0 +1,131 @@
+using DurableWorkflow.Core.Engine;
+using DurableWorkflow.Core.Storage;
+using DurableWorkflow.Tests.Fixtures;
+using Npgsql;
+
+namespace DurableWorkflow.Tests.Core.Storage;
+
+/// <summary>
+/// Poll connections keep the claim on its index walk when the statistics describe an empty backlog: the trap a queue
+/// table sets, where the planner, told the backlog is a row or two, may sort all of it to take the first (which plan it
+/// then picks turns on index sizes and costs a few units apart; the benchmark's fresh database fell into it, this
+/// small one does not, so the test checks the settings and the dispatch plan, not the trap).
+/// </summary>
+public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : IClassFixture<BootstrappedDatabase>
+{
+    private const int Runs = 3000;
+    private const string Queue = "dispatch-plan-5d0c2b8e61f94f0e9a7b3c41d2e8f6a7";
+
+    /// <summary>The claim's ordered pick of a ready task of an open run, as the claims write it.</summary>
+    private static readonly string Pick =
+        $"""
+        SELECT t.id FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+         WHERE {DueTaskSql.DueOnQueue("workflow", "'default'", $"'{Queue}'")} AND r.status IN ('pending', 'running', 'waiting')
+         ORDER BY t.priority, t.available_at, t.id
+         LIMIT 1
+           FOR UPDATE OF t SKIP LOCKED
+           FOR NO KEY UPDATE OF r SKIP LOCKED
+        """;
+
+    [Fact]
+    public async Task dispatch_sessions_start_with_sorts_priced_out_and_without_jit()
+    {
+        await using var dispatch = new DispatchDataSource(database.ConnectionString);
+        await using var connection = await dispatch.Connections.OpenConnectionAsync();
+
+        Assert.Equal("off", await ScalarAsync(connection, "SHOW enable_sort"));
+        Assert.Equal("off", await ScalarAsync(connection, "SHOW jit"));
+    }
+
+    [Theory]
+    [InlineData(20, 0, 10, 10)]
+    [InlineData(7, 6, 4, 3)]
+    [InlineData(1, 1, 1, 1)]
+    public void the_node_connection_budget_is_split_between_polls_and_the_rest(int budget, int minimum, int main, int dispatch)
+    {
+        var (mainConnection, dispatchConnection) = DispatchDataSource.Split($"Host=db;Maximum Pool Size={budget};Minimum Pool Size={minimum}");
+        var mainPool = new NpgsqlConnectionStringBuilder(mainConnection);
+        var dispatchPool = new NpgsqlConnectionStringBuilder(dispatchConnection);
+
+        Assert.Equal((main, dispatch), (mainPool.MaxPoolSize, dispatchPool.MaxPoolSize));
+        Assert.Equal(Math.Min(minimum, main), mainPool.MinPoolSize);
+        Assert.Equal(Math.Min(minimum, dispatch), dispatchPool.MinPoolSize);
+        Assert.Null(mainPool.Options);
+    }
+
+    [Fact]
+    public async Task the_operators_own_options_are_kept_and_win_on_the_same_setting()
+    {
+        var operatorValue = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Options = "-c jit=on -c statement_timeout=4321" };
+        await using var dispatch = new DispatchDataSource(operatorValue.ConnectionString);
+        await using var connection = await dispatch.Connections.OpenConnectionAsync();
+
+        Assert.Equal("off", await ScalarAsync(connection, "SHOW enable_sort"));
+        Assert.Equal("on", await ScalarAsync(connection, "SHOW jit"));
+        Assert.Equal("4321ms", await ScalarAsync(connection, "SHOW statement_timeout"));
+    }
+
+    [Fact]
+    public async Task under_statistics_of_an_empty_backlog_a_dispatch_session_takes_the_first_task_by_walking_the_ready_index()
+    {
+        // A queue's churn: every task was ready once and has been claimed and closed since, and a vacuum took the statistics
+        // then (the ready indexes keep their pages, the claim's the widest, and count no rows); then half of the runs get a ready task again, as
+        // a burst of starts does between two autovacuum passes (turned off here so none runs in between).
+        await using var setup = new NpgsqlConnection(database.ConnectionString);
+        await setup.OpenAsync();
+        await ExecuteAsync(setup,
+            $"""
+            ALTER TABLE workflow_runs SET (autovacuum_enabled = false);
+            ALTER TABLE workflow_tasks SET (autovacuum_enabled = false);
+            INSERT INTO workflow_instances (id, namespace, workflow_type)
+            SELECT 'i' || n, 'default', 'plan.test' FROM generate_series(1, {Runs}) n;
+            INSERT INTO workflow_runs (id, namespace, run_number, task_queue, workflow_instance_id, workflow_type, status)
+            SELECT 'r' || n, 'default', 1, '{Queue}', 'i' || n, 'plan.test', 'running' FROM generate_series(1, {Runs}) n;
+            INSERT INTO workflow_tasks (id, namespace, run_id, task_queue, task_type, workflow_type, status, available_at)
+            SELECT 't' || n, 'default', 'r' || n, '{Queue}', 'workflow', 'plan.test', 'ready', now() - interval '1 hour' + n * interval '1 ms'
+              FROM generate_series(1, {Runs}) n;
+            UPDATE workflow_tasks SET status = 'completed';
+            UPDATE workflow_runs SET status = 'completed';
+            """);
+        await ExecuteAsync(setup, "VACUUM ANALYZE workflow_instances, workflow_runs, workflow_tasks");
+        await ExecuteAsync(setup,
+            $"""
+            UPDATE workflow_runs SET status = 'running' WHERE id IN (SELECT 'r' || n FROM generate_series(1, {Runs / 2}) n);
+            UPDATE workflow_tasks SET status = 'ready', available_at = now() - interval '1 minute'
+             WHERE id IN (SELECT 't' || n FROM generate_series(1, {Runs / 2}) n);
+            """);
+
+        await using var dispatch = new DispatchDataSource(database.ConnectionString);
+        await using var connection = await dispatch.Connections.OpenConnectionAsync();
+        var dispatchPlan = await PlanAsync(connection);
+
+        Assert.DoesNotContain("Sort", dispatchPlan, StringComparison.Ordinal);
+        Assert.Contains("workflow_tasks_ready_claim_idx", dispatchPlan, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> PlanAsync(NpgsqlConnection connection)
+    {
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var explain = new NpgsqlCommand("EXPLAIN " + Pick, connection, tx);
+        await using var reader = await explain.ExecuteReaderAsync();
+        var lines = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<string?> ScalarAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string?)await command.ExecuteScalarAsync();
+    }
+}
