@@ -42,14 +42,17 @@ public sealed class DispatchDataSource : IAsyncDisposable
     public NpgsqlDataSource Connections { get; }
 
     /// <summary>
-    /// Splits the server connection's pool between polls (half, at least one) and everything else (the rest, at least
-    /// one; a budget of one gives each pool one). A minimum pool size is capped at each pool's maximum.
+    /// Splits the server connection's pool between polls (a third, at least one) and everything else (the rest, at least
+    /// one; a budget of one gives each pool one). A minimum pool size is capped at each pool's maximum. Claims are short
+    /// and contend with each other for the head of a queue, so a few connections serve them best: at K = 16 with the
+    /// default budget of 20, splitting it 6 / 14 ran at 94 workflows/s with round trips of 28–44 ms, 10 / 10 at 62–71
+    /// with 68–124 ms (starts and completions queued for the smaller pool), and 20 / 20 (a budget of 40) at 97.5.
     /// </summary>
     public static (string Main, string Dispatch) Split(string serverConnection)
     {
         var main = new NpgsqlConnectionStringBuilder(serverConnection);
         var total = main.MaxPoolSize;
-        var dispatch = new NpgsqlConnectionStringBuilder(serverConnection) { MaxPoolSize = Math.Max(1, total / 2) };
+        var dispatch = new NpgsqlConnectionStringBuilder(serverConnection) { MaxPoolSize = Math.Max(1, total / 3) };
         main.MaxPoolSize = Math.Max(1, total - dispatch.MaxPoolSize);
         main.MinPoolSize = Math.Min(main.MinPoolSize, main.MaxPoolSize);
         dispatch.MinPoolSize = Math.Min(dispatch.MinPoolSize, dispatch.MaxPoolSize);

@@ -38,8 +38,8 @@ public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : ICl
     }
 
     [Theory]
-    [InlineData(20, 0, 10, 10)]
-    [InlineData(7, 6, 4, 3)]
+    [InlineData(20, 0, 14, 6)]
+    [InlineData(7, 6, 5, 2)]
     [InlineData(1, 1, 1, 1)]
     public void the_node_connection_budget_is_split_between_polls_and_the_rest(int budget, int minimum, int main, int dispatch)
     {
