@@ -13,7 +13,7 @@ namespace DurableWorkflow.Core.Storage;
 /// row or two, and then sorting the whole backlog, or driving the join from every open run, looks as cheap as the
 /// walk, and the planner picks it. Measured at a backlog of 1 800 ready tasks under such statistics: 25 ms and 7 400
 /// buffers per claim against 1.8 ms and 21 on the walk; a 3 000-workflow benchmark phase ran at 55 workflows/s
-/// instead of 90. Every statement of the poll path has a sort-free plan that is the right one; the setting only adds
+/// instead of 99. Every statement of the poll path has a sort-free plan that is the right one; the setting only adds
 /// a sort's cost penalty, so a statement that truly needs a sort still gets one.</item>
 /// <item><c>jit = off</c>: a plan that keeps a sort carries that penalty, far above <c>jit_above_cost</c>, and
 /// compiling it took over a second.</item>
@@ -27,7 +27,7 @@ public sealed class DispatchDataSource : IAsyncDisposable
 {
     public const string PlannerOptions = "-c enable_sort=off -c jit=off";
 
-    /// <param name="dispatchConnection">The dispatch half of <see cref="Split"/>, or any connection string in a test.</param>
+    /// <param name="dispatchConnection">The dispatch part of <see cref="Split"/>, or any connection string in a test.</param>
     public DispatchDataSource(string dispatchConnection, ILoggerFactory? loggerFactory = null)
     {
         var builder = new NpgsqlDataSourceBuilder(WithPlannerOptions(dispatchConnection));
@@ -45,7 +45,7 @@ public sealed class DispatchDataSource : IAsyncDisposable
     /// Splits the server connection's pool between polls (a third, at least one) and everything else (the rest, at least
     /// one; a budget of one gives each pool one). A minimum pool size is capped at each pool's maximum. Claims are short
     /// and contend with each other for the head of a queue, so a few connections serve them best: at K = 16 with the
-    /// default budget of 20, splitting it 6 / 14 ran at 94 workflows/s with round trips of 28–44 ms, 10 / 10 at 62–71
+    /// default budget of 20, splitting it 6 / 14 ran at 77–101 workflows/s with round trips of 28–57 ms, 10 / 10 at 62–71
     /// with 68–124 ms (starts and completions queued for the smaller pool), and 20 / 20 (a budget of 40) at 97.5.
     /// </summary>
     public static (string Main, string Dispatch) Split(string serverConnection)
