@@ -15,15 +15,31 @@ public sealed record RecordedRequest(string Method, string Path, IReadOnlyDictio
 /// </summary>
 public sealed class RecordingServer : IAsyncDisposable
 {
-    private readonly HttpListener listener = new();
+    /// <summary>A free port can be taken by another process between finding it and listening on it.</summary>
+    private const int ListenAttempts = 10;
+
+    private readonly HttpListener listener;
     private readonly Task loop;
 
     public RecordingServer()
     {
-        var port = FreePort();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
-        listener.Prefixes.Add(BaseAddress.AbsoluteUri);
-        listener.Start();
+        for (var attempt = 1; ; attempt++)
+        {
+            var candidate = new HttpListener();
+            var address = new Uri($"http://127.0.0.1:{FreePort()}/");
+            candidate.Prefixes.Add(address.AbsoluteUri);
+            try
+            {
+                candidate.Start();
+                (listener, BaseAddress) = (candidate, address);
+                break;
+            }
+            catch (HttpListenerException) when (attempt < ListenAttempts)
+            {
+                candidate.Close();
+            }
+        }
+
         loop = Task.Run(LoopAsync);
     }
 
