@@ -93,11 +93,6 @@ try
     foreach (var workers in options.Workers)
     {
         Console.WriteLine(Report.Invariant($"Throughput: {options.Workflows} workflows x 1 activity, {workers} workers against {server}..."));
-        if (counters is not null)
-        {
-            await counters.ResetAsync(ct);
-        }
-
         var (throughput, cpuPhase, window) = await MeasureAsync(() => ThroughputRun.RunAsync(server, token, options.Workflows, workers, phaseLimit, ct));
         RawPostgresCeiling.Result? raw = null;
         CpuAccounting.Phase? rawCpu = null;
