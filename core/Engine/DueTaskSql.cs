@@ -12,11 +12,16 @@ public static class DueTaskSql
 
     /// <summary>
     /// Whether the queue has a task due now of an open run, whoever may claim it: what a poll whose claim came up empty
-    /// compares with its own filter.
+    /// compares with its own filter. It asks for the first such task in claim order rather than with <c>EXISTS</c>, so
+    /// that on a dispatch session (sorts priced out, <c>DispatchDataSource</c>) the one plan left walks
+    /// <c>workflow_tasks_ready_claim_idx</c> from the queue's head. As an <c>EXISTS</c>, under statistics taken while the
+    /// backlog was empty, it walked the whole ready backlog of every queue through <c>workflow_tasks_ready_dispatch_idx</c>
+    /// and scanned the open runs beside it: 3 800 buffers and 11 ms a call with 3 300 tasks ready.
     /// </summary>
     public static string AnyDueOnQueue(string taskType, string ns, string queue) =>
         $"""
-        EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
-                 WHERE {DueOnQueue(taskType, ns, queue)} AND r.status IN ('pending', 'running', 'waiting'))
+        ((SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+           WHERE {DueOnQueue(taskType, ns, queue)} AND r.status IN ('pending', 'running', 'waiting')
+           ORDER BY t.priority, t.available_at, t.id LIMIT 1) IS NOT NULL)
         """;
 }

@@ -22,8 +22,38 @@ public static class Ulid
             milliseconds >>= 8;
         }
 
-        RandomNumberGenerator.Fill(bytes[6..]);
+        RandomBytes.Fill(bytes[6..]);
         return Encode(bytes);
+    }
+
+    /// <summary>
+    /// Cryptographic random bytes handed out from a per-thread block: each <see cref="RandomNumberGenerator.Fill"/>
+    /// call enters OpenSSL's generator at a fixed cost, and with every id asking for its own 10 bytes OpenSSL took
+    /// 2.8 % of a loaded server's CPU, its random generator most of it. A block belongs to one thread, so no two ids
+    /// take the same bytes.
+    /// </summary>
+    private static class RandomBytes
+    {
+        private const int BlockSize = 1024;
+
+        [ThreadStatic]
+        private static byte[]? block;
+
+        [ThreadStatic]
+        private static int used;
+
+        public static void Fill(Span<byte> destination)
+        {
+            if (block is null || used + destination.Length > BlockSize)
+            {
+                block ??= new byte[BlockSize];
+                RandomNumberGenerator.Fill(block);
+                used = 0;
+            }
+
+            block.AsSpan(used, destination.Length).CopyTo(destination);
+            used += destination.Length;
+        }
     }
 
     private static string Encode(ReadOnlySpan<byte> bytes)

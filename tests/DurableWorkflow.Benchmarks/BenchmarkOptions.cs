@@ -17,10 +17,17 @@ public sealed record BenchmarkOptions
     public IReadOnlyList<int> Workers { get; init; } = [4];
 
     /// <summary>
-    /// Workflows run at the largest K before the first phase, not counted: a fresh server JIT-compiles its hot paths
-    /// (tiered compilation, dynamic PGO) for its first minute or so, which a short warm-up leaves inside the phases.
+    /// Workflows of one warm-up round, run at the largest K before the first phase and not counted: a fresh server
+    /// JIT-compiles its hot paths (tiered compilation, dynamic PGO) for its first minute or so, which one short round
+    /// leaves inside the phases. Rounds repeat until <see cref="JitActivity"/> finds the self-hosted server's
+    /// tiered-compilation thread quiet (<see cref="QuietJitShare"/>), at most <see cref="MaxWarmUpRounds"/>.
     /// </summary>
     public int WarmUpWorkflows { get; init; } = 600;
+
+    /// <summary>The share of server A's CPU in a warm-up round below which its tiered compilation counts as settled.</summary>
+    public const double QuietJitShare = 0.02;
+
+    public const int MaxWarmUpRounds = 6;
 
     public int LatencySamples { get; init; } = 100;
 
@@ -56,8 +63,9 @@ public sealed record BenchmarkOptions
           --workflows N             workflows of one activity each, per K (default 300)
           --workers K[,K...]        worker counts of the scaling table, e.g. 1,4,16,64 (default 4); the raw ceiling
                                     uses K connections for each
-          --warm-up W               workflows run at the largest K first and not counted, so the phases measure a
-                                    server past its JIT warm-up (default 600; 0 skips it)
+          --warm-up W               workflows per warm-up round, run at the largest K and not counted; with
+                                    --self-host, rounds repeat (at most 6) until server A's tiered compilation
+                                    takes under 2 % of its CPU in a round (default 600; 0 skips it)
           --latency-samples S       dispatch-latency samples of modes (a) and (b) (default 100, after 5 not counted)
           --latency-c-samples S     samples of mode (c), no Redis across two nodes, ~5 s each (default 5)
           --skip-latency            skip the dispatch-latency phase

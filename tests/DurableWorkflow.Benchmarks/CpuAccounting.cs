@@ -5,7 +5,7 @@ using Npgsql;
 namespace DurableWorkflow.Benchmarks;
 
 /// <summary>
-/// Where the machine's CPU goes during a throughput phase, from <c>/proc</c>: server node A, the other nodes, the
+/// Where the machine's CPU goes during a throughput phase, from <c>/proc</c>: server node A (alone during these phases), the
 /// PostgreSQL cluster (postmaster, its live children, and the children it has reaped, so closed connections keep
 /// counting), this process (the K workers and the starting clients) and the rest of the machine. Dividing by the
 /// completed workflows gives CPU milliseconds per workflow, which is far steadier than workflows/s on a shared
@@ -17,27 +17,25 @@ public sealed class CpuAccounting
     private const double TicksPerSecond = 100;
 
     private readonly int serverA;
-    private readonly IReadOnlyList<int> otherNodes;
     private readonly int? postmaster;
 
-    private CpuAccounting(int serverA, IReadOnlyList<int> otherNodes, int? postmaster)
+    private CpuAccounting(int serverA, int? postmaster)
     {
         this.serverA = serverA;
-        this.otherNodes = otherNodes;
         this.postmaster = postmaster;
     }
 
     /// <summary>CPU seconds since boot (machine) or process start, per part; null where it cannot be read.</summary>
-    public sealed record Snapshot(double ServerA, double OtherNodes, double? Postgres, double Benchmark, double MachineBusy, double Elapsed);
+    public sealed record Snapshot(double ServerA, double? Postgres, double Benchmark, double MachineBusy, double Elapsed);
 
     /// <summary>One phase's CPU per part, in milliseconds per completed workflow, and how busy the machine was.</summary>
-    public sealed record Phase(double ServerA, double OtherNodes, double? Postgres, double Benchmark, double Rest, double MachineBusy, double Utilisation);
+    public sealed record Phase(double ServerA, double? Postgres, double Benchmark, double Rest, double MachineBusy, double Utilisation);
 
     /// <summary>
     /// Null unless this machine shows <c>/proc</c>. The PostgreSQL cluster is found through a backend's parent (the
     /// postmaster); a database on another machine leaves it unmeasured.
     /// </summary>
-    public static async Task<CpuAccounting?> OpenAsync(int serverA, IReadOnlyList<int> otherNodes, string postgres, CancellationToken cancellationToken)
+    public static async Task<CpuAccounting?> OpenAsync(int serverA, string postgres, CancellationToken cancellationToken)
     {
         if (!File.Exists("/proc/stat"))
         {
@@ -49,7 +47,7 @@ public sealed class CpuAccounting
         await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
         var backend = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
         var parent = Read(backend) is { } stat ? stat.ParentId : (int?)null;
-        return new CpuAccounting(serverA, otherNodes, parent);
+        return new CpuAccounting(serverA, parent);
     }
 
     public Snapshot Take()
@@ -62,7 +60,6 @@ public sealed class CpuAccounting
 
         return new Snapshot(
             Read(serverA)?.Own ?? 0,
-            otherNodes.Sum(pid => Read(pid)?.Own ?? 0),
             postgres,
             Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
             MachineBusySeconds(),
@@ -75,13 +72,12 @@ public sealed class CpuAccounting
         ArgumentNullException.ThrowIfNull(after);
         var perWorkflow = 1000.0 / Math.Max(1, workflows);
         var server = after.ServerA - before.ServerA;
-        var others = after.OtherNodes - before.OtherNodes;
         var postgres = after.Postgres - before.Postgres;
         var benchmark = after.Benchmark - before.Benchmark;
         var busy = after.MachineBusy - before.MachineBusy;
-        var rest = busy - server - others - (postgres ?? 0) - benchmark;
+        var rest = busy - server - (postgres ?? 0) - benchmark;
         var utilisation = busy / ((after.Elapsed - before.Elapsed) * Environment.ProcessorCount);
-        return new Phase(server * perWorkflow, others * perWorkflow, postgres * perWorkflow, benchmark * perWorkflow, rest * perWorkflow, busy * perWorkflow, utilisation);
+        return new Phase(server * perWorkflow, postgres * perWorkflow, benchmark * perWorkflow, rest * perWorkflow, busy * perWorkflow, utilisation);
     }
 
     private sealed record Stat(int ParentId, double Own, double Reaped);

@@ -35,7 +35,7 @@ try
     string? postgres;
     if (options.SelfHost)
     {
-        Console.WriteLine("Starting a scratch database and 4 server processes (A, B with Redis; C, D without)...");
+        Console.WriteLine("Starting a scratch database and server A (with Redis); B (with Redis), C and D (without) start for the latency modes...");
         cluster = await SelfHostedCluster.StartAsync(ct);
         server = cluster.RedisA.BaseAddress;
         token = SelfHostedCluster.Token;
@@ -52,7 +52,7 @@ try
     counters = postgres is null ? null : await DatabaseCounters.OpenAsync(postgres, ct);
     var cpu = cluster is null || postgres is null
         ? null
-        : await CpuAccounting.OpenAsync(cluster.RedisA.ProcessId, [cluster.RedisB.ProcessId, cluster.PlainC.ProcessId, cluster.PlainD.ProcessId], postgres, ct);
+        : await CpuAccounting.OpenAsync(cluster.RedisA.ProcessId, postgres, ct);
     var phaseLimit = TimeSpan.FromSeconds(options.EffectiveMaxSeconds);
 
     // Every measured phase alike: the database counters reset before it and read once PostgreSQL's statistics settled
@@ -80,8 +80,26 @@ try
     if (options.WarmUpWorkflows > 0)
     {
         var warmUpWorkers = options.Workers.Max();
-        Console.WriteLine(Report.Invariant($"Warm-up: {options.WarmUpWorkflows} workflows, {warmUpWorkers} workers (not counted)..."));
-        await ThroughputRun.RunAsync(server, token, options.WarmUpWorkflows, warmUpWorkers, phaseLimit, ct);
+        var jit = cluster is null ? null : JitActivity.Open(cluster.RedisA.ProcessId);
+        for (var round = 1; ; round++)
+        {
+            Console.Write(Report.Invariant($"Warm-up round {round}: {options.WarmUpWorkflows} workflows, {warmUpWorkers} workers (not counted)..."));
+            var before = jit?.Take();
+            await ThroughputRun.RunAsync(server, token, options.WarmUpWorkflows, warmUpWorkers, phaseLimit, ct);
+            if (jit is null || before is null)
+            {
+                Console.WriteLine();
+                break;
+            }
+
+            var spent = JitActivity.Between(before, jit.Take());
+            var quiet = !spent.CompilerEnded && spent.Share < BenchmarkOptions.QuietJitShare;
+            Console.WriteLine(Report.Invariant($" server A {spent.ProcessSeconds:F1} s CPU, tiered compilation {spent.CompilerSeconds:F2} s ({spent.Share:P1}){(spent.CompilerEnded ? ", its thread ended" : "")}"));
+            if (quiet || round == BenchmarkOptions.MaxWarmUpRounds)
+            {
+                break;
+            }
+        }
     }
 
     if (counters is not null)
@@ -111,10 +129,12 @@ try
     {
         if (cluster is not null)
         {
-            Console.WriteLine(Report.Invariant($"Dispatch latency: {options.LatencySamples} samples of modes (a) and (b), {options.UnsignalledLatencySamples} of mode (c)..."));
-            latencies.Add(await DispatchLatency.MeasureAsync(Report.RedisWakeMode, cluster.RedisA.BaseAddress, cluster.RedisB.BaseAddress, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
-            latencies.Add(await DispatchLatency.MeasureAsync("(b) no Redis, one node: poll and start on C", cluster.PlainC.BaseAddress, cluster.PlainC.BaseAddress, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
-            latencies.Add(await DispatchLatency.MeasureAsync("(c) no Redis, two nodes: poll on C, start via D", cluster.PlainC.BaseAddress, cluster.PlainD.BaseAddress, token, options.UnsignalledLatencySamples, 0, ct));
+            Console.WriteLine(Report.Invariant($"Dispatch latency: starting B, C and D; {options.LatencySamples} samples of modes (a) and (b), {options.UnsignalledLatencySamples} of mode (c)..."));
+            await cluster.StartLatencyNodesAsync(ct);
+            latencies.Add(await DispatchLatency.MeasureAsync(Report.RedisWakeMode, cluster.RedisA.BaseAddress, cluster.RedisB!.BaseAddress, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
+            latencies.Add(await DispatchLatency.MeasureAsync("(b) no Redis, one node: poll and start on C", cluster.PlainC!.BaseAddress, cluster.PlainC.BaseAddress, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
+            latencies.Add(await DispatchLatency.MeasureAsync("(c) no Redis, two nodes: poll on C, start via D", cluster.PlainC.BaseAddress, cluster.PlainD!.BaseAddress, token, options.UnsignalledLatencySamples, 0, ct));
+            await cluster.StopLatencyNodesAsync();
         }
         else
         {
@@ -142,13 +162,8 @@ try
 
     if (options.IdleSeconds > 0 && counters is not null)
     {
+        // A runs alone on the database here (B, C and D stopped after the latency modes), so the figure is its own.
         var node = server;
-        if (cluster is not null)
-        {
-            // Alone on the database, so the idle figure is this node's (B, C and D would add their own loops).
-            await cluster.StopAllButAsync(cluster.RedisA);
-        }
-
         Console.WriteLine(Report.Invariant($"Idle: {options.IdleSeconds} s with one workflow poll parked on {node} (hold {IdleCost.PollHoldSeconds} s, re-polled back to back)..."));
         idle = await IdleCost.MeasureAsync(node, token, counters, TimeSpan.FromSeconds(options.IdleSeconds), vacuumFirst: cluster is not null, ct);
     }

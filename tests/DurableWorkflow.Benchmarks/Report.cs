@@ -141,12 +141,11 @@ public static class Report
         }
 
         text.Append(Table(
-            ["K", "server A", "nodes B-D", "PostgreSQL", "benchmark (workers, clients)", "rest of machine", "machine total", "machine busy", "PostgreSQL per raw cycle"],
+            ["K", "server A", "PostgreSQL", "benchmark (workers, clients)", "rest of machine", "machine total", "machine busy", "PostgreSQL per raw cycle"],
             scaling.Where(r => r.Cpu is not null).Select(r => new[]
             {
                 Invariant($"{r.Workers}"),
                 Invariant($"{r.Cpu!.ServerA:F2}"),
-                Invariant($"{r.Cpu.OtherNodes:F2}"),
                 r.Cpu.Postgres is { } pg ? Invariant($"{pg:F2}") : "n/a",
                 Invariant($"{r.Cpu.Benchmark:F2}"),
                 Invariant($"{r.Cpu.Rest:F2}"),
@@ -248,7 +247,7 @@ public static class Report
 
         if (steady.Cpu is { } cpu)
         {
-            text.AppendLine(Invariant($"  CPU per workflow, ms: server A {cpu.ServerA:F2}, nodes B-D {cpu.OtherNodes:F2}, PostgreSQL {(cpu.Postgres is { } pg ? pg.ToString("F2", CultureInfo.InvariantCulture) : "n/a")}, benchmark {cpu.Benchmark:F2}, machine {cpu.MachineBusy:F2} ({cpu.Utilisation:P0} busy)"));
+            text.AppendLine(Invariant($"  CPU per workflow, ms: server A {cpu.ServerA:F2}, PostgreSQL {(cpu.Postgres is { } pg ? pg.ToString("F2", CultureInfo.InvariantCulture) : "n/a")}, benchmark {cpu.Benchmark:F2}, machine {cpu.MachineBusy:F2} ({cpu.Utilisation:P0} busy)"));
         }
 
         if (steady.Samples is not { Count: > 0 } samples)

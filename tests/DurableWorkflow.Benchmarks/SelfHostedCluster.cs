@@ -6,9 +6,11 @@ using Npgsql;
 namespace DurableWorkflow.Benchmarks;
 
 /// <summary>
-/// A scratch database on <c>DW_TEST_PG</c>, migrated by the real bootstrapper, and four server processes on it:
-/// A and B share <c>DW_TEST_REDIS</c> (multi-node, Redis wake), C and D run without Redis. Everything is removed on
-/// dispose.
+/// A scratch database on <c>DW_TEST_PG</c>, migrated by the real bootstrapper, and server processes on it: A from the
+/// start, and B, C and D once the latency modes need them (<see cref="StartLatencyNodesAsync"/>). A and B share
+/// <c>DW_TEST_REDIS</c> (multi-node, Redis wake), C and D run without Redis. The throughput phases measure A alone: an
+/// idle node B still takes every wake-up A publishes, which cost about 1.3 ms of CPU per workflow on this machine, and
+/// C and D would add their own loops. Everything is removed on dispose.
 /// </summary>
 public sealed class SelfHostedCluster : IAsyncDisposable
 {
@@ -18,10 +20,13 @@ public sealed class SelfHostedCluster : IAsyncDisposable
     private readonly string databaseName;
     private readonly List<ServerHost> servers = [];
 
-    private SelfHostedCluster(string adminConnection, string databaseName, string connectionString)
+    private readonly string redis;
+
+    private SelfHostedCluster(string adminConnection, string databaseName, string connectionString, string redis)
     {
         this.adminConnection = adminConnection;
         this.databaseName = databaseName;
+        this.redis = redis;
         ConnectionString = connectionString;
     }
 
@@ -29,11 +34,11 @@ public sealed class SelfHostedCluster : IAsyncDisposable
 
     public ServerHost RedisA { get; private set; } = null!;
 
-    public ServerHost RedisB { get; private set; } = null!;
+    public ServerHost? RedisB { get; private set; }
 
-    public ServerHost PlainC { get; private set; } = null!;
+    public ServerHost? PlainC { get; private set; }
 
-    public ServerHost PlainD { get; private set; } = null!;
+    public ServerHost? PlainD { get; private set; }
 
     public static async Task<SelfHostedCluster> StartAsync(CancellationToken cancellationToken)
     {
@@ -48,7 +53,7 @@ public sealed class SelfHostedCluster : IAsyncDisposable
         }
 
         var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
-        var cluster = new SelfHostedCluster(admin, name, connectionString);
+        var cluster = new SelfHostedCluster(admin, name, connectionString, redis);
         try
         {
             var bootstrapper = new Bootstrapper(new BootstrapOptions(connectionString, "default", Retries: 0, RetryDelay: TimeSpan.Zero), MigrationCatalog.All, TextWriter.Null);
@@ -57,30 +62,7 @@ public sealed class SelfHostedCluster : IAsyncDisposable
                 throw new InvalidOperationException("Bootstrap of the benchmark database failed.");
             }
 
-            var assembly = ServerAssembly();
-            (string Name, string? Redis)[] nodes = [("bench-a", redis), ("bench-b", redis), ("bench-c", null), ("bench-d", null)];
-            var started = nodes.Select(n => ServerHost.StartAsync(assembly, new Dictionary<string, string?>
-            {
-                ["DW_DB_CONNECTION"] = connectionString,
-                ["DW_AUTH_TOKEN"] = Token,
-                ["DW_SCHEDULER_ENABLED"] = "false",
-                ["DW_SERVER_ID"] = n.Name,
-                ["DW_REDIS_CONNECTION"] = n.Redis,
-                ["DW_V2_MULTI_NODE"] = n.Redis is null ? null : "true",
-            }, n.Name, TimeSpan.FromSeconds(90), cancellationToken)).ToList();
-            try
-            {
-                await Task.WhenAll(started);
-            }
-            finally
-            {
-                foreach (var server in started.Where(t => t.IsCompletedSuccessfully))
-                {
-                    cluster.servers.Add(await server);
-                }
-            }
-
-            (cluster.RedisA, cluster.RedisB, cluster.PlainC, cluster.PlainD) = (cluster.servers[0], cluster.servers[1], cluster.servers[2], cluster.servers[3]);
+            cluster.RedisA = await cluster.StartNodeAsync("bench-a", redis, cancellationToken);
             return cluster;
         }
         catch
@@ -90,14 +72,45 @@ public sealed class SelfHostedCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops every node but <paramref name="keep"/>, so what follows measures that node alone.</summary>
-    public async Task StopAllButAsync(ServerHost keep)
+    /// <summary>Starts B (with Redis), C and D (without) beside A, for the dispatch latency modes.</summary>
+    public async Task StartLatencyNodesAsync(CancellationToken cancellationToken)
     {
-        foreach (var server in servers.Where(s => s != keep).ToList())
+        var b = StartNodeAsync("bench-b", redis, cancellationToken);
+        var c = StartNodeAsync("bench-c", null, cancellationToken);
+        var d = StartNodeAsync("bench-d", null, cancellationToken);
+        (RedisB, PlainC, PlainD) = (await b, await c, await d);
+    }
+
+    /// <summary>Stops B, C and D, so what follows measures A alone.</summary>
+    public async Task StopLatencyNodesAsync()
+    {
+        foreach (var server in servers.Where(s => s != RedisA).ToList())
         {
             await server.DisposeAsync();
             servers.Remove(server);
         }
+
+        (RedisB, PlainC, PlainD) = (null, null, null);
+    }
+
+    /// <summary>Starts one server process on the scratch database; it joins <see cref="servers"/> as soon as it is ready.</summary>
+    private async Task<ServerHost> StartNodeAsync(string name, string? redisConnection, CancellationToken cancellationToken)
+    {
+        var server = await ServerHost.StartAsync(ServerAssembly(), new Dictionary<string, string?>
+        {
+            ["DW_DB_CONNECTION"] = ConnectionString,
+            ["DW_AUTH_TOKEN"] = Token,
+            ["DW_SCHEDULER_ENABLED"] = "false",
+            ["DW_SERVER_ID"] = name,
+            ["DW_REDIS_CONNECTION"] = redisConnection,
+            ["DW_V2_MULTI_NODE"] = redisConnection is null ? null : "true",
+        }, name, TimeSpan.FromSeconds(90), cancellationToken);
+        lock (servers)
+        {
+            servers.Add(server);
+        }
+
+        return server;
     }
 
     public async ValueTask DisposeAsync()

@@ -43,7 +43,8 @@ public static partial class ActivityStore
         ];
 
         // The run lock is held, so the execution is still pending: its deadlines are re-armed for this attempt and the
-        // schedule-to-start deadline is retired for good (a retry waiting in pending must not trip it).
+        // schedule-to-start deadline is retired for good (a retry waiting in pending must not trip it). An empty claim's
+        // look asks for any due task only when none it may claim is due (DueTaskSql.AnyDueOnQueue).
         await using var claim = tx.Command(
             $"""
             WITH picked AS (
@@ -91,10 +92,11 @@ public static partial class ActivityStore
               JOIN workflow_runs r ON r.id = t.run_id
             UNION ALL
             SELECT {SqlRows.Nulls(ActivityTaskRow.ColumnCount + ActivityExecutionRow.ColumnCount + ActivityAttemptRow.ColumnCount + 2)},
-                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
-                             JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
-                            WHERE {ClaimableSql("$1", "$2", "$3", "$4")}),
-                   {DueTaskSql.AnyDueOnQueue("activity", "$1", "$2")}
+                   look.mine, look.mine OR {DueTaskSql.AnyDueOnQueue("activity", "$1", "$2")}
+              FROM (SELECT (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                              JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
+                             WHERE {ClaimableSql("$1", "$2", "$3", "$4")}
+                             ORDER BY t.priority, t.available_at, t.id LIMIT 1) IS NOT NULL AS mine) look
              WHERE $7 AND NOT EXISTS (SELECT 1 FROM claimed)
             """,
             parameters);

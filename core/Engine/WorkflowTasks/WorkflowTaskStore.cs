@@ -86,7 +86,8 @@ public static class WorkflowTaskStore
 
         // The page is aggregated into one column so the payload comes back as one row. Its events are the ones the
         // statement's snapshot sees; the caller re-reads the page in the rare case that the run lock followed a newer
-        // run row than that snapshot (see ClaimedWorkflowTask.PageIsShort).
+        // run row than that snapshot (see ClaimedWorkflowTask.PageIsShort). An empty claim's look asks for any due task
+        // only when none it may claim is due, since one it may claim is also one of the queue's (DueTaskSql.AnyDueOnQueue).
         await using var claim = tx.Command(
             $"""
             WITH picked AS (
@@ -126,9 +127,10 @@ public static class WorkflowTaskStore
               FROM claimed t CROSS JOIN run
             UNION ALL
             SELECT {SqlRows.Nulls(WorkflowTaskRow.ColumnCount + 7)},
-                   EXISTS (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
-                            WHERE {ClaimableSql("$1", "$2", "$3", "$4", "$5", "$8")}),
-                   {DueTaskSql.AnyDueOnQueue("workflow", "$1", "$2")}
+                   look.mine, look.mine OR {DueTaskSql.AnyDueOnQueue("workflow", "$1", "$2")}
+              FROM (SELECT (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+                             WHERE {ClaimableSql("$1", "$2", "$3", "$4", "$5", "$8")}
+                             ORDER BY t.priority, t.available_at, t.id LIMIT 1) IS NOT NULL AS mine) look
              WHERE $10 AND NOT EXISTS (SELECT 1 FROM claimed)
             """,
             parameters);
