@@ -6,14 +6,13 @@ using Npgsql;
 namespace DurableWorkflow.Tests.Core.Storage;
 
 /// <summary>
-/// Poll connections keep the claim on its index walk when the statistics describe an empty backlog: the trap a queue
-/// table sets, where the planner, told the backlog is a row or two, may sort all of it to take the first (which plan it
-/// then picks turns on index sizes and costs a few units apart; the benchmark's fresh database fell into it, this
-/// small one does not, so the test checks the settings and the dispatch plan, not the trap).
+/// Poll connections keep the claim on its index walk and its run lookup by key when the statistics describe another
+/// moment: the traps a queue table sets, where the planner, told the backlog is small or that few runs are open, sorts
+/// the backlog to take its first task or joins it to a materialised scan of every run.
 /// </summary>
 public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : IClassFixture<BootstrappedDatabase>
 {
-    private const int Runs = 3000;
+    private const int Runs = 6000;
     private const string Queue = "dispatch-plan-5d0c2b8e61f94f0e9a7b3c41d2e8f6a7";
 
     /// <summary>The claim's ordered pick of a ready task of an open run, as the claims write it.</summary>
@@ -28,12 +27,13 @@ public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : ICl
         """;
 
     [Fact]
-    public async Task dispatch_sessions_start_with_sorts_priced_out_and_without_jit()
+    public async Task dispatch_sessions_start_with_sorts_and_materialised_rescans_priced_out_and_without_jit()
     {
         await using var dispatch = new DispatchDataSource(database.ConnectionString);
         await using var connection = await dispatch.Connections.OpenConnectionAsync();
 
         Assert.Equal("off", await ScalarAsync(connection, "SHOW enable_sort"));
+        Assert.Equal("off", await ScalarAsync(connection, "SHOW enable_material"));
         Assert.Equal("off", await ScalarAsync(connection, "SHOW jit"));
     }
 
@@ -66,11 +66,11 @@ public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : ICl
     }
 
     [Fact]
-    public async Task under_statistics_of_an_empty_backlog_a_dispatch_session_takes_the_first_task_by_walking_the_ready_index()
+    public async Task under_statistics_of_another_moment_a_dispatch_session_walks_the_ready_index_and_finds_each_run_by_key()
     {
-        // A queue's churn: every task was ready once and has been claimed and closed since, and a vacuum took the statistics
-        // then (the ready indexes keep their pages, the claim's the widest, and count no rows); then half of the runs get a ready task again, as
-        // a burst of starts does between two autovacuum passes (turned off here so none runs in between).
+        // A queue's history: 6 000 runs, all but the last ten closed, when autovacuum analysed workflow_runs; a burst then
+        // made a thousand tasks ready, and workflow_tasks was analysed during it; their runs opened after that (autovacuum
+        // is off here so nothing analyses in between).
         await using var setup = new NpgsqlConnection(database.ConnectionString);
         await setup.OpenAsync();
         await ExecuteAsync(setup,
@@ -80,27 +80,36 @@ public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : ICl
             INSERT INTO workflow_instances (id, namespace, workflow_type)
             SELECT 'i' || n, 'default', 'plan.test' FROM generate_series(1, {Runs}) n;
             INSERT INTO workflow_runs (id, namespace, run_number, task_queue, workflow_instance_id, workflow_type, status)
-            SELECT 'r' || n, 'default', 1, '{Queue}', 'i' || n, 'plan.test', 'running' FROM generate_series(1, {Runs}) n;
-            INSERT INTO workflow_tasks (id, namespace, run_id, task_queue, task_type, workflow_type, status, available_at)
-            SELECT 't' || n, 'default', 'r' || n, '{Queue}', 'workflow', 'plan.test', 'ready', now() - interval '1 hour' + n * interval '1 ms'
+            SELECT 'r' || n, 'default', 1, '{Queue}', 'i' || n, 'plan.test', CASE WHEN n > {Runs - 10} THEN 'running' ELSE 'completed' END
               FROM generate_series(1, {Runs}) n;
-            UPDATE workflow_tasks SET status = 'completed';
-            UPDATE workflow_runs SET status = 'completed';
+            INSERT INTO workflow_tasks (id, namespace, run_id, task_queue, task_type, workflow_type, status, available_at)
+            SELECT 't' || n, 'default', 'r' || n, '{Queue}', 'workflow', 'plan.test', CASE WHEN n > {Runs - 10} THEN 'ready' ELSE 'completed' END,
+                   now() - interval '1 hour' + n * interval '1 ms'
+              FROM generate_series(1, {Runs}) n;
             """);
-        await ExecuteAsync(setup, "VACUUM ANALYZE workflow_instances, workflow_runs, workflow_tasks");
+        await ExecuteAsync(setup, "VACUUM ANALYZE workflow_instances, workflow_runs");
         await ExecuteAsync(setup,
-            $"""
-            UPDATE workflow_runs SET status = 'running' WHERE id IN (SELECT 'r' || n FROM generate_series(1, {Runs / 2}) n);
-            UPDATE workflow_tasks SET status = 'ready', available_at = now() - interval '1 minute'
-             WHERE id IN (SELECT 't' || n FROM generate_series(1, {Runs / 2}) n);
-            """);
+            $"UPDATE workflow_tasks SET status = 'ready', available_at = now() - interval '1 minute' WHERE id IN (SELECT 't' || n FROM generate_series({Runs - 1000}, {Runs - 10}) n)");
+        await ExecuteAsync(setup, "VACUUM ANALYZE workflow_tasks");
+        await ExecuteAsync(setup, $"UPDATE workflow_runs SET status = 'running' WHERE id IN (SELECT 'r' || n FROM generate_series({Runs - 1000}, {Runs - 10}) n)");
 
+        await using var plain = new NpgsqlConnection(database.ConnectionString);
+        await plain.OpenAsync();
+        var plainPlan = await PlanAsync(plain);
+        await using var sortsOnly = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Options = "-c enable_sort=off -c jit=off" }.ConnectionString);
+        await sortsOnly.OpenAsync();
+        var sortsOnlyPlan = await PlanAsync(sortsOnly);
         await using var dispatch = new DispatchDataSource(database.ConnectionString);
         await using var connection = await dispatch.Connections.OpenConnectionAsync();
         var dispatchPlan = await PlanAsync(connection);
 
+        Assert.Contains("Sort", plainPlan, StringComparison.Ordinal);
+        Assert.Contains("Seq Scan on workflow_runs", sortsOnlyPlan, StringComparison.Ordinal);
         Assert.DoesNotContain("Sort", dispatchPlan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan", dispatchPlan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Materialize", dispatchPlan, StringComparison.Ordinal);
         Assert.Contains("workflow_tasks_ready_claim_idx", dispatchPlan, StringComparison.Ordinal);
+        Assert.Contains("workflow_runs_pkey", dispatchPlan, StringComparison.Ordinal);
     }
 
     private static async Task<string> PlanAsync(NpgsqlConnection connection)
