@@ -27,7 +27,8 @@ public sealed record BenchmarkOptions
     /// <summary>The share of server A's CPU in a warm-up round below which its tiered compilation counts as settled.</summary>
     public const double QuietJitShare = 0.02;
 
-    public const int MaxWarmUpRounds = 6;
+    /// <summary>The most warm-up rounds (<c>--warm-up-rounds</c>); 1 runs a single round whatever the compiler does.</summary>
+    public int MaxWarmUpRounds { get; init; } = 6;
 
     public int LatencySamples { get; init; } = 100;
 
@@ -64,8 +65,9 @@ public sealed record BenchmarkOptions
           --workers K[,K...]        worker counts of the scaling table, e.g. 1,4,16,64 (default 4); the raw ceiling
                                     uses K connections for each
           --warm-up W               workflows per warm-up round, run at the largest K and not counted; with
-                                    --self-host, rounds repeat (at most 6) until server A's tiered compilation
-                                    takes under 2 % of its CPU in a round (default 600; 0 skips it)
+                                    --self-host, rounds repeat until server A's tiered compilation takes under
+                                    2 % of its CPU in a round (default 600; 0 skips it)
+          --warm-up-rounds R        the most warm-up rounds (default 6; 1 = one round, as before 2026-12-05)
           --latency-samples S       dispatch-latency samples of modes (a) and (b) (default 100, after 5 not counted)
           --latency-c-samples S     samples of mode (c), no Redis across two nodes, ~5 s each (default 5)
           --skip-latency            skip the dispatch-latency phase
@@ -94,6 +96,7 @@ public sealed record BenchmarkOptions
                 "--workflows" => options with { Workflows = Positive(name, Value()) },
                 "--workers" => options with { Workers = [.. Value().Split(',').Select(k => Positive(name, k.Trim())).Distinct()] },
                 "--warm-up" => options with { WarmUpWorkflows = NonNegative(name, Value()) },
+                "--warm-up-rounds" => options with { MaxWarmUpRounds = Positive(name, Value()) },
                 "--latency-samples" => options with { LatencySamples = Positive(name, Value()) },
                 "--latency-c-samples" => options with { UnsignalledLatencySamples = Positive(name, Value()) },
                 "--skip-latency" => options with { SkipLatency = true },

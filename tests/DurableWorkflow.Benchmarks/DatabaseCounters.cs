@@ -25,7 +25,7 @@ public sealed class DatabaseCounters
     private const int OwnTransactionsPerWindow = 2;
 
     private readonly string connectionString;
-    private (long Commits, long Rollbacks, long AutovacuumPasses) start;
+    private Totals start = new(0, 0, 0, 0, 0, 0);
 
     private DatabaseCounters(string connectionString, string? statementsUnavailable, string? track)
     {
@@ -125,25 +125,32 @@ public sealed class DatabaseCounters
             StatementsUnavailable is null ? statements : null,
             Math.Max(0, end.Commits - start.Commits - OwnTransactionsPerWindow),
             end.Rollbacks - start.Rollbacks,
-            end.AutovacuumPasses - start.AutovacuumPasses);
+            end.AutovacuumPasses - start.AutovacuumPasses,
+            end.WalBytes - start.WalBytes,
+            end.FullPageImages - start.FullPageImages,
+            end.Checkpoints - start.Checkpoints);
     }
 
     /// <remarks>
     /// Autovacuum works a table per transaction, and those transactions count in <c>pg_stat_database</c> like any
     /// other; the number of table passes (vacuums and analyzes, catalogs included) shows how many of a window's
-    /// transactions were its, at the least.
+    /// transactions were its, at the least. WAL and checkpoints are the cluster's (<c>pg_stat_wal</c>,
+    /// <c>pg_stat_bgwriter</c>): the first change to a page after a checkpoint logs the whole page, so they tell
+    /// whether a checkpoint weighed on a phase.
     /// </remarks>
-    private static async Task<(long Commits, long Rollbacks, long AutovacuumPasses)> TransactionsAsync(
+    private static async Task<Totals> TransactionsAsync(
         NpgsqlConnection connection, string alsoSelect, CancellationToken cancellationToken)
     {
         await using var read = new NpgsqlCommand(
             "SELECT xact_commit, xact_rollback, " +
-            "(SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_all_tables)::bigint" +
+            "(SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_all_tables)::bigint, " +
+            "(SELECT wal_bytes FROM pg_stat_wal)::bigint, (SELECT wal_fpi FROM pg_stat_wal), " +
+            "(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)" +
             $"{alsoSelect} FROM pg_stat_database WHERE datname = current_database()",
             connection);
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        return new Totals(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
     }
 
     private static async Task<object?> Scalar(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
@@ -152,8 +159,12 @@ public sealed class DatabaseCounters
         return await command.ExecuteScalarAsync(cancellationToken);
     }
 
+    private sealed record Totals(long Commits, long Rollbacks, long AutovacuumPasses, long WalBytes, long FullPageImages, long Checkpoints);
+
     /// <summary>The counters of one window; <see cref="Statements"/> is null without pg_stat_statements.</summary>
-    public sealed record Window(IReadOnlyList<(string Query, long Calls)>? Statements, long Commits, long Rollbacks, long AutovacuumPasses)
+    public sealed record Window(
+        IReadOnlyList<(string Query, long Calls)>? Statements, long Commits, long Rollbacks, long AutovacuumPasses,
+        long WalBytes, long FullPageImages, long Checkpoints)
     {
         public long Transactions => Commits + Rollbacks;
 

@@ -95,7 +95,7 @@ try
             var spent = JitActivity.Between(before, jit.Take());
             var quiet = !spent.CompilerEnded && spent.Share < BenchmarkOptions.QuietJitShare;
             Console.WriteLine(Report.Invariant($" server A {spent.ProcessSeconds:F1} s CPU, tiered compilation {spent.CompilerSeconds:F2} s ({spent.Share:P1}){(spent.CompilerEnded ? ", its thread ended" : "")}"));
-            if (quiet || round == BenchmarkOptions.MaxWarmUpRounds)
+            if (quiet || round >= options.MaxWarmUpRounds)
             {
                 break;
             }

@@ -25,6 +25,11 @@ public static class Report
         public double? StatementsPerWorkflow => Counters?.WorkStatements / (double)Math.Max(1, Throughput.CompletedWorkflows);
 
         public double? CommitsPerWorkflow => Counters is null ? null : Counters.Commits / (double)Math.Max(1, Throughput.CompletedWorkflows);
+
+        /// <summary>"WAL KB per workflow (full-page images per workflow, checkpoints started)" over the window.</summary>
+        public string Wal => Counters is null
+            ? "n/a"
+            : Invariant($"{Counters.WalBytes / 1024.0 / Math.Max(1, Throughput.CompletedWorkflows):F1} ({Counters.FullPageImages / (double)Math.Max(1, Throughput.CompletedWorkflows):F2}, {Counters.Checkpoints})");
     }
 
     public sealed record SteadyRow(
@@ -51,7 +56,7 @@ public static class Report
         text.AppendLine();
         text.AppendLine("Scaling (one throughput phase and one raw ceiling per K):");
         text.Append(Table(
-            ["K", "wf/s", "transitions/s", "round trip start / wf / act (ms)", "raw cycles/s", "ratio", "statements/wf", "commits/wf"],
+            ["K", "wf/s", "transitions/s", "round trip start / wf / act (ms)", "raw cycles/s", "ratio", "statements/wf", "commits/wf", "WAL KB/wf (FPI/wf, ckpt)"],
             scaling.Select(r => new[]
             {
                 Invariant($"{r.Workers}"),
@@ -62,7 +67,10 @@ public static class Report
                 r.Ratio is { } ratio ? Invariant($"{ratio:P1}") : "n/a",
                 r.StatementsPerWorkflow is { } s ? Invariant($"{s:F1}") : "n/a",
                 r.CommitsPerWorkflow is { } c ? Invariant($"{c:F1}") : "n/a",
+                r.Wal,
             }).ToList()));
+        text.AppendLine("  WAL = the cluster's WAL bytes over the window (pg_stat_wal); FPI = full-page images, the first change to a page");
+        text.AppendLine("    after a checkpoint; ckpt = checkpoints started in the window.");
 
         text.AppendLine();
         text.Append(CpuSection(scaling));
