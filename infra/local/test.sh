@@ -45,7 +45,9 @@ export DW_TEST_AZURITE="DefaultEndpointsProtocol=http;AccountName=devstoreaccoun
 
 log="$state/dotnet-test.log"
 status=0
-dotnet test "$root/DurableWorkflow.sln" "$@" 2>&1 | tee "$log" || status=$?
+# A test that never finishes (an await nothing will complete) would otherwise hold the run until CI's own limit with
+# no name; blame-hang aborts it after 5 minutes without progress and names the tests that were running.
+dotnet test "$root/DurableWorkflow.sln" --blame-hang-timeout 5m --blame-hang-dump-type none "$@" 2>&1 | tee "$log" || status=$?
 
 # The drill starts its own PostgreSQL, Redis and cluster; a --filter run stays quick without it.
 drill=""
