@@ -13,9 +13,6 @@ namespace DurableWorkflow.Benchmarks;
 /// </summary>
 public sealed class CpuAccounting
 {
-    /// <summary>Linux reports process times in USER_HZ ticks, fixed at 100 per second by its ABI.</summary>
-    private const double TicksPerSecond = 100;
-
     private readonly int serverA;
     private readonly int? postmaster;
 
@@ -80,28 +77,9 @@ public sealed class CpuAccounting
         return new Phase(server * perWorkflow, postgres * perWorkflow, benchmark * perWorkflow, rest * perWorkflow, busy * perWorkflow, utilisation);
     }
 
-    private sealed record Stat(int ParentId, double Own, double Reaped);
+    private static ProcStat? Read(int pid) => ProcStat.Read($"/proc/{pid}/stat");
 
-    /// <summary>Fields 4 (ppid) and 14–17 (utime, stime, cutime, cstime) of <c>/proc/&lt;pid&gt;/stat</c>.</summary>
-    private static Stat? Read(int pid)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        // The command name may contain spaces and parentheses; the fields resume after its last ')'.
-        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        double Ticks(int field) => long.Parse(fields[field - 3], CultureInfo.InvariantCulture) / TicksPerSecond;
-        return new Stat(int.Parse(fields[1], CultureInfo.InvariantCulture), Ticks(14) + Ticks(15), Ticks(16) + Ticks(17));
-    }
-
-    private static IEnumerable<Stat> Children(int parent)
+    private static IEnumerable<ProcStat> Children(int parent)
     {
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
@@ -126,6 +104,6 @@ public sealed class CpuAccounting
             }
         }
 
-        return total / TicksPerSecond;
+        return total / ProcStat.TicksPerSecond;
     }
 }

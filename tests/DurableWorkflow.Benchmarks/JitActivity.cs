@@ -14,9 +14,6 @@ public sealed class JitActivity
     /// <summary>The thread's name as Linux keeps it: <c>.NET Tiered Compilation Worker</c> cut to 15 characters.</summary>
     private const string ThreadName = ".NET Tiered Com";
 
-    /// <summary>Linux reports thread times in USER_HZ ticks, fixed at 100 per second by its ABI.</summary>
-    private const double TicksPerSecond = 100;
-
     private readonly int pid;
 
     private JitActivity(int pid) => this.pid = pid;
@@ -41,13 +38,13 @@ public sealed class JitActivity
         {
             if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var tid)
                 && ReadText(Path.Combine(directory, "comm"))?.TrimEnd('\n') == ThreadName
-                && CpuSeconds(Path.Combine(directory, "stat")) is { } seconds)
+                && ProcStat.Read(Path.Combine(directory, "stat")) is { } stat)
             {
-                compilers[tid] = seconds;
+                compilers[tid] = stat.Own;
             }
         }
 
-        return new Snapshot(CpuSeconds($"/proc/{pid}/stat") ?? 0, compilers);
+        return new Snapshot(ProcStat.Read($"/proc/{pid}/stat")?.Own ?? 0, compilers);
     }
 
     public static Round Between(Snapshot before, Snapshot after)
@@ -56,19 +53,6 @@ public sealed class JitActivity
         ArgumentNullException.ThrowIfNull(after);
         var compiler = after.Compilers.Sum(c => c.Value - before.Compilers.GetValueOrDefault(c.Key));
         return new Round(after.Process - before.Process, compiler, before.Compilers.Keys.Any(tid => !after.Compilers.ContainsKey(tid)));
-    }
-
-    /// <summary>Fields 14 and 15 (utime, stime) of a process's or thread's <c>stat</c> file.</summary>
-    private static double? CpuSeconds(string path)
-    {
-        if (ReadText(path) is not { } text)
-        {
-            return null;
-        }
-
-        // The command name may contain spaces and parentheses; the fields resume after its last ')'.
-        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[14 - 3], CultureInfo.InvariantCulture) + long.Parse(fields[15 - 3], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 
     private static string? ReadText(string path)
