@@ -6,6 +6,12 @@ namespace DurableWorkflow.Core.Engine;
 /// </summary>
 public static class DueTaskSql
 {
+    /// <summary>
+    /// The order claims take ready tasks in, over <c>t</c>: the key order of <c>workflow_tasks_ready_claim_idx</c> after
+    /// its (namespace, task type, queue) prefix, so a claim, and a look that asks in the same order, walk that index.
+    /// </summary>
+    public const string ClaimOrder = "t.priority, t.available_at, t.id";
+
     /// <summary>A ready task of the kind on the queue whose <c>available_at</c> has come.</summary>
     public static string DueOnQueue(string taskType, string ns, string queue) =>
         $"t.status = 'ready' AND t.namespace = {ns} AND t.task_type = '{taskType}' AND t.task_queue = {queue} AND t.available_at <= now()";
@@ -22,6 +28,6 @@ public static class DueTaskSql
         $"""
         ((SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
            WHERE {DueOnQueue(taskType, ns, queue)} AND r.status IN ('pending', 'running', 'waiting')
-           ORDER BY t.priority, t.available_at, t.id LIMIT 1) IS NOT NULL)
+           ORDER BY {ClaimOrder} LIMIT 1) IS NOT NULL)
         """;
 }

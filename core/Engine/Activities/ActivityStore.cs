@@ -53,7 +53,7 @@ public static partial class ActivityStore
                   JOIN workflow_runs r ON r.id = t.run_id
                   JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
                  WHERE {ClaimableSql("$1", "$2", "$3", "$4")}
-                 ORDER BY t.priority, t.available_at, t.id
+                 ORDER BY {DueTaskSql.ClaimOrder}
                  LIMIT 1
                    FOR UPDATE OF t SKIP LOCKED
                    FOR NO KEY UPDATE OF r SKIP LOCKED
@@ -96,7 +96,7 @@ public static partial class ActivityStore
               FROM (SELECT (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
                               JOIN workflow_activity_executions e ON e.id = t.activity_execution_id
                              WHERE {ClaimableSql("$1", "$2", "$3", "$4")}
-                             ORDER BY t.priority, t.available_at, t.id LIMIT 1) IS NOT NULL AS mine) look
+                             ORDER BY {DueTaskSql.ClaimOrder} LIMIT 1) IS NOT NULL AS mine) look
              WHERE $7 AND NOT EXISTS (SELECT 1 FROM claimed)
             """,
             parameters);

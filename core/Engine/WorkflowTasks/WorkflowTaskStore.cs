@@ -95,7 +95,7 @@ public static class WorkflowTaskStore
                   FROM workflow_tasks t
                   JOIN workflow_runs r ON r.id = t.run_id
                  WHERE {ClaimableSql("$1", "$2", "$3", "$4", "$5", "$8")}
-                 ORDER BY t.priority, t.available_at, t.id
+                 ORDER BY {DueTaskSql.ClaimOrder}
                  LIMIT 1
                    FOR UPDATE OF t SKIP LOCKED
                    FOR NO KEY UPDATE OF r SKIP LOCKED
@@ -130,7 +130,7 @@ public static class WorkflowTaskStore
                    look.mine, look.mine OR {DueTaskSql.AnyDueOnQueue("workflow", "$1", "$2")}
               FROM (SELECT (SELECT 1 FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
                              WHERE {ClaimableSql("$1", "$2", "$3", "$4", "$5", "$8")}
-                             ORDER BY t.priority, t.available_at, t.id LIMIT 1) IS NOT NULL AS mine) look
+                             ORDER BY {DueTaskSql.ClaimOrder} LIMIT 1) IS NOT NULL AS mine) look
              WHERE $10 AND NOT EXISTS (SELECT 1 FROM claimed)
             """,
             parameters);

@@ -20,7 +20,7 @@ public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : ICl
         $"""
         SELECT t.id FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
          WHERE {DueTaskSql.DueOnQueue("workflow", "'default'", $"'{Queue}'")} AND r.status IN ('pending', 'running', 'waiting')
-         ORDER BY t.priority, t.available_at, t.id
+         ORDER BY {DueTaskSql.ClaimOrder}
          LIMIT 1
            FOR UPDATE OF t SKIP LOCKED
            FOR NO KEY UPDATE OF r SKIP LOCKED
