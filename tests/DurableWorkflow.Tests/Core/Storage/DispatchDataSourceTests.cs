@@ -26,8 +26,19 @@ public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : ICl
            FOR NO KEY UPDATE OF r SKIP LOCKED
         """;
 
+    /// <summary>The same pick with the namespace and the queue as parameters, as the engine sends it prepared.</summary>
+    private static readonly string PreparedPick =
+        $"""
+        SELECT t.id FROM workflow_tasks t JOIN workflow_runs r ON r.id = t.run_id
+         WHERE {DueTaskSql.DueOnQueue("workflow", "$1", "$2")} AND r.status IN ('pending', 'running', 'waiting')
+         ORDER BY {DueTaskSql.ClaimOrder}
+         LIMIT 1
+           FOR UPDATE OF t SKIP LOCKED
+           FOR NO KEY UPDATE OF r SKIP LOCKED
+        """;
+
     [Fact]
-    public async Task dispatch_sessions_start_with_sorts_and_materialised_rescans_priced_out_and_without_jit()
+    public async Task dispatch_sessions_start_with_sorts_and_materialised_rescans_priced_out_without_jit_and_with_generic_plans()
     {
         await using var dispatch = new DispatchDataSource(database.ConnectionString);
         await using var connection = await dispatch.Connections.OpenConnectionAsync();
@@ -35,6 +46,22 @@ public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : ICl
         Assert.Equal("off", await ScalarAsync(connection, "SHOW enable_sort"));
         Assert.Equal("off", await ScalarAsync(connection, "SHOW enable_material"));
         Assert.Equal("off", await ScalarAsync(connection, "SHOW jit"));
+        Assert.Equal("force_generic_plan", await ScalarAsync(connection, "SHOW plan_cache_mode"));
+    }
+
+    [Fact]
+    public async Task a_dispatch_session_runs_a_prepared_claim_on_its_generic_plan_where_a_plain_session_replans_it_for_each_early_call()
+    {
+        await using var plain = new NpgsqlConnection(database.ConnectionString);
+        await plain.OpenAsync();
+        await using var dispatch = new DispatchDataSource(database.ConnectionString);
+        await using var connection = await dispatch.Connections.OpenConnectionAsync();
+
+        var plainPlans = await PlansOfRepeatedPickAsync(plain, 8);
+        var dispatchPlans = await PlansOfRepeatedPickAsync(connection, 8);
+
+        Assert.True(plainPlans.Custom >= 5, $"a plain session planned {plainPlans.Custom} of 8 calls for their parameters");
+        Assert.Equal((0L, 8L), dispatchPlans);
     }
 
     [Theory]
@@ -110,6 +137,54 @@ public sealed class DispatchDataSourceTests(BootstrappedDatabase database) : ICl
         Assert.DoesNotContain("Materialize", dispatchPlan, StringComparison.Ordinal);
         Assert.Contains("workflow_tasks_ready_claim_idx", dispatchPlan, StringComparison.Ordinal);
         Assert.Contains("workflow_runs_pkey", dispatchPlan, StringComparison.Ordinal);
+
+        // The generic plan a dispatch session runs the prepared claim with, for any namespace and queue, is the same walk.
+        var genericPlan = await GenericPlanAsync(connection);
+        Assert.Contains("$2", genericPlan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sort", genericPlan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan", genericPlan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Materialize", genericPlan, StringComparison.Ordinal);
+        Assert.Contains("workflow_tasks_ready_claim_idx", genericPlan, StringComparison.Ordinal);
+        Assert.Contains("workflow_runs_pkey", genericPlan, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Runs the prepared pick <paramref name="calls"/> times, then reads how often the session planned it for the call's
+    /// parameters (custom) and how often it ran the plan it keeps for any parameters (generic).
+    /// </summary>
+    private static async Task<(long Custom, long Generic)> PlansOfRepeatedPickAsync(NpgsqlConnection connection, int calls)
+    {
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var pick = new NpgsqlCommand(PreparedPick, connection, tx);
+        pick.Parameters.Add(new NpgsqlParameter { Value = "default" });
+        pick.Parameters.Add(new NpgsqlParameter { Value = Queue });
+        await pick.PrepareAsync();
+        for (var i = 0; i < calls; i++)
+        {
+            await pick.ExecuteScalarAsync();
+        }
+
+        await using var read = new NpgsqlCommand(
+            "SELECT custom_plans, generic_plans FROM pg_prepared_statements WHERE statement LIKE '%FOR NO KEY UPDATE OF r SKIP LOCKED%'",
+            connection, tx);
+        await using var reader = await read.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), "the pick is a prepared statement of the session");
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    private static async Task<string> GenericPlanAsync(NpgsqlConnection connection)
+    {
+        await using var tx = await connection.BeginTransactionAsync();
+        await ExecuteAsync(connection, $"PREPARE generic_pick(text, text) AS {PreparedPick}");
+        await using var explain = new NpgsqlCommand($"EXPLAIN EXECUTE generic_pick('default', '{Queue}')", connection, tx);
+        await using var reader = await explain.ExecuteReaderAsync();
+        var lines = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        return string.Join('\n', lines);
     }
 
     private static async Task<string> PlanAsync(NpgsqlConnection connection)
