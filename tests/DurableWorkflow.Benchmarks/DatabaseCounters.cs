@@ -26,6 +26,7 @@ public sealed class DatabaseCounters
 
     private readonly string connectionString;
     private Totals start = new(0, 0, 0, 0, 0, 0);
+    private Dictionary<string, TableWrites> startWrites = [];
 
     private DatabaseCounters(string connectionString, string? statementsUnavailable, string? track)
     {
@@ -68,6 +69,7 @@ public sealed class DatabaseCounters
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         start = await TransactionsAsync(connection, StatementsUnavailable is null ? ", pg_stat_statements_reset()" : string.Empty, cancellationToken);
+        startWrites = await TableWritesAsync(connection, cancellationToken);
     }
 
     /// <summary>
@@ -104,6 +106,13 @@ public sealed class DatabaseCounters
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         var end = await TransactionsAsync(connection, string.Empty, cancellationToken);
+        var endWrites = await TableWritesAsync(connection, cancellationToken);
+        var writes = endWrites.Values
+            .Select(e => startWrites.TryGetValue(e.Table, out var b) ? e.Minus(b) : e)
+            .Where(w => w.Inserts + w.Updates + w.Deletes > 0)
+            .OrderByDescending(w => w.Inserts + w.Updates + w.Deletes)
+            .ThenBy(w => w.Table, StringComparer.Ordinal)
+            .ToList();
         var statements = new List<(string Query, long Calls)>();
         if (StatementsUnavailable is null)
         {
@@ -128,7 +137,32 @@ public sealed class DatabaseCounters
             end.AutovacuumPasses - start.AutovacuumPasses,
             end.WalBytes - start.WalBytes,
             end.FullPageImages - start.FullPageImages,
-            end.Checkpoints - start.Checkpoints);
+            end.Checkpoints - start.Checkpoints,
+            writes);
+    }
+
+    /// <summary>
+    /// Row changes per table of the database's own schema so far (<c>pg_stat_user_tables</c>, flushed like
+    /// <c>pg_stat_database</c>), with the table's index count: a row insert or a non-HOT update adds an entry to each
+    /// index whose predicate the new row meets, a HOT update to none.
+    /// </summary>
+    private static async Task<Dictionary<string, TableWrites>> TableWritesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var read = new NpgsqlCommand(
+            """
+            SELECT s.relname::text, (SELECT count(*) FROM pg_index i WHERE i.indrelid = s.relid)::int,
+                   s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, s.n_tup_del
+              FROM pg_stat_user_tables s WHERE s.schemaname = 'public'
+            """, connection);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        var writes = new Dictionary<string, TableWrites>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var table = reader.GetString(0);
+            writes[table] = new TableWrites(table, reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
+        }
+
+        return writes;
     }
 
     /// <remarks>
@@ -161,10 +195,26 @@ public sealed class DatabaseCounters
 
     private sealed record Totals(long Commits, long Rollbacks, long AutovacuumPasses, long WalBytes, long FullPageImages, long Checkpoints);
 
+    /// <summary>One table's row changes over a window (or since statistics began), and how many indexes it has.</summary>
+    public sealed record TableWrites(string Table, int Indexes, long Inserts, long Updates, long HotUpdates, long Deletes)
+    {
+        public TableWrites Minus(TableWrites before)
+        {
+            ArgumentNullException.ThrowIfNull(before);
+            return this with
+            {
+                Inserts = Inserts - before.Inserts,
+                Updates = Updates - before.Updates,
+                HotUpdates = HotUpdates - before.HotUpdates,
+                Deletes = Deletes - before.Deletes,
+            };
+        }
+    }
+
     /// <summary>The counters of one window; <see cref="Statements"/> is null without pg_stat_statements.</summary>
     public sealed record Window(
         IReadOnlyList<(string Query, long Calls)>? Statements, long Commits, long Rollbacks, long AutovacuumPasses,
-        long WalBytes, long FullPageImages, long Checkpoints)
+        long WalBytes, long FullPageImages, long Checkpoints, IReadOnlyList<TableWrites> Writes)
     {
         public long Transactions => Commits + Rollbacks;
 

@@ -77,6 +77,8 @@ public static class Report
         text.AppendLine();
         text.Append(DatabaseSection(counters, reference));
         text.AppendLine();
+        text.Append(WritesSection(reference));
+        text.AppendLine();
         text.Append(IdleSection(counters, idle));
         text.AppendLine();
         text.Append(SteadySection(options, steady));
@@ -194,6 +196,39 @@ public static class Report
         return text.ToString();
     }
 
+    /// <summary>
+    /// The rows a workflow changes, table by table: the raw cycle changes two rows of a two-index table, so this is
+    /// where a workflow's PostgreSQL cost beyond four raw cycles comes from.
+    /// </summary>
+    private static string WritesSection(ScaleRow row)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(Invariant($"Rows changed per workflow (K = {row.Workers}; pg_stat_user_tables over the same window):"));
+        if (row.Counters is not { } window)
+        {
+            text.AppendLine("  not available (no PostgreSQL connection)");
+            return text.ToString();
+        }
+
+        var n = (double)Math.Max(1, row.Throughput.CompletedWorkflows);
+        text.Append(Table(
+            ["table", "indexes", "inserts", "updates (HOT)", "deletes", "rows changed"],
+            [.. window.Writes.Select(w => new[]
+            {
+                w.Table,
+                Invariant($"{w.Indexes}"),
+                Invariant($"{w.Inserts / n:F2}"),
+                Invariant($"{w.Updates / n:F2} ({w.HotUpdates / n:F2})"),
+                Invariant($"{w.Deletes / n:F2}"),
+                Invariant($"{(w.Inserts + w.Updates + w.Deletes) / n:F2}"),
+            })]));
+        var changed = window.Writes.Sum(w => w.Inserts + w.Updates + w.Deletes) / n;
+        var nonHot = window.Writes.Sum(w => w.Inserts + w.Updates - w.HotUpdates) / n;
+        text.AppendLine(Invariant($"  in all: {changed:F1} rows changed per workflow, {nonHot:F1} of them with new index entries (inserts and non-HOT updates);"));
+        text.AppendLine("  four raw cycles change 8 rows of a table with 2 indexes (4 inserts, 4 non-HOT updates).");
+        return text.ToString();
+    }
+
     private static string TopStatements(DatabaseCounters.Window window, double workflows)
     {
         if (window.Statements is null)
@@ -292,7 +327,16 @@ public static class Report
             Target("idle parked poll ≤ 0.2 transactions/s", idle is null ? null : Invariant($"≤ {idle.ServerTransactionsPerSecond:F3} (database {idle.TransactionsPerSecond:F3})"), idle?.ServerTransactionsPerSecond <= 0.2),
             Target("server RSS flat ±10 % (steady run)", rss is { } spread ? Invariant($"±{spread:P1}") : null, rss <= 0.1),
         ];
-        return "Targets (issue 12):\n" + Table(["target", "measured", "result"], rows);
+        var text = "Targets (issue 12):\n" + Table(["target", "measured", "result"], rows);
+        if (ceiling is not null && peak.Cpu?.Postgres is { } pgPerWorkflow)
+        {
+            // PostgreSQL's CPU per workflow alone caps the rate: even a server and workers that cost nothing could not
+            // run more workflows per second than the cores divided by it.
+            var bound = 4 * 1000.0 * Environment.ProcessorCount / pgPerWorkflow;
+            text += Invariant($"  ratio bound from PostgreSQL's CPU alone at the peak: {Environment.ProcessorCount} cores / {pgPerWorkflow:F2} ms per workflow = {bound / 4:F0} workflows/s = {bound:F0} transitions/s = {bound / ceiling.Raw!.CyclesPerSecond:P1} of {ceiling.Raw.CyclesPerSecond:F1} raw cycles/s, with a server and workers that cost no CPU\n");
+        }
+
+        return text;
     }
 
     private static string[] Target(string name, string? measured, bool? met) =>
