@@ -50,9 +50,9 @@ public sealed class CpuAccounting
     public Snapshot Take()
     {
         double? postgres = null;
-        if (postmaster is { } root && Read(root) is { } rootStat)
+        if (postmaster is { } root)
         {
-            postgres = rootStat.Own + rootStat.Reaped + Children(root).Sum(c => c.Own);
+            postgres = Cluster(root);
         }
 
         return new Snapshot(
@@ -78,6 +78,34 @@ public sealed class CpuAccounting
     }
 
     private static ProcStat? Read(int pid) => ProcStat.Read($"/proc/{pid}/stat");
+
+    /// <summary>
+    /// The cluster's CPU: the postmaster's own and its reaped children's, plus its live children's. A backend reaped
+    /// while the children are listed would be in neither sum, so the listing is repeated until the postmaster reaped
+    /// nothing during it: after a raw phase at K = 64, its 64 connections close as the phase ends, and a single pass
+    /// missed most of their CPU (0.034 ms per raw cycle against 0.33 at K = 16).
+    /// </summary>
+    private static double? Cluster(int root)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (Read(root) is not { } before)
+            {
+                return null;
+            }
+
+            var children = Children(root).Sum(c => c.Own);
+            if (Read(root) is not { } after)
+            {
+                return null;
+            }
+
+            if (after.Reaped == before.Reaped || attempt == 20)
+            {
+                return after.Own + after.Reaped + children;
+            }
+        }
+    }
 
     private static IEnumerable<ProcStat> Children(int parent)
     {

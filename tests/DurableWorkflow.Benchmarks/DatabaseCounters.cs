@@ -68,8 +68,9 @@ public sealed class DatabaseCounters
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        start = await TransactionsAsync(connection, StatementsUnavailable is null ? ", pg_stat_statements_reset()" : string.Empty, cancellationToken);
+        // Read ahead of the reset, so this read is neither a statement nor a transaction of the window.
         startWrites = await TableWritesAsync(connection, cancellationToken);
+        start = await TransactionsAsync(connection, StatementsUnavailable is null ? ", pg_stat_statements_reset()" : string.Empty, cancellationToken);
     }
 
     /// <summary>
@@ -121,6 +122,7 @@ public sealed class DatabaseCounters
                 SELECT query, sum(calls)::bigint FROM pg_stat_statements
                  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND toplevel
                    AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_stat_database%'
+                   AND query NOT LIKE '%pg_stat_user_tables%'
                  GROUP BY query
                 """, connection);
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
