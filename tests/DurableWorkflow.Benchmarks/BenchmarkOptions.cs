@@ -32,6 +32,9 @@ public sealed record BenchmarkOptions
 
     public int LatencySamples { get; init; } = 100;
 
+    /// <summary>Samples of modes (a) and (b) run first and not counted (<c>--latency-warm-up</c>).</summary>
+    public int LatencyWarmUpSamples { get; init; } = DispatchLatency.WarmUpSamples;
+
     /// <summary>Samples of latency mode (c), which waits out a re-probe interval per sample.</summary>
     public int UnsignalledLatencySamples { get; init; } = 5;
 
@@ -68,7 +71,8 @@ public sealed record BenchmarkOptions
                                     --self-host, rounds repeat until server A's tiered compilation takes under
                                     2 % of its CPU in a round (default 600; 0 skips it)
           --warm-up-rounds R        the most warm-up rounds (default 6; 1 = one round, as before 2026-12-05)
-          --latency-samples S       dispatch-latency samples of modes (a) and (b) (default 100, after 5 not counted)
+          --latency-samples S       dispatch-latency samples of modes (a) and (b) (default 100)
+          --latency-warm-up S       samples of modes (a) and (b) run first and not counted (default 5)
           --latency-c-samples S     samples of mode (c), no Redis across two nodes, ~5 s each (default 5)
           --skip-latency            skip the dispatch-latency phase
           --idle-seconds T          idle window with one parked poll (default 60; 0 skips it)
@@ -98,6 +102,7 @@ public sealed record BenchmarkOptions
                 "--warm-up" => options with { WarmUpWorkflows = NonNegative(name, Value()) },
                 "--warm-up-rounds" => options with { MaxWarmUpRounds = Positive(name, Value()) },
                 "--latency-samples" => options with { LatencySamples = Positive(name, Value()) },
+                "--latency-warm-up" => options with { LatencyWarmUpSamples = NonNegative(name, Value()) },
                 "--latency-c-samples" => options with { UnsignalledLatencySamples = Positive(name, Value()) },
                 "--skip-latency" => options with { SkipLatency = true },
                 "--idle-seconds" => options with { IdleSeconds = NonNegative(name, Value()) },

@@ -25,6 +25,16 @@ public static class DispatchLatency
     public sealed record Result(string Mode, IReadOnlyList<double> SamplesMs, int Failures, double StartRoundTripMs)
     {
         public double Percentile(double p) => Stats.Percentile(SamplesMs, p);
+
+        /// <summary>
+        /// The 1-based positions of the <paramref name="count"/> slowest counted samples, slowest first: a tail bunched at
+        /// one point of the series (a node's hot paths recompiling) reads differently from one spread over it.
+        /// </summary>
+        public string Slowest(int count) => string.Join(", ", SamplesMs
+            .Select((ms, i) => (ms, i))
+            .OrderByDescending(s => s.ms)
+            .Take(count)
+            .Select(s => (s.i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     public static async Task<Result> MeasureAsync(

@@ -131,15 +131,15 @@ try
         {
             Console.WriteLine(Report.Invariant($"Dispatch latency: starting B, C and D; {options.LatencySamples} samples of modes (a) and (b), {options.UnsignalledLatencySamples} of mode (c)..."));
             await cluster.StartLatencyNodesAsync(ct);
-            latencies.Add(await DispatchLatency.MeasureAsync(Report.RedisWakeMode, cluster.RedisA.BaseAddress, cluster.RedisB!.BaseAddress, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
-            latencies.Add(await DispatchLatency.MeasureAsync("(b) no Redis, one node: poll and start on C", cluster.PlainC!.BaseAddress, cluster.PlainC.BaseAddress, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
+            latencies.Add(await DispatchLatency.MeasureAsync(Report.RedisWakeMode, cluster.RedisA.BaseAddress, cluster.RedisB!.BaseAddress, token, options.LatencySamples, options.LatencyWarmUpSamples, ct));
+            latencies.Add(await DispatchLatency.MeasureAsync("(b) no Redis, one node: poll and start on C", cluster.PlainC!.BaseAddress, cluster.PlainC.BaseAddress, token, options.LatencySamples, options.LatencyWarmUpSamples, ct));
             latencies.Add(await DispatchLatency.MeasureAsync("(c) no Redis, two nodes: poll on C, start via D", cluster.PlainC.BaseAddress, cluster.PlainD!.BaseAddress, token, options.UnsignalledLatencySamples, 0, ct));
             await cluster.StopLatencyNodesAsync();
         }
         else
         {
             Console.WriteLine(Report.Invariant($"Dispatch latency: {options.LatencySamples} samples..."));
-            latencies.Add(await DispatchLatency.MeasureAsync("given server: poll and start on it", server, server, token, options.LatencySamples, DispatchLatency.WarmUpSamples, ct));
+            latencies.Add(await DispatchLatency.MeasureAsync("given server: poll and start on it", server, server, token, options.LatencySamples, options.LatencyWarmUpSamples, ct));
         }
     }
 

@@ -114,7 +114,7 @@ public static class Report
         foreach (var latency in latencies)
         {
             rows.Add([$"dispatch latency {latency.Mode}",
-                Invariant($"p50 {latency.Percentile(50):F1} ms, p99 {latency.Percentile(99):F1} ms, max {latency.Percentile(100):F1} ms (n={latency.SamplesMs.Count}, failed {latency.Failures}; lone start {latency.StartRoundTripMs:F1} ms)")]);
+                Invariant($"p50 {latency.Percentile(50):F1} ms, p99 {latency.Percentile(99):F1} ms, max {latency.Percentile(100):F1} ms (n={latency.SamplesMs.Count}, failed {latency.Failures}; lone start {latency.StartRoundTripMs:F1} ms; slowest at samples {latency.Slowest(3)})")]);
         }
 
         if (latencies.Count == 0)
