@@ -25,7 +25,7 @@ public static class CompatibilityPreflight
         ArgumentNullException.ThrowIfNull(client);
         var info = await client.SendAsync(HttpMethod.Get, "cluster/info", timeout: Timeout, cancellationToken: cancellationToken) as JsonObject
             ?? throw Refuse(client, cliVersion, null, "cluster info is not a JSON object");
-        if (Problem(info, cliVersion, workerFlavoured) is { } problem)
+        if (Problem(info, cliVersion, workerFlavoured, client.Settings) is { } problem)
         {
             throw Refuse(client, cliVersion, info, problem);
         }
@@ -34,18 +34,19 @@ public static class CompatibilityPreflight
     }
 
     /// <summary>What makes the server incompatible, or null when it is compatible.</summary>
-    public static string? Problem(JsonObject info, string cliVersion, bool workerFlavoured)
+    public static string? Problem(JsonObject info, string cliVersion, bool workerFlavoured, ConnectionSettings settings)
     {
         ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(settings);
         if (info["control_plane"] is not JsonObject controlPlane)
         {
             return "the server does not advertise control_plane";
         }
 
         var version = Text(controlPlane["version"]);
-        if (version != ServerClient.ControlPlaneVersion)
+        if (version != settings.ControlPlaneVersion)
         {
-            return $"control_plane.version is '{version ?? "missing"}', this CLI speaks '{ServerClient.ControlPlaneVersion}'";
+            return $"control_plane.version is '{version ?? "missing"}', this CLI speaks '{settings.ControlPlaneVersion}'";
         }
 
         if (Text(info["client_compatibility"]?["clients"]?["cli"]?["supported_versions"]) is { Length: > 0 } supported
@@ -64,9 +65,9 @@ public static class CompatibilityPreflight
             return $"control_plane.request_contract is not {RequestContractSchema} version 1 with operations";
         }
 
-        if (workerFlavoured && !WorkerProtocol.Accepts(Text(info["worker_protocol"]?["version"])))
+        if (workerFlavoured && !WorkerProtocol.Accepts(Text(info["worker_protocol"]?["version"]), settings.WorkerProtocolVersion))
         {
-            return $"worker_protocol.version '{Text(info["worker_protocol"]?["version"]) ?? "missing"}' does not accept {ServerClient.WorkerProtocolVersion}";
+            return $"worker_protocol.version '{Text(info["worker_protocol"]?["version"]) ?? "missing"}' does not accept {settings.WorkerProtocolVersion}";
         }
 
         return null;
@@ -83,12 +84,12 @@ public static class CompatibilityPreflight
                 ["server_supported_cli_versions"] = info?["client_compatibility"]?["clients"]?["cli"]?["supported_versions"]?.DeepClone(),
                 ["control_plane"] = new JsonObject
                 {
-                    ["client_version"] = ServerClient.ControlPlaneVersion,
+                    ["client_version"] = client.Settings.ControlPlaneVersion,
                     ["server_version"] = info?["control_plane"]?["version"]?.DeepClone(),
                 },
                 ["worker_protocol"] = new JsonObject
                 {
-                    ["client_version"] = ServerClient.WorkerProtocolVersion,
+                    ["client_version"] = client.Settings.WorkerProtocolVersion,
                     ["server_version"] = info?["worker_protocol"]?["version"]?.DeepClone(),
                 },
                 ["detail"] = problem,

@@ -13,6 +13,8 @@ public static class GlobalOptions
     public const string NamespaceEnv = "DURABLE_WORKFLOW_NAMESPACE";
     public const string TokenEnv = "DURABLE_WORKFLOW_AUTH_TOKEN";
     public const string TlsVerifyEnv = "DURABLE_WORKFLOW_TLS_VERIFY";
+    public const string ControlPlaneVersionEnv = "DURABLE_WORKFLOW_CONTROL_PLANE_VERSION";
+    public const string WorkerProtocolVersionEnv = "DURABLE_WORKFLOW_WORKER_PROTOCOL_VERSION";
     public const string ProfileEnv = "DW_ENV";
 
     public static Option<string?> Server { get; } = new("--server", "-s") { Description = "Server URL (env DURABLE_WORKFLOW_SERVER_URL, default http://localhost:8080)", Recursive = true };
@@ -47,7 +49,14 @@ public static class GlobalOptions
         var token = First(parse.GetValue(Token), environment(TokenEnv)) ?? profile?.ResolveToken(environment);
         var tlsText = First(parse.GetValue(TlsVerify), environment(TlsVerifyEnv));
         var tls = tlsText is null ? profile?.TlsVerify ?? true : ParseBool(tlsText, "--tls-verify");
-        return new ConnectionSettings(server, ns.Trim(), token, tls, output);
+        return new ConnectionSettings(
+            server,
+            ns.Trim(),
+            token,
+            tls,
+            output,
+            First(null, environment(ControlPlaneVersionEnv)) ?? ConnectionSettings.DefaultControlPlaneVersion,
+            First(null, environment(WorkerProtocolVersionEnv)) ?? ConnectionSettings.DefaultWorkerProtocolVersion);
     }
 
     /// <summary>

@@ -11,8 +11,7 @@ namespace DurableWorkflow.Cli.Http;
 /// </summary>
 public sealed class ServerClient : IDisposable
 {
-    public const string ControlPlaneVersion = "2";
-    public const string WorkerProtocolVersion = "1.0";
+    public const string ControlPlaneVersionHeader = "X-Durable-Workflow-Control-Plane-Version";
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly HttpClient http;
@@ -40,7 +39,7 @@ public sealed class ServerClient : IDisposable
         if (response.Status is not (401 or 403) && IsWorkerPlane(path))
         {
             // Auth rejections may come from a gateway in front of the server, so only they skip the envelope check.
-            WorkerProtocol.CheckResponse(path, response);
+            WorkerProtocol.CheckResponse(path, response, Settings.WorkerProtocolVersion);
         }
 
         if (!response.IsSuccess)
@@ -63,8 +62,8 @@ public sealed class ServerClient : IDisposable
         using var request = new HttpRequestMessage(method, uri);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.Add("X-Namespace", Settings.Namespace);
-        request.Headers.Add(WorkerProtocol.Header, WorkerProtocolVersion);
-        request.Headers.Add("X-Durable-Workflow-Control-Plane-Version", ControlPlaneVersion);
+        request.Headers.Add(WorkerProtocol.Header, Settings.WorkerProtocolVersion);
+        request.Headers.Add(ControlPlaneVersionHeader, Settings.ControlPlaneVersion);
         if (!string.IsNullOrEmpty(Settings.Token))
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Settings.Token);

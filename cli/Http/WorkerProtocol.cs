@@ -12,24 +12,42 @@ public static class WorkerProtocol
 {
     public const string Header = "X-Durable-Workflow-Protocol-Version";
 
-    public static bool Accepts(string? serverVersion)
+    /// <summary>
+    /// Whether a server speaking <paramref name="serverVersion"/> serves a client speaking <paramref name="clientVersion"/>.
+    /// A client version that is not <c>major.minor</c> (an operator's <c>DURABLE_WORKFLOW_WORKER_PROTOCOL_VERSION</c>)
+    /// has no minor to compare, so only the same text is accepted.
+    /// </summary>
+    public static bool Accepts(string? serverVersion, string clientVersion)
     {
-        var client = ServerClient.WorkerProtocolVersion.Split('.');
-        var server = serverVersion?.Trim().Split('.');
-        return server is { Length: 2 } && server[0] == client[0]
-            && int.TryParse(server[1], NumberStyles.None, CultureInfo.InvariantCulture, out var minor)
-            && minor >= int.Parse(client[1], CultureInfo.InvariantCulture);
+        ArgumentNullException.ThrowIfNull(clientVersion);
+        var server = serverVersion?.Trim();
+        if (MajorMinor(clientVersion) is not { } client)
+        {
+            return server == clientVersion.Trim();
+        }
+
+        return MajorMinor(server) is { } offered && offered.Major == client.Major && offered.Minor >= client.Minor;
+    }
+
+    private static (int Major, int Minor)? MajorMinor(string? version)
+    {
+        var parts = version?.Trim().Split('.');
+        return parts is { Length: 2 }
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var major)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var minor)
+                ? (major, minor)
+                : null;
     }
 
     /// <summary>A worker-plane answer without a compatible version envelope is a contract violation: exit 1.</summary>
-    public static void CheckResponse(string path, ServerResponse response)
+    public static void CheckResponse(string path, ServerResponse response, string clientVersion)
     {
         ArgumentNullException.ThrowIfNull(response);
-        if (!Accepts(response.ProtocolVersion))
+        if (!Accepts(response.ProtocolVersion, clientVersion))
         {
             throw new CliException(
                 ExitCodes.Failure,
-                $"Server error: invalid worker-protocol response version for [/{path.TrimStart('/')}]; expected same-major server minor compatible with [{ServerClient.WorkerProtocolVersion}], got [{response.ProtocolVersion ?? "missing"}].",
+                $"Server error: invalid worker-protocol response version for [/{path.TrimStart('/')}]; expected same-major server minor compatible with [{clientVersion}], got [{response.ProtocolVersion ?? "missing"}].",
                 "worker_protocol_mismatch",
                 response.Status,
                 response.Body);

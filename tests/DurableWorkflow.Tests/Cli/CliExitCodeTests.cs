@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using DurableWorkflow.Cli;
+using DurableWorkflow.Cli.Http;
 
 namespace DurableWorkflow.Tests.Cli;
 
@@ -134,6 +136,51 @@ public sealed class CliExitCodeTests
 
         Assert.Equal(8, workers.ExitCode);
         Assert.Equal(0, namespaces.ExitCode);
+    }
+
+    [Fact]
+    public async Task Protocol_versions_sent_and_checked_come_from_their_environment_variables_else_the_defaults()
+    {
+        await using var stub = new RecordingServer { Respond = _ => (200, new JsonObject { ["namespaces"] = new JsonArray() }) };
+        var newerWorkerProtocol = CliRun.Environment(stub.BaseAddress, null);
+        newerWorkerProtocol[GlobalOptions.WorkerProtocolVersionEnv] = " 1.2 ";
+        var otherControlPlane = CliRun.Environment(stub.BaseAddress, null);
+        otherControlPlane[GlobalOptions.ControlPlaneVersionEnv] = "3";
+
+        var defaults = await CliRun.InProcessAsync(CliRun.Environment(stub.BaseAddress, null), "namespace:list", "--json");
+        var overridden = await CliRun.InProcessAsync(newerWorkerProtocol, "namespace:list", "--json");
+        var workers = await CliRun.InProcessAsync(newerWorkerProtocol, "worker:list", "--json");
+        var refused = await CliRun.InProcessAsync(otherControlPlane, "namespace:list", "--json");
+
+        Assert.True(defaults.ExitCode == 0, defaults.ToString());
+        Assert.True(overridden.ExitCode == 0, overridden.ToString());
+        Assert.Equal(2, stub.ApiCalls.Count);
+        Assert.Equal(("2", "1.0"), Versions(stub.ApiCalls[0]));
+        Assert.Equal(("2", "1.2"), Versions(stub.ApiCalls[1]));
+
+        // The stub speaks worker protocol 1.1, which does not serve a 1.2 client; another control plane is refused too.
+        Assert.Equal(8, workers.ExitCode);
+        Assert.Equal("1.2", workers.Json()["compatibility"]!["worker_protocol"]!["client_version"]!.GetValue<string>());
+        Assert.Equal(8, refused.ExitCode);
+        Assert.Contains("this CLI speaks '3'", refused.Json()["compatibility"]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(2, stub.ApiCalls.Count);
+
+        static (string, string) Versions(RecordedRequest request) =>
+            (request.Headers["X-Durable-Workflow-Control-Plane-Version"], request.Headers["X-Durable-Workflow-Protocol-Version"]);
+    }
+
+    [Theory]
+    [InlineData("1.1", "1.0", true)]
+    [InlineData("1.0", "1.0", true)]
+    [InlineData("1.0", "1.1", false)]
+    [InlineData("2.0", "1.0", false)]
+    [InlineData(null, "1.0", false)]
+    [InlineData("1.x", "1.0", false)]
+    [InlineData("preview", "preview", true)]
+    [InlineData("1.0", "preview", false)]
+    public void A_server_version_serves_a_client_of_its_major_and_no_higher_minor(string? server, string client, bool accepted)
+    {
+        Assert.Equal(accepted, WorkerProtocol.Accepts(server, client));
     }
 
     [Fact]

@@ -36,6 +36,8 @@ public static class CliRun
             [GlobalOptions.TokenEnv] = environment.GetValueOrDefault(GlobalOptions.TokenEnv),
             [GlobalOptions.NamespaceEnv] = environment.GetValueOrDefault(GlobalOptions.NamespaceEnv),
             [GlobalOptions.ProfileEnv] = environment.GetValueOrDefault(GlobalOptions.ProfileEnv),
+            [GlobalOptions.ControlPlaneVersionEnv] = environment.GetValueOrDefault(GlobalOptions.ControlPlaneVersionEnv),
+            [GlobalOptions.WorkerProtocolVersionEnv] = environment.GetValueOrDefault(GlobalOptions.WorkerProtocolVersionEnv),
 
             // Profiles come from a test's own directory, never the real home's config (an absent one: no profiles).
             [ProfileStore.ConfigHomeEnv] = environment.GetValueOrDefault(ProfileStore.ConfigHomeEnv)
