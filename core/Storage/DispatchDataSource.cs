@@ -31,9 +31,10 @@ namespace DurableWorkflow.Core.Storage;
 /// literals, so it still proves the partial indexes' predicates, and only the namespace and the queue are parameters.</item>
 /// </list>
 /// Every statement of the poll path has a plan without a sort or a materialised rescan that is the right one (keyed
-/// lookups and index walks) whatever its parameters; the first two settings only add a cost penalty, so a statement that truly needs either still gets
-/// it. They are startup options, so they survive the pool's reset when an operator turns <c>No Reset On Close</c> off;
-/// an <c>Options</c> value in <c>DW_DB_CONNECTION</c> is kept and wins where it names the same setting. The node's
+/// lookups and index walks) whatever its parameters; the first two settings only add a cost penalty, so a statement
+/// that truly needs either still gets it. They are startup options, so they survive the pool's reset when an operator
+/// turns <c>No Reset On Close</c> off; an <c>Options</c> value in <c>DW_DB_CONNECTION</c> is kept and wins where it
+/// names the same setting. The node's
 /// connection budget (<c>DW_DB_MAX_POOL_SIZE</c>) is split between the two pools (<see cref="Split"/>), so the node
 /// opens no more connections than one pool did.
 /// </summary>

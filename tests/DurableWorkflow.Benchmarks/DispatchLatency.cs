@@ -34,7 +34,7 @@ public static class DispatchLatency
             .Select((ms, i) => (ms, i))
             .OrderByDescending(s => s.ms)
             .Take(count)
-            .Select(s => (s.i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            .Select(s => Report.Invariant($"{s.i + 1}")));
     }
 
     public static async Task<Result> MeasureAsync(
