@@ -5,7 +5,7 @@ namespace DurableWorkflow.Core.Storage;
 
 /// <summary>
 /// The connections polls run on (admission, claims, their looks, poll bookkeeping): the server's connection string in a
-/// pool of its own, whose sessions start with three planner settings. Queue tables change faster than ANALYZE sees, and
+/// pool of its own, whose sessions start with four planner settings. Queue tables change faster than ANALYZE sees, and
 /// autovacuum analyses each table on its own schedule, so the statistics a claim is planned with routinely describe
 /// another moment: a backlog of a row or two, or a handful of open runs beside a large ready backlog.
 /// <list type="bullet">
